@@ -1,0 +1,82 @@
+import { Command } from '@oclif/core';
+import { ExitCode, VnetError } from '../errors.js';
+import type { Connection, ConnectionFlags } from '../kube/config.js';
+import type { KubeClient } from '../kube/client.js';
+import { connectionFlags, debugFlag } from './flags.js';
+import { painter, useColour, type OutputFormat, type Paint } from '../render/output.js';
+
+/** Redacts anything that looks like a credential from text printed with --debug. */
+export function redact(text: string): string {
+  return text
+    .replace(/(bearer\s+)[A-Za-z0-9._~+/=-]+/gi, '$1<redacted>')
+    .replace(/(token["'=:\s]+)[A-Za-z0-9._~+/=-]{8,}/gi, '$1<redacted>')
+    .replace(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g, '<redacted private key>')
+    .replace(/(client-key-data|client-certificate-data|password)(["'=:\s]+)\S+/gi, '$1$2<redacted>');
+}
+
+export abstract class VnetCommand extends Command {
+  static override baseFlags = { ...debugFlag };
+  protected debugEnabled = false;
+
+  protected out(text: string): void {
+    process.stdout.write(text);
+  }
+
+  protected note(text: string): void {
+    process.stderr.write(text.endsWith('\n') ? text : text + '\n');
+  }
+
+  protected warnLine(text: string): void {
+    this.note(`Warning: ${text}`);
+  }
+
+  protected paint(format?: OutputFormat): Paint {
+    return painter(useColour(process.stdout, format));
+  }
+
+  override async catch(err: Error & { oclif?: { exit?: number }; exitCode?: number }): Promise<void> {
+    const debug = this.debugEnabled || this.argv.includes('--debug');
+    if (err instanceof VnetError) {
+      process.exitCode = err.exitCode;
+      this.note(`error: ${redact(err.message)}`);
+      if (err.hint) this.note(`hint: ${redact(err.hint)}`);
+      if (debug && err.stack) this.note(redact(err.stack + (err.cause instanceof Error && err.cause.stack ? `\ncaused by: ${err.cause.stack}` : '')));
+      return;
+    }
+    if (err.oclif && err.oclif.exit !== undefined && err.oclif.exit !== 1) {
+      // oclif parse errors: unknown flags, missing arguments, bad options.
+      process.exitCode = err.oclif.exit === 0 ? 0 : ExitCode.usage;
+      if (err.oclif.exit !== 0) this.note(`error: ${err.message}`);
+      return;
+    }
+    if ((err as { code?: string }).code === 'EPIPE') return;
+    process.exitCode = ExitCode.internal;
+    this.note(`error: internal error: ${redact(err.message)}`);
+    this.note('hint: run again with --debug and report it with the output');
+    if (debug && err.stack) this.note(redact(err.stack));
+  }
+}
+
+/** A command that talks to a cluster: the kubectl connection flags and a client. */
+export abstract class ClusterCommand extends VnetCommand {
+  static override baseFlags = { ...VnetCommand.baseFlags, ...connectionFlags };
+  private client?: KubeClient;
+
+  protected async connect(flags: ConnectionFlags & { debug?: boolean }): Promise<{ conn: Connection; client: KubeClient }> {
+    this.debugEnabled = Boolean(flags.debug);
+    if (flags['as-group'] && flags['as-group'].length > 0 && !flags.as) {
+      throw new VnetError('usage', '--as-group needs --as: the API server impersonates groups only together with a user');
+    }
+    const [{ loadConnection }, { KubeClient }] = await Promise.all([import('../kube/config.js'), import('../kube/client.js')]);
+    const conn = await loadConnection(flags);
+    const debug = this.debugEnabled ? (line: string) => this.note(`debug: ${redact(line)}`) : undefined;
+    debug?.(`context "${conn.contextName}" server ${conn.server} namespace ${conn.namespace} (from ${conn.source})`);
+    this.client = new KubeClient(conn, debug);
+    return { conn, client: this.client };
+  }
+
+  override async finally(err: Error | undefined): Promise<void> {
+    this.client?.close();
+    await super.finally(err);
+  }
+}

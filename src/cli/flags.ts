@@ -1,0 +1,29 @@
+import { Flags } from '@oclif/core';
+
+/** The kubectl connection flags every cluster command takes. */
+export const connectionFlags = {
+  kubeconfig: Flags.string({ description: 'Path to the kubeconfig file to use', helpGroup: 'CLUSTER' }),
+  context: Flags.string({ description: 'The name of the kubeconfig context to use', helpGroup: 'CLUSTER' }),
+  cluster: Flags.string({ description: 'The name of the kubeconfig cluster to use', helpGroup: 'CLUSTER' }),
+  user: Flags.string({ description: 'The name of the kubeconfig user to use', helpGroup: 'CLUSTER' }),
+  namespace: Flags.string({ char: 'n', description: 'The namespace (default: the context\'s, else "default")', helpGroup: 'CLUSTER' }),
+  as: Flags.string({ description: 'Username to impersonate for the operation', helpGroup: 'CLUSTER' }),
+  'as-group': Flags.string({ description: 'Group to impersonate, can be repeated', multiple: true, helpGroup: 'CLUSTER' }),
+  'request-timeout': Flags.string({ description: 'How long to wait for one server request (e.g. 30s, 1m); 0 waits forever', default: '0', helpGroup: 'CLUSTER' }),
+};
+
+export const debugFlag = {
+  debug: Flags.boolean({ description: 'Print each API request and the stack of errors to stderr (never credentials)', default: false, helpGroup: 'GLOBAL' }),
+};
+
+export function outputFlag<const T extends readonly string[]>(formats: T, def: T[number]) {
+  return Flags.option({ char: 'o', description: `Output format: ${formats.join('|')}`, options: formats, default: def })();
+}
+
+export const dryRunFlag = Flags.option({
+  description: 'none: send the change; client: print what would be sent, send nothing; server: send it with dryRun=All',
+  options: ['none', 'client', 'server'] as const,
+  default: 'none',
+})();
+
+export const allNamespacesFlag = Flags.boolean({ char: 'A', description: 'Across all namespaces', default: false });

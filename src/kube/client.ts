@@ -1,0 +1,270 @@
+import http from 'node:http';
+import https from 'node:https';
+import { VnetError } from '../errors.js';
+import type { Connection } from './config.js';
+import { describeRequest } from './resources.js';
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+  signal?: AbortSignal;
+}
+
+export interface ListOptions {
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Page size; the client follows `continue` until the list is whole. */
+  limit?: number;
+}
+
+export interface KubeList<T> {
+  items: T[];
+  metadata: { resourceVersion?: string; continue?: string };
+}
+
+export interface WatchEvent<T> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T;
+}
+
+/** A Kubernetes Status object as the server returns it on errors. */
+interface Status {
+  kind?: string;
+  reason?: string;
+  message?: string;
+  code?: number;
+  details?: { name?: string; kind?: string; causes?: { message?: string; field?: string }[] };
+}
+
+const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EAI_AGAIN', 'EPIPE']);
+
+/**
+ * A small REST client over node:https. It takes authentication and TLS
+ * material from client-node's KubeConfig (tokens, client certificates, exec
+ * credential plugins, OIDC), adds impersonation, timeouts and error mapping,
+ * and counts requests. It never logs headers, tokens or keys.
+ */
+export class KubeClient {
+  /** Requests sent, for benchmarks and tests of the one-list-per-kind rule. */
+  requestCount = 0;
+  private prepared?: Promise<{ base: https.RequestOptions; agent: http.Agent }>;
+
+  constructor(
+    readonly conn: Connection,
+    private readonly debug?: (line: string) => void,
+  ) {}
+
+  private prepare(): Promise<{ base: https.RequestOptions; agent: http.Agent }> {
+    this.prepared ??= (async () => {
+      const opts: https.RequestOptions = { headers: {} };
+      try {
+        await this.conn.kc.applyToHTTPSOptions(opts);
+      } catch (err) {
+        throw new VnetError('unreachable', `cannot get credentials for context "${this.conn.contextName}": ${(err as Error).message}`, {
+          hint: 'check the user entry of the kubeconfig (exec plugin, token file, client certificate)',
+          cause: err,
+        });
+      }
+      const headers = { ...(opts.headers as Record<string, string | string[]>) };
+      if (this.conn.impersonateUser) headers['Impersonate-User'] = this.conn.impersonateUser;
+      if (this.conn.impersonateGroups.length > 0) headers['Impersonate-Group'] = this.conn.impersonateGroups;
+      const tlsOpts = { ca: opts.ca, cert: opts.cert, key: opts.key, pfx: opts.pfx, passphrase: opts.passphrase, servername: opts.servername, rejectUnauthorized: opts.rejectUnauthorized };
+      const isHttps = this.conn.server.startsWith('https:');
+      const agent = isHttps ? new https.Agent({ keepAlive: true, ...tlsOpts }) : new http.Agent({ keepAlive: true });
+      return { base: { headers, auth: opts.auth }, agent };
+    })();
+    return this.prepared;
+  }
+
+  /** Releases pooled connections so the process can exit promptly. */
+  close(): void {
+    void this.prepared?.then((p) => p.agent.destroy(), () => undefined);
+  }
+
+  private url(path: string, query?: RequestOptions['query']): URL {
+    const u = new URL(this.conn.server + path);
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== '') u.searchParams.set(k, String(v));
+    return u;
+  }
+
+  private async send(method: string, path: string, opts: RequestOptions, stream: boolean): Promise<http.IncomingMessage> {
+    const { base, agent } = await this.prepare();
+    const query = { ...opts.query };
+    if (this.conn.requestTimeoutMs > 0 && !stream) query.timeout = `${Math.ceil(this.conn.requestTimeoutMs / 1000)}s`;
+    const url = this.url(path, query);
+    const body = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
+    const headers: Record<string, string | string[] | number> = { ...(base.headers as Record<string, string | string[]>), Accept: 'application/json', 'User-Agent': 'kubectl-vnet' };
+    if (body) {
+      headers['Content-Type'] = opts.contentType ?? 'application/json';
+      headers['Content-Length'] = body.length;
+    }
+    this.requestCount++;
+    const started = Date.now();
+    const mod = url.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = mod.request(url, { method, headers, agent, auth: base.auth, signal: opts.signal }, (res) => {
+        this.debug?.(`${method} ${url.pathname}${url.search} ${res.statusCode} in ${Date.now() - started}ms`);
+        resolve(res);
+      });
+      if (this.conn.requestTimeoutMs > 0 && !stream) {
+        req.setTimeout(this.conn.requestTimeoutMs, () => req.destroy(Object.assign(new Error('request timed out'), { code: 'VNET_TIMEOUT' })));
+      }
+      req.on('error', (err) => reject(this.networkError(err, method, url)));
+      req.end(body);
+    });
+  }
+
+  private networkError(err: NodeJS.ErrnoException, method: string, url: URL): Error {
+    if (err.name === 'AbortError') return err;
+    const code = err.code ?? '';
+    if (code === 'VNET_TIMEOUT' || code === 'ETIMEDOUT') {
+      return new VnetError('timeout', `${method} ${url.pathname} timed out after ${this.conn.requestTimeoutMs}ms`, { hint: 'raise --request-timeout or check the API server load', cause: err });
+    }
+    if (NETWORK_ERRORS.has(code)) {
+      return new VnetError('unreachable', `cannot reach the Kubernetes API server at ${this.conn.server} (${code})`, {
+        hint: `check that the cluster is running and that the context "${this.conn.contextName}" (${this.conn.source}) points at it`,
+        cause: err,
+      });
+    }
+    if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) {
+      return new VnetError('unreachable', `TLS verification of ${this.conn.server} failed (${code}): ${err.message}`, {
+        hint: 'the kubeconfig needs the cluster\'s certificate-authority; verification stays on',
+        cause: err,
+      });
+    }
+    return new VnetError('unreachable', `request to ${this.conn.server} failed: ${err.message}`, { cause: err });
+  }
+
+  private async readBody(res: http.IncomingMessage): Promise<string> {
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    let res: http.IncomingMessage;
+    let text: string;
+    try {
+      res = await this.send(method, path, opts, false);
+      text = await this.readBody(res);
+    } catch (err) {
+      if (err instanceof VnetError) throw err;
+      throw this.networkError(err as NodeJS.ErrnoException, method, this.url(path));
+    }
+    const status = res.statusCode ?? 0;
+    if (status >= 200 && status < 300) return (text ? JSON.parse(text) : {}) as T;
+    throw this.apiError(status, text, method, path, false);
+  }
+
+  apiError(status: number, text: string, method: string, path: string, watch: boolean): VnetError {
+    let st: Status = {};
+    try {
+      st = JSON.parse(text) as Status;
+    } catch {
+      st = { message: text.trim().slice(0, 500) };
+    }
+    const reason = st.reason ?? '';
+    const serverMsg = st.message || `HTTP ${status}`;
+    const req = describeRequest(method, path, watch);
+    const where = req.namespace ? ` in namespace "${req.namespace}"` : ' at cluster scope';
+    const opts = { reason, status };
+    switch (true) {
+      case status === 401:
+        return new VnetError('forbidden', `the server rejected the credentials (Unauthorized): ${serverMsg}`, { ...opts, hint: `renew the credentials of context "${this.conn.contextName}"` });
+      case status === 403: {
+        const who = this.conn.impersonateUser ? ` (as ${this.conn.impersonateUser})` : '';
+        return new VnetError('forbidden', `forbidden: ${serverMsg}`, {
+          ...opts,
+          hint: `you need permission to ${req.verb} ${req.resource}${where}${who}; check with: kubectl auth can-i ${req.verb} ${req.resource}${req.namespace ? ` -n ${req.namespace}` : ''}`,
+        });
+      }
+      case status === 404:
+        return new VnetError('notFound', serverMsg, { ...opts, hint: req.name ? `check the name and the namespace (-n)` : `is the ${req.resource} API installed on this cluster?` });
+      case status === 409 || status === 412:
+        return new VnetError('precondition', `conflict: ${serverMsg}`, { ...opts, hint: 'the object changed meanwhile; run the command again' });
+      case status === 400 || status === 422: {
+        const causes = (st.details?.causes ?? []).map((c) => c.message).filter(Boolean);
+        const msg = causes.length > 0 && !serverMsg.includes(causes[0] as string) ? `${serverMsg} (${causes.join('; ')})` : serverMsg;
+        return new VnetError('precondition', `the server refused the request: ${msg}`, { ...opts, hint: 'nothing was changed; fix what the message names and try again' });
+      }
+      case status === 504 || reason === 'Timeout':
+        return new VnetError('timeout', `the server timed out: ${serverMsg}`, { ...opts, hint: 'raise --request-timeout or try again' });
+      case status === 429 || status === 503:
+        return new VnetError('unreachable', `the server is unavailable: ${serverMsg}`, { ...opts, hint: 'try again in a moment' });
+      default:
+        return new VnetError('internal', `the server answered ${status} ${reason}: ${serverMsg}`, opts);
+    }
+  }
+
+  get<T>(path: string, opts: RequestOptions = {}): Promise<T> {
+    return this.request<T>('GET', path, opts);
+  }
+
+  /** GET that returns null on 404 instead of throwing. */
+  async getOrNull<T>(path: string, opts: RequestOptions = {}): Promise<T | null> {
+    try {
+      return await this.get<T>(path, opts);
+    } catch (err) {
+      if (err instanceof VnetError && err.code === 'notFound') return null;
+      throw err;
+    }
+  }
+
+  /** Lists a collection whole, following `continue` tokens page by page. */
+  async list<T>(path: string, opts: ListOptions = {}): Promise<KubeList<T>> {
+    const items: T[] = [];
+    let cont: string | undefined;
+    let resourceVersion: string | undefined;
+    do {
+      const page = await this.get<KubeList<T>>(path, {
+        query: { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector, limit: opts.limit ?? 500, continue: cont },
+      });
+      for (const item of page.items ?? []) items.push(item);
+      cont = page.metadata?.continue || undefined;
+      resourceVersion = page.metadata?.resourceVersion;
+    } while (cont);
+    return { items, metadata: { resourceVersion } };
+  }
+
+  /** JSON Patch (RFC 6902), optionally as a server-side dry run. */
+  patch<T>(path: string, ops: readonly unknown[], opts: { dryRun?: boolean } = {}): Promise<T> {
+    return this.request<T>('PATCH', path, { body: ops, contentType: 'application/json-patch+json', query: { dryRun: opts.dryRun ? 'All' : undefined } });
+  }
+
+  /** Merge patch, for labels and other maps (never for lists). */
+  mergePatch<T>(path: string, body: unknown, opts: { dryRun?: boolean } = {}): Promise<T> {
+    return this.request<T>('PATCH', path, { body, contentType: 'application/merge-patch+json', query: { dryRun: opts.dryRun ? 'All' : undefined } });
+  }
+
+  /**
+   * Watches a collection from resourceVersion and yields events until the
+   * server closes the stream or the signal aborts.
+   */
+  async *watch<T>(path: string, opts: { resourceVersion?: string; fieldSelector?: string; labelSelector?: string; signal?: AbortSignal; timeoutSeconds?: number }): AsyncGenerator<WatchEvent<T>> {
+    const query = { watch: 1, allowWatchBookmarks: true, resourceVersion: opts.resourceVersion, fieldSelector: opts.fieldSelector, labelSelector: opts.labelSelector, timeoutSeconds: opts.timeoutSeconds };
+    let res: http.IncomingMessage;
+    try {
+      res = await this.send('GET', path, { query, signal: opts.signal }, true);
+    } catch (err) {
+      if (err instanceof VnetError || (err as Error).name === 'AbortError') throw err;
+      throw this.networkError(err as NodeJS.ErrnoException, 'GET', this.url(path));
+    }
+    if ((res.statusCode ?? 0) >= 300) throw this.apiError(res.statusCode ?? 0, await this.readBody(res), 'GET', path, true);
+    let buf = '';
+    try {
+      for await (const chunk of res) {
+        buf += (chunk as Buffer).toString('utf8');
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          if (line) yield JSON.parse(line) as WatchEvent<T>;
+        }
+      }
+    } catch (err) {
+      if ((err as Error).name === 'AbortError' || opts.signal?.aborted) return;
+      throw this.networkError(err as NodeJS.ErrnoException, 'GET', this.url(path));
+    }
+  }
+}

@@ -1,0 +1,87 @@
+// Test helpers: an independent client (client-node's generic object API, not
+// the code under test) to seed and read the sandbox, and a runner for the
+// built CLI.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import { inject } from 'vitest';
+
+export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
+export const cliPath = path.join(repoRoot, 'bin', 'kubectl-vnet.js');
+
+export function sandbox() {
+  return inject('sandbox');
+}
+
+export function adminApi(kubeconfig = sandbox().kubeconfig): KubernetesObjectApi {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  return KubernetesObjectApi.makeApiClient(kc);
+}
+
+/** A fresh namespace per test file or test, so tests never see each other. */
+export async function freshNamespace(prefix = 'vnet-test', labels: Record<string, string> = {}): Promise<string> {
+  const name = `${prefix}-${randomBytes(3).toString('hex')}`;
+  await adminApi().create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
+  return name;
+}
+
+export async function create<T extends KubernetesObject>(obj: T): Promise<T> {
+  return (await adminApi().create(obj)) as T;
+}
+
+export async function read<T extends KubernetesObject>(apiVersion: string, kind: string, namespace: string | undefined, name: string): Promise<T> {
+  return (await adminApi().read({ apiVersion, kind, metadata: { name, namespace } })) as T;
+}
+
+export async function readVM(namespace: string, name: string): Promise<any> {
+  return read('kubevirt.io/v1', 'VirtualMachine', namespace, name);
+}
+
+export async function readVMI(namespace: string, name: string): Promise<any> {
+  return read('kubevirt.io/v1', 'VirtualMachineInstance', namespace, name);
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built kubectl-vnet as a user would, with the given kubeconfig. */
+export function runCli(args: string[], opts: { kubeconfig?: string; env?: Record<string, string | undefined>; stdin?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', ...opts.env };
+  if (opts.kubeconfig !== undefined) env.KUBECONFIG = opts.kubeconfig;
+  else if (!('KUBECONFIG' in (opts.env ?? {}))) env.KUBECONFIG = sandbox().kubeconfig;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliPath, ...args], { env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 50_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+    child.stdin.end(opts.stdin ?? '');
+  });
+}
+
+/** Polls fn until it returns a truthy value or the time runs out. */
+export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
