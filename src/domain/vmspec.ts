@@ -1,0 +1,104 @@
+import { createHash } from 'node:crypto';
+/**
+ * Reading a VM or VMI spec: interfaces, networks, bindings and network
+ * references, the way KubeVirt interprets them. Pure functions over plain
+ * objects; nothing here talks to a cluster.
+ */
+import type { BindingName, VirtualMachine, VMInterface, VMISpecLike, VMNetwork } from './types.js';
+
+/** KubeVirt's interface/network name rule (pkg/network/admitter). */
+export const INTERFACE_NAME_RE = /^[A-Za-z0-9-_]+$/;
+
+export const BINDINGS: readonly BindingName[] = ['bridge', 'masquerade', 'sriov', 'slirp', 'passt', 'macvtap', 'binding'];
+
+export const INTERFACE_MODELS = ['e1000', 'e1000e', 'igb', 'ne2k_pci', 'pcnet', 'rtl8139', 'virtio'] as const;
+
+export function interfacesOf(spec: VMISpecLike | undefined): VMInterface[] {
+  return spec?.domain?.devices?.interfaces ?? [];
+}
+
+export function networksOf(spec: VMISpecLike | undefined): VMNetwork[] {
+  return spec?.networks ?? [];
+}
+
+export function vmTemplateSpec(vm: VirtualMachine): VMISpecLike {
+  return vm.spec?.template?.spec ?? {};
+}
+
+/** The binding of an interface: "bridge", "sriov", ..., the plugin name for `binding: {name}`, or "" when none is set. */
+export function bindingOf(iface: VMInterface): string {
+  for (const b of BINDINGS) {
+    if (b === 'binding') continue;
+    if (iface[b] !== undefined && iface[b] !== null) return b;
+  }
+  if (iface.binding?.name) return `binding:${iface.binding.name}`;
+  return '';
+}
+
+/** Every binding key set on an interface (admission allows exactly one). */
+export function bindingKeysOf(iface: VMInterface): string[] {
+  return BINDINGS.filter((b) => iface[b] !== undefined && iface[b] !== null);
+}
+
+export interface NetworkRef {
+  kind: 'pod' | 'multus' | 'none';
+  /** For multus: the NAD as "ns/name" (namespace defaulted to the VM's). */
+  nad?: string;
+  /** multus default network (replaces the pod network). */
+  multusDefault?: boolean;
+}
+
+/** "name" or "ns/name" -> [ns, name], the namespace defaulting to the VM's. */
+export function splitNadName(networkName: string, vmNamespace: string): { namespace: string; name: string } {
+  const i = networkName.indexOf('/');
+  return i >= 0 ? { namespace: networkName.slice(0, i), name: networkName.slice(i + 1) } : { namespace: vmNamespace, name: networkName };
+}
+
+export function networkRefOf(net: VMNetwork | undefined, vmNamespace: string): NetworkRef {
+  if (!net) return { kind: 'none' };
+  if (net.pod !== undefined) return { kind: 'pod' };
+  if (net.multus?.networkName) {
+    const { namespace, name } = splitNadName(net.multus.networkName, vmNamespace);
+    return { kind: 'multus', nad: `${namespace}/${name}`, multusDefault: Boolean(net.multus.default) };
+  }
+  return { kind: 'none' };
+}
+
+/** What a NETWORK column shows: "pod", "ns/nad", or "" when unknown. */
+export function networkLabel(ref: NetworkRef): string {
+  return ref.kind === 'pod' ? 'pod' : ref.kind === 'multus' ? (ref.nad ?? '') : '';
+}
+
+/** True when the network is the VM's primary one (pod, or multus default). */
+export function isPrimaryNetwork(net: VMNetwork | undefined): boolean {
+  return Boolean(net && (net.pod !== undefined || net.multus?.default));
+}
+
+/**
+ * The implicit default: a spec with no interfaces and no networks gets one
+ * `default` pod network with masquerade binding when its VMI is created
+ * (unless autoattachPodInterface is false), as KubeVirt's vmispec defaults do.
+ */
+export function hasImplicitDefaultNetwork(spec: VMISpecLike | undefined): boolean {
+  return interfacesOf(spec).length === 0 && networksOf(spec).length === 0 && spec?.domain?.devices?.autoattachPodInterface !== false;
+}
+
+export function implicitDefault(): { iface: VMInterface; network: VMNetwork } {
+  return { iface: { name: 'default', masquerade: {} }, network: { name: 'default', pod: {} } };
+}
+
+/** The VM is meant to run (runStrategy Always/RerunOnFailure/Once or running: true). */
+export function vmWantsToRun(vm: VirtualMachine): boolean {
+  const rs = vm.spec?.runStrategy;
+  if (rs) return rs === 'Always' || rs === 'RerunOnFailure' || rs === 'Once';
+  return vm.spec?.running === true;
+}
+
+/**
+ * The launcher pod's name for a secondary network's interface:
+ * "pod" + the first 11 hex characters of sha256(network name), as
+ * KubeVirt's namescheme has done since v1.0 (pkg/network/namescheme).
+ */
+export function hashedPodInterfaceName(networkName: string): string {
+  return `pod${createHash('sha256').update(networkName).digest('hex').slice(0, 11)}`;
+}
