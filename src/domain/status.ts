@@ -1,0 +1,564 @@
+/**
+ * `kubectl vnet status`: the per-interface network status of a VM, joined
+ * from the VM template, the VMI spec and status, and the virt-launcher pod's
+ * Multus network-status annotation. Pure functions over plain objects; the
+ * result is exactly the `-o json` document (schemas/vm-network-status.schema.json).
+ *
+ * Facts (reference §3): VMI status `infoSource` is a comma list of `domain`,
+ * `guest-agent`, `multus-status`; an interface walks
+ *   template only -> VMI spec -> multus-status -> domain
+ * and an unplug is `state: absent` + domain (pending) -> absent without domain
+ * (detached) -> gone.
+ */
+import type { Condition, KubeVirtCR, NetworkStatusEntry, Pod, VirtualMachine, VirtualMachineInstance, VMIStatusInterface, VMInterface, VMISpecLike, VMNetwork, Warning } from './types.js';
+import { bindingOf, hashedPodInterfaceName, hasImplicitDefaultNetwork, implicitDefault, interfacesOf, isPrimaryNetwork, networkLabel, networkRefOf, networksOf } from './vmspec.js';
+
+export const INTERFACE_STATES = ['stopped', 'pending', 'attaching', 'ready', 'unplugging', 'detached', 'guest-only', 'stale'] as const;
+export type InterfaceState = (typeof INTERFACE_STATES)[number];
+
+export const NETWORK_STATUS_ANNOTATION = 'k8s.v1.cni.cncf.io/network-status';
+export const LEGACY_NETWORKS_STATUS_ANNOTATION = 'k8s.v1.cni.cncf.io/networks-status';
+export const NETCONF_MAC_ANNOTATION = 'netconf.kubevirt.io/macAddress';
+export const HOOK_SIDECARS_ANNOTATION = 'hooks.kubevirt.io/hookSidecars';
+export const LAUNCHER_LABEL = 'kubevirt.io';
+export const LAUNCHER_LABEL_VALUE = 'virt-launcher';
+export const CREATED_BY_LABEL = 'kubevirt.io/created-by';
+
+export interface MultusAttachment {
+  name: string;
+  interface: string | null;
+  mac: string | null;
+  ips: string[];
+}
+
+export interface InterfaceStatus {
+  name: string;
+  binding: string | null;
+  network: string | null;
+  state: InterfaceState;
+  linkState: string | null;
+  mac: string | null;
+  desiredMac: string | null;
+  desiredMacSource: 'spec' | 'netconf' | null;
+  ips: string[];
+  guestInterface: string | null;
+  podInterface: string | null;
+  infoSource: string[];
+  model: string | null;
+  multus: MultusAttachment | null;
+}
+
+export interface StatusCondition {
+  /** Which object carries it. */
+  source: 'VirtualMachine' | 'VirtualMachineInstance';
+  type: string;
+  status: string;
+  reason: string | null;
+  message: string | null;
+}
+
+export interface VMNetworkStatus {
+  kind: 'VMNetworkStatus';
+  namespace: string;
+  name: string;
+  running: boolean;
+  phase: string | null;
+  launcherPod: string | null;
+  conditions: StatusCondition[];
+  interfaces: InterfaceStatus[];
+  warnings: Warning[];
+}
+
+export interface VMNetworkStatusList {
+  kind: 'List';
+  items: VMNetworkStatus[];
+}
+
+export interface JoinInput {
+  vm?: VirtualMachine | null;
+  vmi?: VirtualMachineInstance | null;
+  /** Launcher pods of the namespace (or just this VMI's); the join picks the VMI's own. */
+  pods: readonly Pod[];
+  /** The KubeVirt CR; undefined or null when unreadable or absent (no feature-gate check then). */
+  kubevirt?: KubeVirtCR | null;
+  /** Set when pods could not be read (e.g. RBAC): the multus fields stay empty and one warning says why. */
+  podsUnreadable?: string;
+}
+
+/** The facts interfaceState decides from, for one interface name. */
+export interface InterfaceFacts {
+  /** The VM exists (false for a standalone VMI). */
+  hasVM: boolean;
+  /** A VMI exists. */
+  hasVMI: boolean;
+  /** In the VM template (explicitly, or as the implicit default). */
+  inTemplate: boolean;
+  templateState?: string;
+  inVMISpec: boolean;
+  vmiSpecState?: string;
+  /** Reported in vmi.status.interfaces. */
+  reported: boolean;
+  infoSource: readonly string[];
+  /** Found in the launcher pod's network-status. */
+  inPod: boolean;
+}
+
+/** The state of ONE interface, from the facts gathered about it. */
+export function interfaceState(f: InterfaceFacts): InterfaceState {
+  if (!f.hasVMI) return 'stopped';
+  const src = new Set(f.infoSource);
+  const inDomain = src.has('domain');
+  const absent = f.vmiSpecState === 'absent' || (f.hasVM && f.templateState === 'absent');
+  if (absent) return inDomain ? 'unplugging' : 'detached';
+  if (f.reported && !inDomain && !src.has('multus-status') && src.has('guest-agent')) return 'guest-only';
+  if (f.hasVM && !f.inTemplate && (f.inVMISpec || f.reported)) {
+    // In the VMI (spec or domain) but no longer in the template, without an unplug.
+    if (f.inVMISpec || inDomain) return 'stale';
+    return 'detached';
+  }
+  if (!f.inVMISpec) return f.reported && inDomain ? 'ready' : 'pending';
+  if (f.reported) {
+    if (inDomain) return 'ready';
+    if (src.has('multus-status')) return 'attaching';
+    // An entry without infoSource comes from KubeVirt before v0.59, which reported domain interfaces only.
+    if (src.size === 0) return 'ready';
+  }
+  return f.inPod ? 'attaching' : 'pending';
+}
+
+/** "domain, guest-agent" -> ["domain", "guest-agent"]. */
+export function splitInfoSource(s: string | undefined): string[] {
+  if (typeof s !== 'string') return [];
+  return s.split(',').map((x) => x.trim()).filter(Boolean);
+}
+
+/** Lower-case, colon-separated; accepts aa-bb-.. and aabb.ccdd.eeff. Returns the input lower-cased when unparseable. */
+export function normalizeMac(mac: string): string {
+  const hex = mac.trim().toLowerCase();
+  const digits = hex.replace(/[:.-]/g, '');
+  if (/^[0-9a-f]{12}$/.test(digits)) return digits.match(/../g)!.join(':');
+  return hex;
+}
+
+function objectName(ns: string, name: string): string {
+  return `${ns}/${name}`;
+}
+
+/** The result of reading a Multus network-status annotation. */
+export interface NetworkStatusRead {
+  entries: NetworkStatusEntry[];
+  annotation: string | null;
+  problems: string[];
+}
+
+/**
+ * Reads k8s.v1.cni.cncf.io/network-status, falling back to the legacy
+ * networks-status. Never throws: malformed content is reported in `problems`
+ * and the usable entries are kept.
+ */
+export function readNetworkStatus(pod: Pod): NetworkStatusRead {
+  const ann = pod.metadata?.annotations ?? {};
+  const problems: string[] = [];
+  for (const key of [NETWORK_STATUS_ANNOTATION, LEGACY_NETWORKS_STATUS_ANNOTATION]) {
+    const raw = ann[key];
+    if (raw === undefined) continue;
+    let doc: unknown;
+    try {
+      doc = JSON.parse(raw);
+    } catch (err) {
+      problems.push(`annotation ${key} of pod ${pod.metadata.name} is not valid JSON (${(err as Error).message})`);
+      continue;
+    }
+    if (!Array.isArray(doc)) {
+      problems.push(`annotation ${key} of pod ${pod.metadata.name} is not a JSON list`);
+      continue;
+    }
+    const entries: NetworkStatusEntry[] = [];
+    doc.forEach((e, i) => {
+      if (!e || typeof e !== 'object' || Array.isArray(e) || typeof (e as { name?: unknown }).name !== 'string') {
+        problems.push(`annotation ${key} of pod ${pod.metadata.name}: entry ${i} has no "name" string`);
+        return;
+      }
+      const ent = e as NetworkStatusEntry;
+      entries.push({
+        ...ent,
+        interface: typeof ent.interface === 'string' ? ent.interface : undefined,
+        mac: typeof ent.mac === 'string' ? ent.mac : undefined,
+        ips: Array.isArray(ent.ips) ? ent.ips.filter((x): x is string => typeof x === 'string') : [],
+      });
+    });
+    return { entries, annotation: key, problems };
+  }
+  return { entries: [], annotation: null, problems };
+}
+
+export interface LauncherChoice {
+  pod: Pod | null;
+  migration: { sourcePod?: string; targetPod?: string; targetNode?: string; usingTarget: boolean } | null;
+}
+
+function podBelongsTo(pod: Pod, vmi: VirtualMachineInstance): boolean {
+  if (pod.metadata.namespace && vmi.metadata.namespace && pod.metadata.namespace !== vmi.metadata.namespace) return false;
+  const uid = vmi.metadata.uid;
+  if (!uid) return false;
+  if (pod.metadata.labels?.[CREATED_BY_LABEL] === uid) return true;
+  return (pod.metadata.ownerReferences ?? []).some((o) => o.uid === uid);
+}
+
+function isRunning(pod: Pod | undefined): boolean {
+  return pod?.status?.phase === 'Running' && !pod.metadata.deletionTimestamp;
+}
+
+/**
+ * The VMI's launcher pod: owned by the VMI (created-by label or owner
+ * reference), on the VMI's node, running, newest. During a migration the
+ * target pod once it runs, else the source pod.
+ */
+export function chooseLauncherPod(vmi: VirtualMachineInstance, pods: readonly Pod[]): LauncherChoice {
+  const mine = pods.filter((p) => podBelongsTo(p, vmi));
+  const ms = vmi.status?.migrationState;
+  if (ms && ms.targetPod && !ms.completed && !ms.failed) {
+    const target = mine.find((p) => p.metadata.name === ms.targetPod);
+    const source = mine.find((p) => p.metadata.name === ms.sourcePod);
+    const usingTarget = isRunning(target);
+    const chosen = usingTarget ? target! : (source ?? pickNewest(mine.filter((p) => p !== target), vmi.status?.nodeName) ?? target ?? null);
+    return { pod: chosen ?? null, migration: { sourcePod: ms.sourcePod, targetPod: ms.targetPod, targetNode: ms.targetNode, usingTarget } };
+  }
+  return { pod: pickNewest(mine, vmi.status?.nodeName), migration: null };
+}
+
+function pickNewest(pods: readonly Pod[], nodeName: string | undefined): Pod | null {
+  if (pods.length === 0) return null;
+  const score = (p: Pod) => [p.spec?.nodeName && nodeName && p.spec.nodeName === nodeName ? 1 : 0, isRunning(p) ? 1 : 0] as const;
+  return [...pods].sort((a, b) => {
+    const sa = score(a);
+    const sb = score(b);
+    if (sa[0] !== sb[0]) return sb[0] - sa[0];
+    if (sa[1] !== sb[1]) return sb[1] - sa[1];
+    const ta = Date.parse(a.metadata.creationTimestamp ?? '') || 0;
+    const tb = Date.parse(b.metadata.creationTimestamp ?? '') || 0;
+    if (ta !== tb) return tb - ta;
+    return a.metadata.name < b.metadata.name ? 1 : -1;
+  })[0];
+}
+
+/**
+ * The network-status entry of one VM network: the `default: true` entry for
+ * the primary network; for a secondary one the entry of the same NAD whose
+ * interface is the hashed pod interface name (or the VMI-reported one), else
+ * the only entry of that NAD, else the old `net<N>` name in network order.
+ */
+export function matchAttachment(
+  net: VMNetwork,
+  vmNamespace: string,
+  entries: readonly NetworkStatusEntry[],
+  secondaryIndex: number,
+  reportedPodIface?: string,
+): NetworkStatusEntry | null {
+  if (isPrimaryNetwork(net)) return entries.find((e) => e.default === true) ?? null;
+  const ref = networkRefOf(net, vmNamespace);
+  if (ref.kind !== 'multus' || !ref.nad) return null;
+  const hashed = hashedPodInterfaceName(net.name);
+  const byIface = entries.find((e) => e.interface === hashed || (reportedPodIface && e.interface === reportedPodIface));
+  if (byIface) return byIface;
+  const nadShort = ref.nad.slice(ref.nad.indexOf('/') + 1);
+  const sameNad = entries.filter((e) => !e.default && (e.name === ref.nad || (ref.nad!.startsWith(`${vmNamespace}/`) && e.name === nadShort)));
+  if (sameNad.length === 1) return sameNad[0];
+  const legacy = `net${secondaryIndex + 1}`;
+  return sameNad.find((e) => e.interface === legacy) ?? (sameNad.length === 0 ? (entries.find((e) => !e.default && e.interface === legacy && e.name === ref.nad) ?? null) : null);
+}
+
+function desiredMacOf(name: string, specIface: VMInterface | undefined, netconf: Map<string, string>): { mac: string | null; source: 'spec' | 'netconf' | null } {
+  const nc = netconf.get(name);
+  if (nc) return { mac: nc, source: 'netconf' };
+  if (specIface?.macAddress) return { mac: specIface.macAddress, source: 'spec' };
+  return { mac: null, source: null };
+}
+
+function conditionsOf(vm: VirtualMachine | null | undefined, vmi: VirtualMachineInstance | null | undefined): StatusCondition[] {
+  const out: StatusCondition[] = [];
+  const add = (source: StatusCondition['source'], cs: unknown) => {
+    if (!Array.isArray(cs)) return;
+    for (const c of cs as Condition[]) {
+      if (!c || typeof c.type !== 'string') continue;
+      out.push({ source, type: c.type, status: String(c.status ?? ''), reason: c.reason || null, message: c.message || null });
+    }
+  };
+  add('VirtualMachine', vm?.status?.conditions);
+  add('VirtualMachineInstance', vmi?.status?.conditions);
+  return out;
+}
+
+/** Effective template interfaces and networks, with the implicit default written out. */
+function effectiveSpec(spec: VMISpecLike | undefined): { ifaces: VMInterface[]; nets: VMNetwork[] } {
+  if (spec && hasImplicitDefaultNetwork(spec)) {
+    const d = implicitDefault();
+    return { ifaces: [d.iface], nets: [d.network] };
+  }
+  const ifaces = Array.isArray(interfacesOf(spec)) ? interfacesOf(spec).filter((i) => i && typeof i.name === 'string') : [];
+  const nets = Array.isArray(networksOf(spec)) ? networksOf(spec).filter((n) => n && typeof n.name === 'string') : [];
+  return { ifaces, nets };
+}
+
+/** Joins a VM (or a standalone VMI), its VMI and launcher pods into one VMNetworkStatus. */
+export function joinVMNetworkStatus(input: JoinInput): VMNetworkStatus {
+  const vm = input.vm ?? null;
+  const vmi = input.vmi ?? null;
+  const meta = vm?.metadata ?? vmi?.metadata;
+  if (!meta) throw new Error('joinVMNetworkStatus needs a VM or a VMI');
+  const namespace = meta.namespace ?? '';
+  const name = meta.name;
+  const obj = objectName(namespace, name);
+  const warnings: Warning[] = [];
+  const warn = (code: string, message: string) => warnings.push({ code, message, object: obj });
+
+  const tpl = vm ? effectiveSpec(vm.spec?.template?.spec) : { ifaces: [], nets: [] };
+  // A VMI's spec always carries its interfaces explicitly (defaults applied at creation).
+  const vspec = vmi ? effectiveSpec(vmi.spec) : { ifaces: [], nets: [] };
+  const statusIfaces: VMIStatusInterface[] = Array.isArray(vmi?.status?.interfaces) ? vmi!.status!.interfaces!.filter((x) => x && typeof x === 'object') : [];
+
+  // Launcher pod and its attachments.
+  let launcher: LauncherChoice = { pod: null, migration: null };
+  let entries: NetworkStatusEntry[] = [];
+  if (vmi && !input.podsUnreadable) {
+    launcher = chooseLauncherPod(vmi, input.pods);
+    if (launcher.pod) {
+      const ns = readNetworkStatus(launcher.pod);
+      entries = ns.entries;
+      for (const p of ns.problems) warn('malformed-annotation', p);
+    }
+  }
+  if (input.podsUnreadable) warn('pods-forbidden', input.podsUnreadable);
+  if (launcher.migration) {
+    const m = launcher.migration;
+    warn(
+      'migrating',
+      `migration in progress from pod ${m.sourcePod ?? '?'} to pod ${m.targetPod ?? '?'}${m.targetNode ? ` (node ${m.targetNode})` : ''}; showing the ${m.usingTarget ? 'target' : 'source'} pod's attachments`,
+    );
+  }
+
+  // Annotations: netconf MACs and hook sidecars, from the template (the VMI copies them at start).
+  const annSources: { where: string; ann: Record<string, string> | undefined }[] = vm
+    ? [{ where: 'VM template', ann: vm.spec?.template?.metadata?.annotations }]
+    : [{ where: 'VMI', ann: vmi?.metadata.annotations }];
+  const netconf = new Map<string, string>();
+  let sidecarAnnotations: string[] = [];
+  for (const { where, ann } of annSources) {
+    if (!ann || typeof ann !== 'object') continue;
+    const rawNc = ann[NETCONF_MAC_ANNOTATION];
+    if (rawNc !== undefined) {
+      sidecarAnnotations.push(NETCONF_MAC_ANNOTATION);
+      const parsed = parseNetconfAnnotation(rawNc);
+      if (!parsed.ok) warn('malformed-annotation', `annotation ${NETCONF_MAC_ANNOTATION} of the ${where} is malformed: ${parsed.error}`);
+      else for (const e of parsed.entries) netconf.set(e.name, e.macAddress);
+    }
+    const rawHooks = ann[HOOK_SIDECARS_ANNOTATION];
+    if (rawHooks !== undefined) {
+      sidecarAnnotations.push(HOOK_SIDECARS_ANNOTATION);
+      const problem = hookSidecarsProblem(rawHooks);
+      if (problem) warn('malformed-annotation', `annotation ${HOOK_SIDECARS_ANNOTATION} of the ${where} is malformed: ${problem}`);
+    }
+  }
+  sidecarAnnotations = [...new Set(sidecarAnnotations)];
+  if (sidecarAnnotations.length > 0 && input.kubevirt) {
+    const gates = input.kubevirt.spec?.configuration?.developerConfiguration?.featureGates;
+    if (!Array.isArray(gates) || !gates.includes('Sidecar')) {
+      warn('sidecar-gate-missing', `annotation ${sidecarAnnotations.join(' and ')} needs the Sidecar feature gate, which the KubeVirt CR ${input.kubevirt.metadata.name} does not enable (spec.configuration.developerConfiguration.featureGates)`);
+    }
+  }
+
+  // The union of names, in order: template, VMI spec, VMI status, then guest-only.
+  const names: string[] = [];
+  const seen = new Set<string>();
+  const addName = (n: string) => {
+    if (!seen.has(n)) {
+      seen.add(n);
+      names.push(n);
+    }
+  };
+  for (const i of tpl.ifaces) addName(i.name);
+  for (const i of vspec.ifaces) addName(i.name);
+  for (const s of statusIfaces) if (typeof s.name === 'string' && s.name !== '') addName(s.name);
+
+  const tplIface = new Map(tpl.ifaces.map((i) => [i.name, i]));
+  const tplNet = new Map(tpl.nets.map((n) => [n.name, n]));
+  const vmiIface = new Map(vspec.ifaces.map((i) => [i.name, i]));
+  const vmiNet = new Map(vspec.nets.map((n) => [n.name, n]));
+  const reported = new Map(statusIfaces.filter((s) => s.name).map((s) => [s.name as string, s]));
+  // Secondary networks in VMI spec order (then template order), for the net1..N fallback.
+  const secondaryOrder: string[] = [];
+  for (const n of [...vspec.nets, ...tpl.nets]) if (!isPrimaryNetwork(n) && !secondaryOrder.includes(n.name)) secondaryOrder.push(n.name);
+
+  const usedEntries = new Set<NetworkStatusEntry>();
+  const interfaces: InterfaceStatus[] = [];
+  for (const n of names) {
+    const ti = tplIface.get(n);
+    const si = vmiIface.get(n);
+    const spec = ti ?? si;
+    const net = vmiNet.get(n) ?? tplNet.get(n);
+    const rep = reported.get(n);
+    const infoSource = splitInfoSource(rep?.infoSource);
+    const entry = net ? matchAttachment(net, namespace, entries, secondaryOrder.indexOf(n), rep?.podInterfaceName) : null;
+    if (entry) usedEntries.add(entry);
+    const state = interfaceState({
+      hasVM: Boolean(vm),
+      hasVMI: Boolean(vmi),
+      inTemplate: Boolean(ti),
+      templateState: ti?.state,
+      inVMISpec: Boolean(si),
+      vmiSpecState: si?.state,
+      reported: Boolean(rep),
+      infoSource,
+      inPod: Boolean(entry),
+    });
+    const desired = desiredMacOf(n, ti ?? si, netconf);
+    const ips = Array.isArray(rep?.ipAddresses) && rep.ipAddresses.length > 0 ? rep.ipAddresses.filter((x) => typeof x === 'string') : rep?.ipAddress ? [rep.ipAddress] : [];
+    const binding = spec ? bindingOf(spec) || null : null;
+    interfaces.push({
+      name: n,
+      binding,
+      network: net ? networkLabel(networkRefOf(net, namespace)) || null : null,
+      state,
+      linkState: typeof rep?.linkState === 'string' && rep.linkState ? rep.linkState : null,
+      mac: typeof rep?.mac === 'string' && rep.mac ? rep.mac : null,
+      desiredMac: desired.mac,
+      desiredMacSource: desired.source,
+      ips,
+      guestInterface: typeof rep?.interfaceName === 'string' && rep.interfaceName ? rep.interfaceName : null,
+      podInterface: (typeof rep?.podInterfaceName === 'string' && rep.podInterfaceName) || entry?.interface || null,
+      infoSource,
+      model: typeof spec?.model === 'string' && spec.model ? spec.model : null,
+      multus: entry ? { name: entry.name, interface: entry.interface ?? null, mac: entry.mac ?? null, ips: entry.ips ?? [] } : null,
+    });
+    if (desired.mac && rep?.mac && normalizeMac(desired.mac) !== normalizeMac(rep.mac) && state !== 'stopped') {
+      const when = desired.source === 'netconf' ? '; a netconf MAC is applied when the VM starts: stop and start the VM' : '';
+      warn('mac-mismatch', `interface ${n}: desired MAC ${desired.mac} (${desired.source}) differs from the reported MAC ${rep.mac}${when}`);
+    }
+    if (state === 'pending' && vmi && ti && !si && binding && binding !== 'bridge' && binding !== 'sriov') {
+      warn('not-hotpluggable', `interface ${n}: binding ${binding} is not hot-plugged by KubeVirt (only bridge and sriov are); it is added when the VM restarts`);
+    }
+  }
+  // Guest-only interfaces: reported by the guest agent without a spec name.
+  for (const s of statusIfaces) {
+    if (typeof s.name === 'string' && s.name !== '') continue;
+    interfaces.push({
+      name: '',
+      binding: null,
+      network: null,
+      state: vmi ? 'guest-only' : 'stopped',
+      linkState: typeof s.linkState === 'string' && s.linkState ? s.linkState : null,
+      mac: typeof s.mac === 'string' && s.mac ? s.mac : null,
+      desiredMac: null,
+      desiredMacSource: null,
+      ips: Array.isArray(s.ipAddresses) && s.ipAddresses.length > 0 ? s.ipAddresses.filter((x) => typeof x === 'string') : s.ipAddress ? [s.ipAddress] : [],
+      guestInterface: typeof s.interfaceName === 'string' && s.interfaceName ? s.interfaceName : null,
+      podInterface: null,
+      infoSource: splitInfoSource(s.infoSource),
+      model: null,
+      multus: null,
+    });
+  }
+
+  const conditions = conditionsOf(vm, vmi);
+  for (const c of conditions) {
+    if (c.status !== 'True') continue;
+    if (c.source === 'VirtualMachine' && c.type === 'RestartRequired') warn('restart-required', `VM condition RestartRequired${c.message ? `: ${c.message}` : ''}`);
+    if (c.source === 'VirtualMachineInstance' && c.type === 'MigrationRequired') warn('migration-required', `VMI condition MigrationRequired${c.reason ? ` (${c.reason})` : ''}${c.message ? `: ${c.message}` : ''}`);
+  }
+
+  const phase = (typeof vmi?.status?.phase === 'string' && vmi.status.phase) || (vm && !vmi ? (typeof vm.status?.printableStatus === 'string' && vm.status.printableStatus) || 'Stopped' : null) || null;
+  return {
+    kind: 'VMNetworkStatus',
+    namespace,
+    name,
+    running: vmi?.status?.phase === 'Running',
+    phase,
+    launcherPod: launcher.pod?.metadata.name ?? null,
+    conditions,
+    interfaces,
+    warnings,
+  };
+}
+
+/** hooks.kubevirt.io/hookSidecars must be a JSON list of objects; returns what is wrong, or null. */
+export function hookSidecarsProblem(raw: string): string | null {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(raw);
+  } catch (err) {
+    return `not valid JSON (${(err as Error).message})`;
+  }
+  if (!Array.isArray(doc)) return 'not a JSON list';
+  const bad = doc.findIndex((e) => !e || typeof e !== 'object' || Array.isArray(e));
+  return bad >= 0 ? `entry ${bad} is not an object` : null;
+}
+
+/**
+ * Joins whole namespaces: VMs with their VMIs (same namespace and name) and
+ * launcher pods, plus standalone VMIs when `includeStandalone`. Pods are
+ * indexed by the VMI uid once, so the join stays linear at scale.
+ */
+export function joinAll(input: {
+  vms: readonly VirtualMachine[];
+  vmis: readonly VirtualMachineInstance[];
+  pods: readonly Pod[];
+  kubevirt?: KubeVirtCR | null;
+  podsUnreadable?: string;
+  includeStandalone: boolean;
+}): VMNetworkStatus[] {
+  const key = (m: { namespace?: string; name: string }) => `${m.namespace ?? ''}/${m.name}`;
+  const vmiByKey = new Map(input.vmis.map((v) => [key(v.metadata), v]));
+  const podsByUid = new Map<string, Pod[]>();
+  for (const p of input.pods) {
+    const uids = new Set<string>();
+    const l = p.metadata.labels?.[CREATED_BY_LABEL];
+    if (l) uids.add(l);
+    for (const o of p.metadata.ownerReferences ?? []) if (o.uid) uids.add(o.uid);
+    for (const u of uids) {
+      const arr = podsByUid.get(u);
+      if (arr) arr.push(p);
+      else podsByUid.set(u, [p]);
+    }
+  }
+  const podsOf = (vmi: VirtualMachineInstance | undefined) => (vmi?.metadata.uid ? (podsByUid.get(vmi.metadata.uid) ?? []) : []);
+  const out: VMNetworkStatus[] = [];
+  const vmKeys = new Set<string>();
+  for (const vm of input.vms) {
+    const k = key(vm.metadata);
+    vmKeys.add(k);
+    const vmi = vmiByKey.get(k);
+    out.push(joinVMNetworkStatus({ vm, vmi, pods: podsOf(vmi), kubevirt: input.kubevirt, podsUnreadable: input.podsUnreadable }));
+  }
+  if (input.includeStandalone) {
+    for (const vmi of input.vmis) {
+      if (vmKeys.has(key(vmi.metadata))) continue;
+      if ((vmi.metadata.ownerReferences ?? []).some((o) => o.kind === 'VirtualMachine')) continue;
+      out.push(joinVMNetworkStatus({ vmi, pods: podsOf(vmi), kubevirt: input.kubevirt, podsUnreadable: input.podsUnreadable }));
+    }
+  }
+  return out;
+}
+
+/**
+ * A minimal, tolerant reader of netconf.kubevirt.io/macAddress (a JSON list
+ * of {name, macAddress}). Interim: the MAC command's codec in
+ * src/domain/netconf.ts replaces it once that exists. Never throws.
+ */
+export function parseNetconfAnnotation(raw: string): { ok: true; entries: { name: string; macAddress: string }[] } | { ok: false; error: string } {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(raw);
+  } catch (err) {
+    return { ok: false, error: `not valid JSON (${(err as Error).message})` };
+  }
+  if (!Array.isArray(doc)) return { ok: false, error: 'not a JSON list of {name, macAddress}' };
+  const entries: { name: string; macAddress: string }[] = [];
+  for (let i = 0; i < doc.length; i++) {
+    const e = doc[i] as { name?: unknown; macAddress?: unknown } | null;
+    if (!e || typeof e !== 'object' || typeof e.name !== 'string' || typeof e.macAddress !== 'string') {
+      return { ok: false, error: `entry ${i} is not {name, macAddress} with string values` };
+    }
+    entries.push({ name: e.name, macAddress: e.macAddress });
+  }
+  return { ok: true, entries };
+}
