@@ -2,10 +2,22 @@
  * Every command, by oclif id. Command modules stay light: anything heavy
  * (the Kubernetes client, YAML documents) is imported inside run().
  */
+import MacList from './commands/mac/list.js';
+import MacSet from './commands/mac/set.js';
+import MacUnset from './commands/mac/unset.js';
+import MacpoolOptIn from './commands/macpool/opt-in.js';
+import MacpoolOptOut from './commands/macpool/opt-out.js';
+import MacpoolStatus from './commands/macpool/status.js';
 import Status from './commands/status.js';
 import Version from './commands/version.js';
 
 export const COMMANDS = {
+  'mac:list': MacList,
+  'mac:set': MacSet,
+  'mac:unset': MacUnset,
+  'macpool:opt-in': MacpoolOptIn,
+  'macpool:opt-out': MacpoolOptOut,
+  'macpool:status': MacpoolStatus,
   status: Status,
   version: Version,
 };
