@@ -11,6 +11,8 @@
  * (detached) -> gone.
  */
 import type { Condition, KubeVirtCR, NetworkStatusEntry, Pod, VirtualMachine, VirtualMachineInstance, VMIStatusInterface, VMInterface, VMISpecLike, VMNetwork, Warning } from './types.js';
+import { parseHookSidecars } from './hooks.js';
+import { parseNetconfAnnotation } from './netconf.js';
 import { bindingOf, hashedPodInterfaceName, hasImplicitDefaultNetwork, implicitDefault, interfacesOf, isPrimaryNetwork, networkLabel, networkRefOf, networksOf } from './vmspec.js';
 
 export const INTERFACE_STATES = ['stopped', 'pending', 'attaching', 'ready', 'unplugging', 'detached', 'guest-only', 'stale'] as const;
@@ -355,8 +357,8 @@ export function joinVMNetworkStatus(input: JoinInput): VMNetworkStatus {
     const rawHooks = ann[HOOK_SIDECARS_ANNOTATION];
     if (rawHooks !== undefined) {
       sidecarAnnotations.push(HOOK_SIDECARS_ANNOTATION);
-      const problem = hookSidecarsProblem(rawHooks);
-      if (problem) warn('malformed-annotation', `annotation ${HOOK_SIDECARS_ANNOTATION} of the ${where} is malformed: ${problem}`);
+      const parsed = parseHookSidecars(rawHooks);
+      if (!parsed.ok) warn('malformed-annotation', `annotation ${HOOK_SIDECARS_ANNOTATION} of the ${where} is malformed: ${parsed.error}`);
     }
   }
   sidecarAnnotations = [...new Set(sidecarAnnotations)];
@@ -480,19 +482,6 @@ export function joinVMNetworkStatus(input: JoinInput): VMNetworkStatus {
   };
 }
 
-/** hooks.kubevirt.io/hookSidecars must be a JSON list of objects; returns what is wrong, or null. */
-export function hookSidecarsProblem(raw: string): string | null {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(raw);
-  } catch (err) {
-    return `not valid JSON (${(err as Error).message})`;
-  }
-  if (!Array.isArray(doc)) return 'not a JSON list';
-  const bad = doc.findIndex((e) => !e || typeof e !== 'object' || Array.isArray(e));
-  return bad >= 0 ? `entry ${bad} is not an object` : null;
-}
-
 /**
  * Joins whole namespaces: VMs with their VMIs (same namespace and name) and
  * launcher pods, plus standalone VMIs when `includeStandalone`. Pods are
@@ -539,26 +528,3 @@ export function joinAll(input: {
   return out;
 }
 
-/**
- * A minimal, tolerant reader of netconf.kubevirt.io/macAddress (a JSON list
- * of {name, macAddress}). Interim: the MAC command's codec in
- * src/domain/netconf.ts replaces it once that exists. Never throws.
- */
-export function parseNetconfAnnotation(raw: string): { ok: true; entries: { name: string; macAddress: string }[] } | { ok: false; error: string } {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(raw);
-  } catch (err) {
-    return { ok: false, error: `not valid JSON (${(err as Error).message})` };
-  }
-  if (!Array.isArray(doc)) return { ok: false, error: 'not a JSON list of {name, macAddress}' };
-  const entries: { name: string; macAddress: string }[] = [];
-  for (let i = 0; i < doc.length; i++) {
-    const e = doc[i] as { name?: unknown; macAddress?: unknown } | null;
-    if (!e || typeof e !== 'object' || typeof e.name !== 'string' || typeof e.macAddress !== 'string') {
-      return { ok: false, error: `entry ${i} is not {name, macAddress} with string values` };
-    }
-    entries.push({ name: e.name, macAddress: e.macAddress });
-  }
-  return { ok: true, entries };
-}
