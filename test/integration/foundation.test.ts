@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { loadConnection } from '../../src/kube/config.js';
 import { KubeClient } from '../../src/kube/client.js';
@@ -127,6 +128,31 @@ describe('error mapping', () => {
     const r = await runCli(['version', '--server', '--debug']);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('debug: GET /version 200');
+    expect(r.stderr + r.stdout).not.toContain(token);
+  });
+});
+
+describe('credentials', () => {
+  it('an exec credential plugin in the kubeconfig keeps working, and its token is never printed', async () => {
+    const sb = sandbox();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vnet-exec-'));
+    const admin = fs.readFileSync(sb.kubeconfig, 'utf8');
+    const token = admin.match(/token: (\S+)/)?.[1] as string;
+    const plugin = path.join(dir, 'credential-plugin.mjs');
+    fs.writeFileSync(
+      plugin,
+      `process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: ${JSON.stringify(token)} } }));\n`,
+    );
+    const doc = parse(admin);
+    doc.users[0].user = { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: process.execPath, args: [plugin], interactiveMode: 'Never' } };
+    const kc = stringify(doc);
+    expect(kc).not.toContain(token);
+    fs.writeFileSync(path.join(dir, 'kubeconfig'), kc);
+    const r = await runCli(['version', '--server', '--debug', '-o', 'json'], { kubeconfig: path.join(dir, 'kubeconfig') });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).serverVersion.gitVersion).toMatch(/^v1\./);
+    // system:masters through the plugin's token: the KubeVirt list is allowed.
+    expect(JSON.parse(r.stdout).kubevirt.state).not.toBe('unreadable');
     expect(r.stderr + r.stdout).not.toContain(token);
   });
 });
