@@ -2,6 +2,9 @@
  * Every command, by oclif id. Command modules stay light: anything heavy
  * (the Kubernetes client, YAML documents) is imported inside run().
  */
+import HotplugAdd from './commands/hotplug/add.js';
+import HotplugRemove from './commands/hotplug/remove.js';
+import LinkSet from './commands/link/set.js';
 import MacList from './commands/mac/list.js';
 import MacSet from './commands/mac/set.js';
 import MacUnset from './commands/mac/unset.js';
@@ -12,6 +15,9 @@ import Status from './commands/status.js';
 import Version from './commands/version.js';
 
 export const COMMANDS = {
+  'hotplug:add': HotplugAdd,
+  'hotplug:remove': HotplugRemove,
+  'link:set': LinkSet,
   'mac:list': MacList,
   'mac:set': MacSet,
   'mac:unset': MacUnset,

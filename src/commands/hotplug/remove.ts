@@ -1,0 +1,45 @@
+import { Args } from '@oclif/core';
+import { ClusterCommand } from '../../cli/base.js';
+import { dryRunFlag } from '../../cli/flags.js';
+import { editOutputFlag, waitFlags } from './shared.js';
+
+export default class HotplugRemove extends ClusterCommand {
+  static override summary = 'Unplug a bridge interface from a VM (sets state: absent; KubeVirt removes the entries once the NIC has left the guest)';
+  static override description =
+    'Only bridge interfaces on secondary networks can be unplugged; SR-IOV interfaces and the pod or Multus default network cannot. ' +
+    'The tool never deletes the entries itself: that would leave the NIC in the guest and mark the VM RestartRequired.';
+  static override examples = ['<%= config.bin %> hotplug remove vm1 blue', '<%= config.bin %> hotplug remove vm1 blue --wait --timeout 2m'];
+  static override args = {
+    vm: Args.string({ description: 'VirtualMachine name', required: true }),
+    iface: Args.string({ description: 'Interface name', required: true }),
+  };
+  static override flags = {
+    ...waitFlags,
+    'dry-run': dryRunFlag,
+    output: editOutputFlag,
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(HotplugRemove);
+    const [{ parseDuration }, { planUnplug }] = await Promise.all([import('../../kube/duration.js'), import('../../domain/hotplug.js')]);
+    const timeoutMs = parseDuration(flags.timeout, '--timeout');
+    const { conn, client } = await this.connect(flags);
+    const target = { namespace: conn.namespace, name: args.vm };
+    const [{ gatherHotplugFacts }, { editAndWait }] = await Promise.all([import('../../kube/hotplug-facts.js'), import('./shared.js')]);
+    const gathered = await gatherHotplugFacts(client, target, {});
+    await editAndWait({
+      client,
+      target,
+      facts: gathered.facts,
+      factNotes: gathered.notes,
+      plan: (vm, facts) => planUnplug(vm, { name: args.iface }, facts),
+      goal: () => ({ kind: 'gone', name: args.iface }),
+      dryRun: flags['dry-run'],
+      output: flags.output,
+      wait: flags.wait,
+      timeoutMs,
+      note: (l) => this.note(l),
+      out: (t) => this.out(t),
+    });
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * What `hotplug add`, `hotplug remove` and `link set` share: the --wait and
+ * --timeout flags, -o for write commands, and the edit-then-wait pipeline
+ * (gather facts, plan, send with retry, print, optionally watch the VMI).
+ */
+import { Flags } from '@oclif/core';
+import { VnetError } from '../../errors.js';
+import type { ClusterFacts } from '../../domain/hotplug.js';
+import type { EditPlan } from '../../domain/patch.js';
+import type { VirtualMachine } from '../../domain/types.js';
+import type { KubeClient } from '../../kube/client.js';
+import type { DryRun } from '../../kube/edit.js';
+import type { WaitGoal } from '../../kube/wait.js';
+
+export const waitFlags = {
+  wait: Flags.boolean({ description: 'Watch the VMI and show progress until the change is live (a spinner on a TTY, plain lines otherwise)', default: false }),
+  timeout: Flags.string({ description: 'How long --wait waits (e.g. 90s, 5m); on expiry the exit code is 6 and the current state is printed', default: '5m' }),
+};
+
+/** -o for write commands: absent means the human line. */
+export const editOutputFlag = Flags.option({
+  char: 'o',
+  description: 'Output format: yaml|json (the resulting VM) or name (virtualmachine.kubevirt.io/NAME patched)',
+  options: ['yaml', 'json', 'name'] as const,
+})();
+
+export interface EditAndWaitInput {
+  client: KubeClient;
+  target: { namespace: string; name: string };
+  facts: ClusterFacts;
+  /** Notes from gathering the facts (what could not be read). */
+  factNotes: string[];
+  plan: (vm: VirtualMachine, facts: ClusterFacts) => EditPlan;
+  /** The wait goal for the plan that was sent. */
+  goal: (plan: EditPlan) => WaitGoal;
+  dryRun: DryRun;
+  output?: 'yaml' | 'json' | 'name';
+  wait: boolean;
+  timeoutMs: number;
+  note: (line: string) => void;
+  out: (text: string) => void;
+}
+
+/**
+ * Sends the edit through the shared pipeline (re-read, re-check with a fresh
+ * VMI, re-plan and retry on conflicts), prints it the kubectl way, then
+ * waits when asked.
+ */
+export async function editAndWait(input: EditAndWaitInput): Promise<void> {
+  const [{ editVM }, { renderEditResult }, { readVMIFact }] = await Promise.all([import('../../kube/edit.js'), import('../../cli/edit-output.js'), import('../../kube/hotplug-facts.js')]);
+  const facts = input.facts;
+  const result = await editVM(
+    input.client,
+    input.target,
+    async (vm, attempt) => {
+      // A retry means the VM changed: the VMI may have too (an unplug finished, a plug landed).
+      if (attempt > 1 && facts.vmi !== undefined) facts.vmi = (await readVMIFact(input.client, input.target.namespace, input.target.name)).vmi;
+      return input.plan(vm, facts);
+    },
+    { dryRun: input.dryRun },
+  );
+  for (const n of input.factNotes) input.note(`Note: ${n}`);
+  const rendered = renderEditResult(result, input.output ?? 'default');
+  for (const line of rendered.stderr) input.note(line);
+  input.out(rendered.stdout);
+  if (!input.wait) return;
+  if (input.dryRun !== 'none') {
+    input.note('Note: --wait does nothing with a dry run: nothing changed');
+    return;
+  }
+  const { waitForInterface, createProgress } = await import('../../kube/wait.js');
+  const goal = input.goal(result.plan);
+  const ctl = new AbortController();
+  const onSigint = () => ctl.abort();
+  process.once('SIGINT', onSigint);
+  const progress = await createProgress(`interface ${goal.name}`);
+  try {
+    const res = await waitForInterface(input.client, result.after, goal, { timeoutMs: input.timeoutMs, signal: ctl.signal, onState: (s) => progress.update(s) });
+    if (res.outcome === 'no-vmi') {
+      progress.finish(`interface ${goal.name}: ${res.state}`, true);
+      input.note(`Note: ${res.note}`);
+      return;
+    }
+    progress.finish(`interface ${goal.name}: ${res.state}`, true);
+  } catch (err) {
+    progress.finish(`interface ${goal.name}: ${err instanceof VnetError ? err.message : 'failed'}`, false);
+    throw err;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+}

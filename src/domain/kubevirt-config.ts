@@ -1,0 +1,133 @@
+/**
+ * Reading the KubeVirt CR: its version, feature gates, VM rollout strategy,
+ * workload update methods and network defaults, the way KubeVirt itself
+ * interprets them. Pure functions over the CR as read (or undefined when it
+ * could not be read); nothing here talks to a cluster.
+ */
+import type { KubeVirtCR, VMInterface, VMNetwork } from './types.js';
+
+export interface Version {
+  major: number;
+  minor: number;
+  patch: number;
+  /** The text the version was parsed from, e.g. "v1.5.2-rc.0". */
+  raw: string;
+  /** "rc.0", "beta.1.23+abc" ... or "" for a release. */
+  prerelease: string;
+}
+
+/**
+ * Parses "v1.5.2", "1.5", "v1.6.0-rc.1", "v1.4.0-beta.0.123+ab12cd" (KubeVirt's
+ * observedKubeVirtVersion forms). Returns null for anything else.
+ */
+export function parseVersion(text: string | undefined | null): Version | null {
+  if (!text) return null;
+  const m = /^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+](.*))?$/.exec(text.trim());
+  if (!m) return null;
+  return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3] ?? 0), raw: text, prerelease: m[4] ?? '' };
+}
+
+/**
+ * Compares two versions by major, minor and patch. A pre-release of x.y.z
+ * counts as x.y.z here: a "v1.6.0-rc.1" cluster already has v1.6's
+ * behaviour, which is what the checks that use this care about.
+ */
+export function compareVersions(a: Version, b: Version): number {
+  return a.major - b.major || a.minor - b.minor || a.patch - b.patch;
+}
+
+/** True when `version` is at least `min` ("1.4", "v1.5.2"); false when `version` is unknown. */
+export function versionAtLeast(version: Version | string | null | undefined, min: string): boolean {
+  const v = typeof version === 'string' ? parseVersion(version) : version;
+  const m = parseVersion(min);
+  if (!v || !m) return false;
+  return compareVersions(v, m) >= 0;
+}
+
+/** The version KubeVirt reports it runs (status.observedKubeVirtVersion), parsed. */
+export function kubevirtVersion(cr: KubeVirtCR | null | undefined): Version | null {
+  return parseVersion(cr?.status?.observedKubeVirtVersion ?? (cr?.status?.operatorVersion as string | undefined));
+}
+
+/**
+ * The feature gates enabled in the CR. KubeVirt lists them as strings in
+ * developerConfiguration.featureGates; newer CRs may also carry
+ * `{name, enabled}` objects. Disabled ones (enabled: false, or listed in
+ * disabledFeatureGates) are left out.
+ */
+export function enabledFeatureGates(cr: KubeVirtCR | null | undefined): string[] {
+  const dev = cr?.spec?.configuration?.developerConfiguration;
+  const out = new Set<string>();
+  for (const g of (dev?.featureGates ?? []) as unknown[]) {
+    if (typeof g === 'string') out.add(g);
+    else if (g && typeof g === 'object' && typeof (g as { name?: unknown }).name === 'string' && (g as { enabled?: unknown }).enabled !== false) {
+      out.add((g as { name: string }).name);
+    }
+  }
+  for (const g of (dev?.disabledFeatureGates ?? []) as unknown[]) if (typeof g === 'string') out.delete(g);
+  return [...out];
+}
+
+export function hasFeatureGate(cr: KubeVirtCR | null | undefined, gate: string): boolean {
+  return enabledFeatureGates(cr).includes(gate);
+}
+
+export interface RolloutStrategy {
+  /** "LiveUpdate", "Stage" or whatever the CR says. */
+  value: string;
+  /** False when the CR leaves it unset and `value` is KubeVirt's default for its version. */
+  explicit: boolean;
+}
+
+/**
+ * KubeVirt.spec.configuration.vmRolloutStrategy. Unset means LiveUpdate from
+ * v1.6 on and Stage before; with an unknown version an unset strategy is
+ * reported as LiveUpdate only when that cannot be wrong, so it is "Stage"
+ * (the conservative reading that makes callers warn).
+ */
+export function vmRolloutStrategy(cr: KubeVirtCR | null | undefined): RolloutStrategy {
+  const set = cr?.spec?.configuration?.vmRolloutStrategy;
+  if (set) return { value: set, explicit: true };
+  return { value: versionAtLeast(kubevirtVersion(cr), '1.6') ? 'LiveUpdate' : 'Stage', explicit: false };
+}
+
+/** KubeVirt.spec.workloadUpdateStrategy.workloadUpdateMethods (empty when unset: nothing migrates VMs). */
+export function workloadUpdateMethods(cr: KubeVirtCR | null | undefined): string[] {
+  return [...(cr?.spec?.workloadUpdateStrategy?.workloadUpdateMethods ?? [])];
+}
+
+export function liveMigrateEnabled(cr: KubeVirtCR | null | undefined): boolean {
+  return workloadUpdateMethods(cr).includes('LiveMigrate');
+}
+
+/**
+ * Whether this KubeVirt can hot-plug NICs: GA from v1.4, behind the
+ * HotplugNICs gate in v1.1-v1.3, absent before (v1.0 had virtctl addinterface).
+ */
+export function nicHotplugSupport(cr: KubeVirtCR | null | undefined): { supported: boolean | 'unknown'; reason: string } {
+  const v = kubevirtVersion(cr);
+  if (!v) return { supported: 'unknown', reason: 'the KubeVirt version is not known yet (no observedKubeVirtVersion)' };
+  if (versionAtLeast(v, '1.4')) return { supported: true, reason: `KubeVirt ${v.raw} supports NIC hot-plug (GA since v1.4)` };
+  if (hasFeatureGate(cr, 'HotplugNICs')) return { supported: true, reason: `KubeVirt ${v.raw} with the HotplugNICs feature gate` };
+  return { supported: false, reason: `KubeVirt ${v.raw} needs the HotplugNICs feature gate for NIC hot-plug (GA only from v1.4)` };
+}
+
+/** Link state (`state: up|down`) exists from v1.5. */
+export function linkStateSupport(cr: KubeVirtCR | null | undefined): { supported: boolean | 'unknown'; reason: string } {
+  const v = kubevirtVersion(cr);
+  if (!v) return { supported: 'unknown', reason: 'the KubeVirt version is not known yet (no observedKubeVirtVersion)' };
+  if (versionAtLeast(v, '1.5')) return { supported: true, reason: `KubeVirt ${v.raw} supports interface link state` };
+  return { supported: false, reason: `KubeVirt ${v.raw} has no interface link state (added in v1.5); its admission rejects state up/down` };
+}
+
+/**
+ * The pod-network interface KubeVirt gives a VMI whose spec has no
+ * interfaces and no networks (pkg/network/vmispec/defaults.go): binding from
+ * spec.configuration.network.defaultNetworkInterface, "bridge" when unset
+ * (virt-config's default), named "default", on the pod network.
+ */
+export function defaultPodInterface(cr: KubeVirtCR | null | undefined): { iface: VMInterface; network: VMNetwork; binding: string; fromCluster: boolean } {
+  const configured = cr?.spec?.configuration?.network?.defaultNetworkInterface;
+  const binding = typeof configured === 'string' && configured ? configured : 'bridge';
+  return { iface: { name: 'default', [binding]: {} } as VMInterface, network: { name: 'default', pod: {} }, binding, fromCluster: typeof configured === 'string' && configured !== '' };
+}
