@@ -1,0 +1,100 @@
+// KubeVirt network simulator: for tests and demos; the plugin never needs it.
+//
+//   node test/simulator/main.ts --kubeconfig FILE [--step-ms N] [--nodes node01,node02]
+//                                [--default-network-name NAME]
+//
+// The sandbox runs a real kube-apiserver but no KubeVirt. This process stands
+// in for KubeVirt's controllers on the network path, across all namespaces:
+// virt-controller (VM -> VMI, launcher pod, the network VM controller that
+// hot-plugs and cleans up unplugged interfaces, the workload updater's
+// migration for SR-IOV), virt-handler (domain and guest-agent interface
+// status, link state, the netconf hook sidecar's MAC at domain definition),
+// Multus and the multus-dynamic-networks-controller (pod network-status).
+// It never stands in for the API server: no admission webhooks, no defaults
+// on create except the VMI's implicit default network, no kubemacpool.
+//
+//   --kubeconfig FILE            the cluster to act on (required)
+//   --step-ms N                  delay between two steps of a state machine (default 1000)
+//   --nodes A,B                  node names: VMIs start on the first, migrate to the next
+//   --default-network-name NAME  the name Multus reports for the cluster network (default kindnet)
+//
+// An object annotated `sim.kubectl-vnet.io/ignore: "true"` (a VM, a VMI, a
+// launcher pod) is left alone, so a test can hand-craft statuses.
+//
+// It logs one line per action to stdout, never crashes on bad input, re-lists
+// and re-watches when a watch ends, and exits on SIGTERM or SIGINT.
+import { KubeConfig } from '@kubernetes/client-node';
+import { Rest } from './kube.ts';
+import { Simulator } from './controller.ts';
+
+function usage(msg: string): never {
+  process.stderr.write(`simulator: ${msg}\nusage: node test/simulator/main.ts --kubeconfig FILE [--step-ms N] [--nodes A,B] [--default-network-name NAME]\n`);
+  process.exit(2);
+}
+
+function parseArgs(argv: string[]): { kubeconfig: string; stepMs: number; nodes: string[]; defaultNetworkName: string } {
+  const out = { kubeconfig: '', stepMs: 1000, nodes: ['node01', 'node02'], defaultNetworkName: 'kindnet' };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined || v === '') usage(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--kubeconfig':
+        out.kubeconfig = value();
+        break;
+      case '--step-ms': {
+        const n = Number(value());
+        if (!Number.isInteger(n) || n < 0) usage('--step-ms must be a whole number of milliseconds');
+        out.stepMs = n;
+        break;
+      }
+      case '--nodes':
+        out.nodes = value()
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
+        if (out.nodes.length === 0) usage('--nodes needs at least one name');
+        break;
+      case '--default-network-name':
+        out.defaultNetworkName = value();
+        break;
+      case '-h':
+      case '--help':
+        process.stdout.write('KubeVirt network simulator (for tests and demos). See the comment at the top of test/simulator/main.ts.\n');
+        process.exit(0);
+      default:
+        usage(`unknown argument ${argv[i]}`);
+    }
+  }
+  if (!out.kubeconfig) usage('--kubeconfig is required');
+  return out;
+}
+
+function log(msg: string): void {
+  process.stdout.write(`${new Date().toISOString()} ${msg}\n`);
+}
+
+const args = parseArgs(process.argv.slice(2));
+const kc = new KubeConfig();
+try {
+  kc.loadFromFile(args.kubeconfig);
+} catch (err) {
+  usage(`cannot read the kubeconfig ${args.kubeconfig}: ${(err as Error).message}`);
+}
+const sim = new Simulator(new Rest(kc), { stepMs: args.stepMs, nodes: args.nodes, defaultNetworkName: args.defaultNetworkName, log });
+
+process.on('uncaughtException', (err) => log(`unexpected error (carrying on): ${err.stack ?? err.message}`));
+process.on('unhandledRejection', (err) => log(`unexpected rejection (carrying on): ${(err as Error)?.stack ?? String(err)}`));
+for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(sig, () => {
+    log(`${sig}: stopping`);
+    sim.stop();
+    setTimeout(() => process.exit(0), 50).unref();
+  });
+}
+
+log(`KubeVirt network simulator starting (pid ${process.pid}, step ${args.stepMs} ms, nodes ${args.nodes.join(',')}, server ${kc.getCurrentCluster()?.server ?? '?'})`);
+sim.start();
