@@ -4,5 +4,15 @@ if (major < 22) {
   process.stderr.write(`error: kubectl-vnet needs Node.js 22.12 or newer; this is ${process.version}\nhint: install Node 26 LTS, or use a release binary, which carries its own\n`);
   process.exit(1);
 }
-const { execute } = await import('@oclif/core');
-await execute({ dir: import.meta.url });
+if (process.argv[2] === '__complete') {
+  // Shell completion (kubectl_complete-vnet): from the oclif manifest, without loading oclif.
+  const { readFileSync } = await import('node:fs');
+  const root = new URL('../', import.meta.url);
+  const manifest = JSON.parse(readFileSync(new URL('oclif.manifest.json', root), 'utf8'));
+  const pjson = JSON.parse(readFileSync(new URL('package.json', root), 'utf8'));
+  const { runComplete } = await import('../dist/cli/complete-run.js');
+  await runComplete(manifest, pjson.oclif.topics ?? {}, process.argv.slice(3));
+} else {
+  const { execute } = await import('@oclif/core');
+  await execute({ dir: import.meta.url });
+}

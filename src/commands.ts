@@ -2,6 +2,7 @@
  * Every command, by oclif id. Command modules stay light: anything heavy
  * (the Kubernetes client, YAML documents) is imported inside run().
  */
+import Completion from './commands/completion.js';
 import HotplugAdd from './commands/hotplug/add.js';
 import HotplugRemove from './commands/hotplug/remove.js';
 import LinkSet from './commands/link/set.js';
@@ -15,6 +16,7 @@ import Status from './commands/status.js';
 import Version from './commands/version.js';
 
 export const COMMANDS = {
+  completion: Completion,
   'hotplug:add': HotplugAdd,
   'hotplug:remove': HotplugRemove,
   'link:set': LinkSet,

@@ -1,0 +1,86 @@
+/**
+ * Runs the CLI without a package folder: the single-file executables built by
+ * scripts/release.mjs have no package.json, oclif.manifest.json or dist/ on
+ * disk, so this hands oclif's public `Config.load` a ready root plugin (the
+ * `plugins` option) built from the package.json object, the oclif manifest
+ * (both embedded at bundle time) and the COMMANDS map (bundled). oclif then
+ * reads nothing from disk to find commands; help, topics, flag parsing and
+ * errors are oclif's own, exactly as in the npm-installed CLI.
+ */
+import { Config, flush, handle, run, type Command, type Interfaces } from '@oclif/core';
+import { COMMANDS } from './commands.js';
+
+export interface EmbeddedManifest {
+  version: string;
+  commands: Record<string, Command.Cached>;
+}
+
+type CommandMap = Record<string, Command.Class>;
+
+/** An oclif root plugin whose commands and manifest live in memory. */
+export function embeddedPlugin(pjson: Interfaces.PJSON, manifest: EmbeddedManifest, commands: CommandMap = COMMANDS as unknown as CommandMap, root = '/kubectl-vnet'): Interfaces.Plugin {
+  const missing = Object.keys(manifest.commands).filter((id) => !(id in commands));
+  const extra = Object.keys(commands).filter((id) => !(id in manifest.commands));
+  if (missing.length > 0 || extra.length > 0) {
+    // A bundle built from a stale manifest: refuse rather than show wrong help.
+    throw new Error(`embedded oclif manifest does not match the bundled commands (missing: ${missing.join(',') || '-'}; not in manifest: ${extra.join(',') || '-'})`);
+  }
+  const plugin: Interfaces.Plugin = {
+    _base: `${pjson.name}@${pjson.version}`,
+    alias: pjson.name,
+    commandIDs: Object.keys(manifest.commands),
+    commandsDir: undefined,
+    commands: [],
+    async findCommand(id: string, opts?: { must: boolean }) {
+      const cmd = commands[id];
+      if (!cmd) {
+        if (opts?.must) throw new Error(`command ${id} not found`);
+        return undefined as unknown as Command.Class;
+      }
+      cmd.id = id;
+      cmd.plugin = plugin;
+      return cmd;
+    },
+    hasManifest: true,
+    hooks: {},
+    isRoot: true,
+    async load() {},
+    moduleType: 'module',
+    name: pjson.name,
+    options: { root, pjson, isRoot: true },
+    pjson,
+    root,
+    get topics() {
+      const topics = (pjson.oclif.topics ?? {}) as Record<string, { description?: string; hidden?: boolean }>;
+      return Object.entries(topics).map(([name, t]) => ({ name, description: t.description, hidden: t.hidden }));
+    },
+    type: 'core',
+    valid: true,
+    version: pjson.version,
+  } as Interfaces.Plugin;
+  plugin.commands = Object.entries(manifest.commands)
+    .map(([id, c]) => ({ ...c, id, pluginAlias: plugin.alias, pluginType: 'core', load: async () => plugin.findCommand(id, { must: true }) }))
+    .sort((a, b) => a.id.localeCompare(b.id));
+  return plugin;
+}
+
+/** Options for oclif's Config.load that make it use the embedded plugin only. */
+export function embeddedLoadOptions(pjson: Interfaces.PJSON, manifest: EmbeddedManifest): Interfaces.LoadOptions {
+  const plugin = embeddedPlugin(pjson, manifest);
+  return { root: plugin.root, pjson, plugins: new Map([[plugin.name, plugin]]), userPlugins: false, devPlugins: false };
+}
+
+/** The oclif Config of the embedded CLI (for tests and completion). */
+export async function embeddedConfig(pjson: Interfaces.PJSON, manifest: EmbeddedManifest): Promise<Config> {
+  return Config.load(embeddedLoadOptions(pjson, manifest));
+}
+
+/** What bin/kubectl-vnet.js does through `execute`, for the embedded CLI. */
+export async function runEmbedded(pjson: Interfaces.PJSON, manifest: EmbeddedManifest, argv = process.argv.slice(2)): Promise<void> {
+  try {
+    await run(argv, embeddedLoadOptions(pjson, manifest));
+    await flush();
+  } catch (error) {
+    await handle(error instanceof Error ? error : new Error(String(error)));
+  }
+}
