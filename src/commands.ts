@@ -3,6 +3,7 @@
  * (the Kubernetes client, YAML documents) is imported inside run().
  */
 import Completion from './commands/completion.js';
+import Doctor from './commands/doctor.js';
 import HotplugAdd from './commands/hotplug/add.js';
 import HotplugRemove from './commands/hotplug/remove.js';
 import LinkSet from './commands/link/set.js';
@@ -17,6 +18,7 @@ import Version from './commands/version.js';
 
 export const COMMANDS = {
   completion: Completion,
+  doctor: Doctor,
   'hotplug:add': HotplugAdd,
   'hotplug:remove': HotplugRemove,
   'link:set': LinkSet,

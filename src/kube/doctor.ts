@@ -1,0 +1,133 @@
+/**
+ * Reads everything `kubectl vnet doctor` checks about one VM: the VM, its
+ * VMI and launcher pods, the NADs of the namespaces its networks name (one
+ * list per namespace), Kube-OVN Subnets when needed, the KubeVirt CR, the
+ * multus dynamic networks controller DaemonSets (one list), every VM and VMI
+ * for the MAC collision check (one list per kind, via mac-facts), and
+ * kubemacpool with the VM's Namespace. What cannot be read is recorded with
+ * the reason, so the check says so instead of failing the run.
+ */
+import { VnetError } from '../errors.js';
+import type { DoctorFacts, DynamicNetworksController, Lookup } from '../domain/doctor.js';
+import type { NamespaceLike } from '../domain/macpool.js';
+import { isKubeOvnNad, type KubeOvnSubnet } from '../domain/nad.js';
+import type { NetworkAttachmentDefinition, Pod } from '../domain/types.js';
+import { networkRefOf, networksOf } from '../domain/vmspec.js';
+import type { KubeClient } from './client.js';
+import { readVM } from './edit.js';
+import { readVMIFact } from './hotplug-facts.js';
+import { readKubeVirt } from './kubevirt.js';
+import { gatherMacFacts } from './mac-facts.js';
+import { readMacpool } from './macpool.js';
+import { Resources, resourcePath } from './resources.js';
+import { listLauncherPodsOfVMI } from './stores.js';
+
+function forbidden(err: unknown): string | undefined {
+  return err instanceof VnetError && err.code === 'forbidden' ? err.message : undefined;
+}
+
+interface DaemonSet {
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  status?: { desiredNumberScheduled?: number; numberReady?: number };
+}
+
+/** DaemonSets of k8snetworkplumbingwg/multus-dynamic-networks-controller (name dynamic-networks-controller-ds, label app=dynamic-networks-controller). */
+export async function readDynamicNetworksControllers(client: KubeClient): Promise<Lookup<DynamicNetworksController[]>> {
+  try {
+    const list = await client.list<DaemonSet>(resourcePath(Resources.daemonset));
+    const found = list.items
+      .filter((d) => d.metadata.name.startsWith('dynamic-networks-controller') || d.metadata.labels?.app === 'dynamic-networks-controller')
+      .map((d) => ({ namespace: d.metadata.namespace ?? '', name: d.metadata.name, desired: d.status?.desiredNumberScheduled ?? 0, ready: d.status?.numberReady ?? 0 }));
+    return found.length > 0 ? { state: 'found', value: found } : { state: 'absent' };
+  } catch (err) {
+    const why = forbidden(err);
+    if (why) return { state: 'unreadable', message: `cannot list daemonsets.apps: ${why}` };
+    throw err;
+  }
+}
+
+export async function gatherDoctorFacts(client: KubeClient, target: { namespace: string; name: string }): Promise<DoctorFacts> {
+  const vm = await readVM(client, target.namespace, target.name);
+  const nadNamespaces = new Set<string>();
+  for (const n of networksOf(vm.spec?.template?.spec)) {
+    const ref = networkRefOf(n, target.namespace);
+    if (ref.kind === 'multus' && ref.nad) nadNamespaces.add(ref.nad.slice(0, ref.nad.indexOf('/')));
+  }
+  const [vmiRead, kv, dyn, macFacts, view, ns, nadLists] = await Promise.all([
+    readVMIFact(client, target.namespace, target.name),
+    readKubeVirt(client),
+    readDynamicNetworksControllers(client),
+    gatherMacFacts(client, target, { uses: true, kubevirt: false, macpool: false }),
+    readMacpool(client),
+    client.getOrNull<NamespaceLike>(resourcePath(Resources.namespace, undefined, target.namespace)).catch((err: unknown) => {
+      if (forbidden(err)) return null;
+      throw err;
+    }),
+    Promise.all(
+      [...nadNamespaces].map(async (nsName) => {
+        try {
+          return { ns: nsName, items: (await client.list<NetworkAttachmentDefinition>(resourcePath(Resources.nad, nsName))).items };
+        } catch (err) {
+          const why = forbidden(err) ?? (err instanceof VnetError && err.code === 'notFound' ? `the NetworkAttachmentDefinition API is not served: ${err.message}` : undefined);
+          if (why) return { ns: nsName, unreadable: why };
+          throw err;
+        }
+      }),
+    ),
+  ]);
+
+  const nads = new Map<string, NetworkAttachmentDefinition | null>();
+  const nadsUnreadable: Record<string, string> = {};
+  for (const l of nadLists) {
+    if ('unreadable' in l) {
+      nadsUnreadable[l.ns] = l.unreadable as string;
+      continue;
+    }
+    for (const item of l.items) nads.set(`${l.ns}/${item.metadata.name}`, item);
+  }
+  for (const n of networksOf(vm.spec?.template?.spec)) {
+    const ref = networkRefOf(n, target.namespace);
+    if (ref.kind === 'multus' && ref.nad && !nads.has(ref.nad) && !nadsUnreadable[ref.nad.slice(0, ref.nad.indexOf('/'))]) nads.set(ref.nad, null);
+  }
+
+  const facts: DoctorFacts = {
+    vm,
+    vmi: vmiRead.vmi ?? null,
+    vmiUnreadable: vmiRead.note,
+    pods: [],
+    nads,
+    nadsUnreadable,
+    kubevirt: kv.state === 'installed' ? { state: 'found', value: kv.cr } : kv.state === 'absent' ? { state: 'absent', message: kv.message } : { state: 'unreadable', message: kv.message },
+    dynamicNetworks: dyn,
+    macpool: { view, namespace: ns },
+  };
+  if (macFacts.facts.uses) facts.macUses = macFacts.facts.uses;
+
+  const later: Promise<void>[] = [];
+  if (facts.vmi) {
+    later.push(
+      listLauncherPodsOfVMI(client, facts.vmi).then(
+        (pods: Pod[]) => void (facts.pods = pods),
+        (err: unknown) => {
+          const why = forbidden(err);
+          if (!why) throw err;
+          facts.podsUnreadable = `cannot list pods: ${why}`;
+        },
+      ),
+    );
+  }
+  if ([...nads.values()].some((n) => n && isKubeOvnNad(n))) {
+    later.push(
+      client.list<KubeOvnSubnet>(resourcePath(Resources.subnet)).then(
+        (l) => void (facts.subnets = l.items),
+        (err: unknown) => {
+          const why = forbidden(err) ?? (err instanceof VnetError && err.code === 'notFound' ? err.message : undefined);
+          if (!why) throw err;
+          facts.subnetsUnreadable = `cannot list subnets.kubeovn.io: ${why}`;
+        },
+      ),
+    );
+  }
+  await Promise.all(later);
+  return facts;
+}
