@@ -906,6 +906,8 @@ export class Simulator {
       const net = nets.get(iface.name);
       let e = entryOf(iface.name) ? clone(entryOf(iface.name)!) : undefined;
       if (net && isPrimaryNetwork(net)) {
+        // The guest agent reports the pod's address (masquerade) as the pod changes (migration).
+        if (e && podIp && infoSources(e).includes('guest-agent') && e.ipAddress !== podIp) Object.assign(e, { ipAddress: podIp, ipAddresses: [podIp] });
         if (!e) {
           if (isAbsent(iface)) continue;
           e = { name: iface.name, infoSource: 'domain, guest-agent', interfaceName: nextEth(), mac: parseMac(iface.macAddress) ?? stableMac(`${vmi.metadata.uid}/${iface.name}`), podInterfaceName: 'eth0', queueCount: 1, linkState: 'up' };
