@@ -1,7 +1,8 @@
 // kubectl vnet status against the real sandbox API server, with VMs, VMIs
 // and launcher pods seeded directly from the unit fixtures (the simulator-
 // driven walk through the states is in status-sim.test.ts). Seeded VMs use
-// runStrategy Manual so the simulator leaves them alone.
+// runStrategy Manual and the simulator's ignore annotation, so the simulator
+// leaves them alone.
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -34,10 +35,13 @@ function fixture(file: string, ns: string) {
  * status subresource: stored as given) and pods (labels and owner references
  * pointing at the real VMI uid; phase via the status subresource).
  */
+const IGNORE = { 'sim.kubectl-vnet.io/ignore': 'true' };
+
 async function seed(fx: any, ns: string): Promise<{ vmiUid?: string }> {
   if (fx.vm) {
     const vm = structuredClone(fx.vm);
     delete vm.metadata.uid;
+    vm.metadata.annotations = { ...vm.metadata.annotations, ...IGNORE };
     vm.spec.runStrategy = 'Manual';
     delete vm.spec.running;
     const status = vm.status;
@@ -51,6 +55,7 @@ async function seed(fx: any, ns: string): Promise<{ vmiUid?: string }> {
     const vmi = structuredClone(fx.vmi);
     delete vmi.metadata.uid;
     delete vmi.metadata.ownerReferences;
+    vmi.metadata.annotations = { ...vmi.metadata.annotations, ...IGNORE };
     const created: any = await create({ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance', ...vmi });
     vmiUid = created.metadata.uid;
   }
@@ -59,6 +64,7 @@ async function seed(fx: any, ns: string): Promise<{ vmiUid?: string }> {
     const status = pod.status;
     delete pod.status;
     delete pod.metadata.creationTimestamp;
+    pod.metadata.annotations = { ...pod.metadata.annotations, ...IGNORE };
     pod.spec = { ...pod.spec, containers: [{ name: 'compute', image: 'virt-launcher' }] };
     await create({ apiVersion: 'v1', kind: 'Pod', ...pod });
     if (status) kubectl(['patch', 'pod', pod.metadata.name, '-n', ns, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
