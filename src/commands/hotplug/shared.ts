@@ -49,16 +49,28 @@ export interface EditAndWaitInput {
 export async function editAndWait(input: EditAndWaitInput): Promise<void> {
   const [{ editVM }, { renderEditResult }, { readVMIFact }] = await Promise.all([import('../../kube/edit.js'), import('../../cli/edit-output.js'), import('../../kube/hotplug-facts.js')]);
   const facts = input.facts;
+  const { namespace, name } = input.target;
   const result = await editVM(
     input.client,
     input.target,
     async (vm, attempt) => {
       // A retry means the VM changed: the VMI may have too (an unplug finished, a plug landed).
-      if (attempt > 1 && facts.vmi !== undefined) facts.vmi = (await readVMIFact(input.client, input.target.namespace, input.target.name)).vmi;
+      if (attempt > 1 && facts.vmi !== undefined) facts.vmi = (await readVMIFact(input.client, namespace, name)).vmi;
       return input.plan(vm, facts);
     },
-    { dryRun: input.dryRun },
-  );
+    { dryRun: input.dryRun, maxAttempts: 15 },
+  ).catch((err: unknown) => {
+    // A missing VM is a refusal before anything is sent (the precondition exit code), like every other one here.
+    if (err instanceof VnetError && err.code === 'notFound' && err.message.startsWith('virtualmachine "')) {
+      throw new VnetError('precondition', err.message, { hint: err.hint });
+    }
+    if (err instanceof VnetError && err.code === 'precondition' && err.message.includes('is a VirtualMachineInstance without a VirtualMachine')) {
+      throw new VnetError('precondition', `"${name}" in namespace "${namespace}" is a VirtualMachineInstance without a VirtualMachine: only VirtualMachines can be hot-plugged or changed live`, {
+        hint: 'run the workload through a VirtualMachine, or create the VMI anew with the interface in its spec',
+      });
+    }
+    throw err;
+  });
   for (const n of input.factNotes) input.note(`Note: ${n}`);
   const rendered = renderEditResult(result, input.output ?? 'default');
   for (const line of rendered.stderr) input.note(line);
