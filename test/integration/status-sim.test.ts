@@ -142,6 +142,19 @@ describe('status driven by the simulator', () => {
     expect(doc.interfaces.map((i) => i.name)).toEqual(['default']);
   });
 
+  it('an interface only the guest agent reports: guest-only', async () => {
+    await create(vmObject(ns, 'guest') as any);
+    await watchStates(ns, 'guest', (s) => s.running && stateOf(s, 'default') === 'ready');
+    // What virt-handler reports for a NIC the guest made itself (a bridge, a VPN): no spec name.
+    kubectl(['patch', 'vmi', 'guest', '-n', ns, '--type=json', '-p', JSON.stringify([{ op: 'add', path: '/status/interfaces/-', value: { interfaceName: 'docker0', mac: '02:42:ac:11:00:01', ipAddress: '172.17.0.1', ipAddresses: ['172.17.0.1'], infoSource: 'guest-agent' } }])]);
+    // The simulator keeps it on its next status write.
+    await new Promise((r) => setTimeout(r, 1000));
+    const doc = await cliStatus(ns, 'guest');
+    expect(doc.interfaces.map((i) => [i.name, i.state, i.guestInterface])).toEqual([['default', 'ready', 'eth0'], ['', 'guest-only', 'docker0']]);
+    const t = await runCli(['status', 'guest', '-n', ns]);
+    expect(t.stdout).toMatch(/^guest\s+<none>\s+<none>\s+<none>\s+guest-only\s+<none>\s+02:42:ac:11:00:01\s+172\.17\.0\.1\s+docker0$/m);
+  });
+
   it('removing an interface from the template without an unplug: stale, with RestartRequired', async () => {
     await create(vmObject(ns, 'stale') as any);
     await watchStates(ns, 'stale', (s) => s.running);
