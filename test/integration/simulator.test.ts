@@ -347,6 +347,33 @@ describe('KubeVirt network simulator', () => {
     expect(await readVMI(ns, 'ignored').catch(() => null)).toBeNull();
   });
 
+  it('leaves hand-seeded states alone: a Manual VM and a VMI stored with a status it did not start', async () => {
+    const vm: any = await create(withBlue(ns, 'seeded', { runStrategy: 'Manual' }));
+    const absentTemplate = structuredClone(vm.spec.template.spec);
+    absentTemplate.domain.devices.interfaces[1].state = 'absent';
+    await mergePatchVM(ns, 'seeded', { spec: { template: { spec: absentTemplate } } });
+    const vmi: any = await create({
+      apiVersion: 'kubevirt.io/v1',
+      kind: 'VirtualMachineInstance',
+      metadata: { name: 'seeded', namespace: ns, ownerReferences: [{ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', name: 'seeded', uid: vm.metadata.uid, controller: true }] },
+      spec: vm.spec.template.spec,
+      status: { phase: 'Running', nodeName: 'node01', interfaces: [{ name: 'blue', infoSource: 'multus-status', podInterfaceName: podIface('blue') }] },
+    });
+    const solo: any = await create({
+      apiVersion: 'kubevirt.io/v1',
+      kind: 'VirtualMachineInstance',
+      metadata: { name: 'seeded-solo', namespace: ns },
+      spec: { domain: { devices: {} } },
+      status: { phase: 'Running', nodeName: 'node09' },
+    });
+    const vmRv = (await readVM(ns, 'seeded')).metadata.resourceVersion;
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await readVM(ns, 'seeded')).metadata.resourceVersion).toBe(vmRv);
+    expect((await readVMI(ns, 'seeded')).metadata.resourceVersion).toBe(vmi.metadata.resourceVersion);
+    expect((await readVMI(ns, 'seeded-solo')).metadata.resourceVersion).toBe(solo.metadata.resourceVersion);
+    expect((await launcherPods(ns)).some((p) => [vmi.metadata.uid, solo.metadata.uid].includes(p.metadata.labels['kubevirt.io/created-by']))).toBe(false);
+  });
+
   it('keeps ten concurrent hot-plugs on one VM while it edits that VM itself (unplug clean-up)', async () => {
     const base = Array.from({ length: 3 }, (_, i) => `old${i}`);
     await create(
@@ -386,7 +413,10 @@ describe('SR-IOV hot-plug needs a migration (a private sandbox, so the KubeVirt 
     api = KubernetesObjectApi.makeApiClient(kc);
   }, 120_000);
   afterAll(async () => {
-    if (dir) await down({ dir });
+    if (dir) {
+      await down({ dir });
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   const kv = (methods: string[]) => ({ apiVersion: 'kubevirt.io/v1', kind: 'KubeVirt', metadata: { name: 'kubevirt', namespace: 'kubevirt' }, spec: { workloadUpdateStrategy: { workloadUpdateMethods: methods } } });

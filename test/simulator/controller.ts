@@ -19,7 +19,9 @@ import {
   infoSources,
   interfacesOf,
   isAbsent,
+  isHandMade,
   isIgnored,
+  MANAGED_ANNOTATION,
   isPrimaryNetwork,
   isSecondaryMultus,
   joinInfoSources,
@@ -105,6 +107,7 @@ export class Simulator {
   private delayed = new Map<string, { at: number; handle: NodeJS.Timeout }>();
   private working = false;
   private retries = new Map<string, number>();
+  private crashes = new Map<string, number>();
   private failures = new Map<string, { n: number; until: number }>();
   private stopped = false;
   private podIpCounter = 10;
@@ -338,10 +341,12 @@ export class Simulator {
       return Boolean(ref && ref.kind === 'VirtualMachine' && (uid ? ref.uid === uid : ref.name === name));
     };
     if (!vm) {
-      if (vmi && ownedBy(vmi) && !isIgnored(vmi)) await this.deleteVMI(vmi, 'its VM was deleted');
+      if (vmi && ownedBy(vmi) && !isIgnored(vmi) && !isHandMade(vmi)) await this.deleteVMI(vmi, 'its VM was deleted');
       return;
     }
-    if (isIgnored(vm)) return;
+    // Left alone: ignored VMs, Manual ones (tests seed hand-made states with
+    // them), and VMs whose VMI someone else stored with a status.
+    if (isIgnored(vm) || vm.spec?.runStrategy === 'Manual' || isHandMade(vmi)) return;
     if (vm.metadata.deletionTimestamp) {
       if (vmi && ownedBy(vmi, vm.metadata.uid)) await this.deleteVMI(vmi, 'its VM is being deleted');
       return;
@@ -386,12 +391,15 @@ export class Simulator {
     } else if (vmi && restarts && ['Failed', 'Succeeded'].includes(vmi.status?.phase)) {
       if (strategy === 'Always' || vmi.status.phase === 'Failed') {
         // KubeVirt restarts with a back-off (CrashLoopBackOff meanwhile).
-        if (t.due(`restart/${vmi.metadata.uid}`, 10 * this.opts.stepMs)) {
+        const n = this.crashes.get(vm.metadata.uid) ?? 0;
+        if (t.due(`restart/${vmi.metadata.uid}`, Math.min(10 * this.opts.stepMs * 2 ** n, 300_000))) {
+          this.crashes.set(vm.metadata.uid, n + 1);
           await this.deleteVMI(vmi, `restarting after phase ${vmi.status.phase}`);
           vmi = undefined;
         }
       }
     }
+    if (vmi?.status?.phase === 'Running') this.crashes.delete(vm.metadata.uid);
     if (!vmi && wantRunning === true) {
       const body = vmiFromVM(vm);
       try {
@@ -557,9 +565,10 @@ export class Simulator {
 
   private async reconcileVMI(key: string): Promise<void> {
     const vmi = this.vmis.get(key);
-    if (!vmi || isIgnored(vmi) || vmi.metadata.deletionTimestamp) return;
+    if (!vmi || isIgnored(vmi) || isHandMade(vmi) || vmi.metadata.deletionTimestamp) return;
     const ref = controllerRef(vmi);
-    if (ref?.kind === 'VirtualMachine' && isIgnored(this.vms.get(key))) return;
+    const owner = ref?.kind === 'VirtualMachine' ? this.vms.get(key) : undefined;
+    if (owner && (isIgnored(owner) || owner.spec?.runStrategy === 'Manual')) return;
     const t = new Timers(this, vmi.metadata.uid, `vmi:${key}`);
     let ok = false;
     try {
@@ -721,6 +730,7 @@ export class Simulator {
     if (pods.length === 0) {
       const pod = await this.createPod(vmi, this.opts.nodes[0]);
       this.log(`vmi ${ns}/${name}: created launcher pod ${pod.metadata.name} on ${pod.spec.nodeName}`);
+      const mark = vmi.metadata.annotations?.[MANAGED_ANNOTATION] === 'true' ? [] : vmi.metadata.annotations ? [{ op: 'add', path: `/metadata/annotations/${MANAGED_ANNOTATION.replace('/', '~1')}`, value: 'true' }] : [{ op: 'add', path: '/metadata/annotations', value: { [MANAGED_ANNOTATION]: 'true' } }];
       await this.patchVMIStatus(vmi, {
         ...(vmi.status ?? {}),
         phase: 'Scheduling',
@@ -728,7 +738,7 @@ export class Simulator {
         conditions: setCondition(vmi.status?.conditions, { type: 'Ready', status: 'False', reason: 'PodNotReady', message: 'virt-launcher pod is starting' }, now),
         phaseTransitionTimestamps: [{ phase: 'Pending', phaseTransitionTimestamp: now }, { phase: 'Scheduling', phaseTransitionTimestamp: now }],
         guestOSInfo: {},
-      });
+      }, mark);
       t.due('boot');
       return;
     }

@@ -8,6 +8,8 @@ export const NETWORKS_ANNOTATION = 'k8s.v1.cni.cncf.io/networks';
 export const NETWORK_STATUS_ANNOTATION = 'k8s.v1.cni.cncf.io/network-status';
 export const NETCONF_MAC_ANNOTATION = 'netconf.kubevirt.io/macAddress';
 export const IGNORE_ANNOTATION = 'sim.kubectl-vnet.io/ignore';
+/** Marks a VMI the simulator started; a VMI created with a phase and without it is hand-made. */
+export const MANAGED_ANNOTATION = 'sim.kubectl-vnet.io/managed';
 
 export function clone<T>(v: T): T {
   return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
@@ -115,6 +117,7 @@ export function vmiFromVM(vm: Obj): Obj {
   applyDefaultNetwork(spec);
   const annotations: Obj = { ...(tmpl.metadata?.annotations ?? {}) };
   annotations['kubevirt.io/vm-generation'] = String(vm.metadata?.generation ?? 1);
+  annotations[MANAGED_ANNOTATION] = 'true';
   const metadata: Obj = {
     name: vm.metadata.name,
     namespace: vm.metadata.namespace,
@@ -226,4 +229,9 @@ export function controllerRef(obj: Obj): Obj | undefined {
 
 export function isIgnored(obj: Obj | undefined): boolean {
   return obj?.metadata?.annotations?.[IGNORE_ANNOTATION] === 'true';
+}
+
+/** A VMI stored with a status by someone else (a test seeding a state): not ours to drive. */
+export function isHandMade(vmi: Obj | undefined): boolean {
+  return Boolean(vmi?.status?.phase) && vmi?.metadata?.annotations?.[MANAGED_ANNOTATION] !== 'true';
 }
