@@ -1,0 +1,195 @@
+// `kubectl vnet doctor` on a healthy VM and on a broken one. The checks read
+// cluster singletons (the KubeVirt CR, kubemacpool's webhook configuration,
+// DaemonSets cluster-wide) that other test files change, so this file starts
+// its own sandbox with the KubeVirt network simulator and sets those up as a
+// healthy cluster has them: KubeVirt v1.6.2 with LiveUpdate, LiveMigrate and
+// the Sidecar gate; the multus dynamic networks controller DaemonSet; and
+// kubemacpool as its release manifests install it (VMs opt-out), with
+// failurePolicy Ignore and a service that does not exist, since no
+// kubemacpool server runs here.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Ajv } from 'ajv';
+import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
+import { eventually, repoRoot, runCli, sandbox } from '../support/cluster.js';
+// @ts-expect-error plain ESM script without types
+import { down, up } from '../../scripts/sandbox-lib.mjs';
+
+const validate = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(fs.readFileSync(path.join(repoRoot, 'schemas', 'doctor-report.schema.json'), 'utf8')));
+const NS = 'doc';
+const VMH = 'mutatevirtualmachines.kubemacpool.io';
+
+let dir: string;
+let kubeconfig: string;
+let api: KubernetesObjectApi;
+
+function kubectl(args: string[]): string {
+  return execFileSync(sandbox().kubectl, ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8' });
+}
+
+async function create(obj: object): Promise<void> {
+  await api.create(obj as never);
+}
+
+function vm(name: string, spec: { interfaces: object[]; networks: object[]; annotations?: Record<string, string>; runStrategy?: string }) {
+  return {
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachine',
+    metadata: { name, namespace: NS },
+    spec: {
+      runStrategy: spec.runStrategy ?? 'Always',
+      template: {
+        metadata: spec.annotations ? { annotations: spec.annotations } : {},
+        spec: { domain: { devices: { interfaces: spec.interfaces }, resources: { requests: { memory: '1Gi' } } }, networks: spec.networks },
+      },
+    },
+  };
+}
+
+const bridgeNad = (name: string, config: object) => ({ apiVersion: 'k8s.cni.cncf.io/v1', kind: 'NetworkAttachmentDefinition', metadata: { name, namespace: NS }, spec: { config: JSON.stringify(config) } });
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vnet-doctor-'));
+  const sb = await up({ dir, simulate: true, simulatorArgs: ['--step-ms', '200'] });
+  kubeconfig = sb.kubeconfig;
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  api = KubernetesObjectApi.makeApiClient(kc);
+
+  await create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kubevirt' } });
+  await create({
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'KubeVirt',
+    metadata: { name: 'kubevirt', namespace: 'kubevirt' },
+    spec: { configuration: { developerConfiguration: { featureGates: ['Sidecar'] }, vmRolloutStrategy: 'LiveUpdate' }, workloadUpdateStrategy: { workloadUpdateMethods: ['LiveMigrate'] } },
+  });
+  kubectl(['patch', 'kubevirt', 'kubevirt', '-n', 'kubevirt', '--subresource=status', '--type=merge', '-p', '{"status":{"observedKubeVirtVersion":"v1.6.2","phase":"Deployed"}}']);
+
+  const labels = { app: 'dynamic-networks-controller', name: 'dynamic-networks-controller' };
+  await create({
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: { name: 'dynamic-networks-controller-ds', namespace: 'kube-system', labels },
+    spec: { selector: { matchLabels: { name: 'dynamic-networks-controller' } }, template: { metadata: { labels }, spec: { containers: [{ name: 'dynamic-networks-controller', image: 'ghcr.io/k8snetworkplumbingwg/multus-dynamic-networks-controller:latest' }] } } },
+  });
+  kubectl(['patch', 'daemonset', 'dynamic-networks-controller-ds', '-n', 'kube-system', '--subresource=status', '--type=merge', '-p', '{"status":{"currentNumberScheduled":1,"desiredNumberScheduled":1,"numberMisscheduled":0,"numberReady":1,"numberAvailable":1}}']);
+
+  await create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kubemacpool-system' } });
+  await create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kubemacpool-mac-range-config', namespace: 'kubemacpool-system' }, data: { RANGE_START: '02:00:00:00:00:00', RANGE_END: '02:00:00:ff:ff:ff' } });
+  const mgrLabels = { 'control-plane': 'mac-controller-manager' };
+  await create({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'kubemacpool-mac-controller-manager', namespace: 'kubemacpool-system', labels: mgrLabels }, spec: { replicas: 1, selector: { matchLabels: mgrLabels }, template: { metadata: { labels: mgrLabels }, spec: { containers: [{ name: 'manager', image: 'quay.io/kubevirt/kubemacpool:latest' }] } } } });
+  kubectl(['patch', 'deployment', 'kubemacpool-mac-controller-manager', '-n', 'kubemacpool-system', '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { replicas: 1, readyReplicas: 1, availableReplicas: 1, conditions: [{ type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' }] } })]);
+  await create({
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'MutatingWebhookConfiguration',
+    metadata: { name: 'kubemacpool-mutator' },
+    webhooks: [
+      {
+        name: VMH,
+        admissionReviewVersions: ['v1', 'v1beta1'],
+        clientConfig: { service: { name: 'kubemacpool-service-does-not-exist', namespace: 'kubemacpool-system', path: '/mutate-virtualmachines' } },
+        failurePolicy: 'Ignore',
+        timeoutSeconds: 1,
+        sideEffects: 'NoneOnDryRun',
+        namespaceSelector: {
+          matchExpressions: [
+            { key: 'runlevel', operator: 'NotIn', values: ['0', '1'] },
+            { key: 'openshift.io/run-level', operator: 'NotIn', values: ['0', '1'] },
+            { key: VMH, operator: 'NotIn', values: ['ignore'] },
+          ],
+        },
+        rules: [{ apiGroups: ['kubevirt.io'], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['virtualmachines'] }],
+      },
+    ],
+  });
+
+  await create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+  await create(bridgeNad('blue-net', { cniVersion: '0.3.1', type: 'bridge', bridge: 'br1' }));
+  await create(bridgeNad('mv-net', { cniVersion: '0.3.1', type: 'macvlan', master: 'eth0', mode: 'bridge' }));
+}, 180_000);
+
+afterAll(async () => {
+  if (dir) await down({ dir });
+});
+
+describe('doctor', () => {
+  it('a healthy running VM: every check ok, exit 0, JSON matches the schema', async () => {
+    await create(
+      vm('healthy', {
+        interfaces: [{ name: 'default', masquerade: {}, macAddress: '02:00:00:00:10:01' }, { name: 'blue', bridge: {}, macAddress: '02:00:00:00:10:02' }],
+        networks: [{ name: 'default', pod: {} }, { name: 'blue', multus: { networkName: 'blue-net' } }],
+      }),
+    );
+    // The simulator starts it: VMI Running, blue plugged into the domain and seen by the guest.
+    await eventually(
+      async () => {
+        const vmi = (await api.read({ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance', metadata: { name: 'healthy', namespace: NS } } as never)) as any;
+        const blue = vmi.status?.interfaces?.find((i: any) => i.name === 'blue');
+        return vmi.status?.phase === 'Running' && blue?.infoSource?.includes('domain') && blue?.infoSource?.includes('guest-agent');
+      },
+      30_000,
+      'VMI healthy running with blue in the domain',
+    );
+    const r = await runCli(['doctor', 'healthy', '-n', NS, '-o', 'json'], { kubeconfig });
+    const report = JSON.parse(r.stdout);
+    expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
+    expect(report.checks.filter((c: any) => c.result !== 'ok')).toEqual([]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(report).toMatchObject({ kind: 'DoctorReport', namespace: NS, name: 'healthy' });
+    const byId = (id: string) => report.checks.filter((c: any) => c.id === id).map((c: any) => c.message);
+    expect(byId('kubevirt-version')).toEqual(['KubeVirt v1.6.2']);
+    expect(byId('nad-exists')).toEqual(['interface "blue": NetworkAttachmentDefinition doc/blue-net exists (CNI bridge)']);
+    expect(byId('dynamic-networks-controller')[0]).toContain('kube-system/dynamic-networks-controller-ds 1/1');
+    expect(byId('kubemacpool')[0]).toContain(`kubemacpool manages VMs in ${NS} (opt-out mode; namespace not labelled ${VMH}=ignore), range 02:00:00:00:00:00-02:00:00:ff:ff:ff`);
+    expect(byId('hotplug-slots')[0]).toMatch(/^2 of about 5 interfaces: 3 more can be hot-plugged/);
+
+    const table = await runCli(['doctor', 'healthy', '-n', NS], { kubeconfig });
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^ok {4}kubevirt-version: KubeVirt v1\.6\.2$/m);
+    expect(table.stdout).toMatch(/^\d+ checks: \d+ ok, 0 warn, 0 fail$/m);
+    expect(table.stdout).not.toContain('fix:');
+  });
+
+  it('a broken VM: each problem fails its check with the fix, exit code 8', async () => {
+    await create(
+      vm('broken', {
+        runStrategy: 'Halted',
+        // a malformed netconf value, a macvlan NAD under bridge binding, a NAD that does not exist,
+        // and the healthy VM's MAC again
+        annotations: { 'netconf.kubevirt.io/macAddress': '{"name": "blue", "macAddress": "02:00:00:00:20:01"}' },
+        interfaces: [{ name: 'default', masquerade: {} }, { name: 'mv', bridge: {} }, { name: 'red', bridge: {}, macAddress: '02:00:00:00:10:02' }],
+        networks: [{ name: 'default', pod: {} }, { name: 'mv', multus: { networkName: 'mv-net' } }, { name: 'red', multus: { networkName: 'red-net' } }],
+      }),
+    );
+    const r = await runCli(['doctor', 'broken', '-n', NS, '-o', 'json'], { kubeconfig });
+    expect(r.code).toBe(8);
+    expect(r.stderr).toContain(`error: 4 checks failed for virtualmachine ${NS}/broken`);
+    const report = JSON.parse(r.stdout);
+    expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
+    const failed = report.checks.filter((c: any) => c.result === 'fail');
+    expect(failed.map((c: any) => [c.id, c.message])).toEqual([
+      ['annotations', expect.stringContaining('annotation netconf.kubevirt.io/macAddress is malformed: not a JSON list')],
+      ['nad-exists', 'interface "red": NetworkAttachmentDefinition doc/red-net not found'],
+      ['cni-binding', expect.stringContaining('interface "mv" (bridge) on doc/mv-net: its CNI type macvlan does not work with KubeVirt\'s bridge binding')],
+      ['mac-collisions', expect.stringContaining('interface "red": MAC 02:00:00:00:10:02 (spec) is also claimed by VirtualMachine doc/healthy interface "blue"')],
+    ]);
+    for (const c of failed) expect(c.fix).toEqual(expect.any(String));
+    // the stopped VM's slots and conditions are fine
+    expect(report.checks.find((c: any) => c.id === 'hotplug-slots').result).toBe('ok');
+
+    const table = await runCli(['doctor', 'broken', '-n', NS], { kubeconfig });
+    expect(table.code).toBe(8);
+    expect(table.stdout).toContain('FAIL  nad-exists: interface "red": NetworkAttachmentDefinition doc/red-net not found\n      fix: create it, or point the network at an existing NAD (kubectl get network-attachment-definitions -n doc)\n');
+    expect(table.stdout).toMatch(/^\d+ checks: \d+ ok, \d+ warn, 4 fail$/m);
+    expect(table.stderr).toContain('hint: apply the fixes above and run kubectl vnet doctor again');
+  });
+
+  it('a VM that does not exist is "not found" (exit 3), not a failed check', async () => {
+    const r = await runCli(['doctor', 'nope', '-n', NS], { kubeconfig });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('virtualmachine "nope" not found in namespace "doc"');
+  });
+});
