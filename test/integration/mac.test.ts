@@ -2,6 +2,7 @@
 // KubeVirt network simulator for the restart test). One file, run in order:
 // the feature-gate test creates a cluster-wide KubeVirt CR and removes it.
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminApi, create, eventually, freshNamespace, readVM, readVMI, runCli, sandbox } from '../support/cluster.js';
 
@@ -48,6 +49,12 @@ function kubectl(args: string[]): string {
   return execFileSync(sandbox().kubectl, ['--kubeconfig', sandbox().kubeconfig, ...args], { encoding: 'utf8' });
 }
 
+// A random MAC prefix per run, so leftovers of an earlier run on a kept sandbox never collide.
+const R = randomBytes(2).toString('hex');
+const P = `02:aa:${R.slice(0, 2)}:${R.slice(2)}`;
+const DASH = P.toUpperCase().replaceAll(':', '-');
+const DOT = `02aa.${R}`;
+
 const mac = (...args: string[]) => runCli(['mac', ...args], { env: { KUBECTL_VNET_NETCONF_IMAGE: undefined } });
 
 describe('mac set|unset', () => {
@@ -58,14 +65,14 @@ describe('mac set|unset', () => {
 
   it('--via netconf adds both annotations, keeps the smbios sidecar and other annotations exactly, and says a restart is needed', async () => {
     await createVM(ns, 'smbios', { annotations: { [HOOKS]: SMBIOS, 'smbios.vm.kubevirt.io/baseBoardManufacturer': 'Radical Edward' } });
-    const r = await mac('set', 'smbios', 'blue', '02-AA-00-00-00-01', '-n', ns, '--sidecar-image', IMAGE);
+    const r = await mac('set', 'smbios', 'blue', `${DASH}-00-01`, '-n', ns, '--sidecar-image', IMAGE);
     expect(r.stderr).toContain('KubeVirt does not flag a restart');
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe(`virtualmachine.kubevirt.io/smbios patched: set the MAC of interface "blue" to 02:aa:00:00:00:01 through the netconf sidecar (${IMAGE})\n`);
+    expect(r.stdout).toBe(`virtualmachine.kubevirt.io/smbios patched: set the MAC of interface "blue" to ${P}:00:01 through the netconf sidecar (${IMAGE})\n`);
     const vm = await readVM(ns, 'smbios');
     const ann = vm.spec.template.metadata.annotations;
     expect(ann['smbios.vm.kubevirt.io/baseBoardManufacturer']).toBe('Radical Edward');
-    expect(JSON.parse(ann[NETCONF])).toEqual([{ name: 'blue', macAddress: '02:aa:00:00:00:01' }]);
+    expect(JSON.parse(ann[NETCONF])).toEqual([{ name: 'blue', macAddress: `${P}:00:01` }]);
     const hooks = JSON.parse(ann[HOOKS]);
     expect(hooks).toEqual([...JSON.parse(SMBIOS), { image: IMAGE }]);
     expect(hooks[0]).toEqual({ args: ['--version', 'v1alpha2'], image: 'registry:5000/kubevirt/sidecar-shim:devel', configMap: { name: 'my-config-map', key: 'my_script.sh', hookPath: '/usr/bin/onDefineDomain' } });
@@ -73,7 +80,7 @@ describe('mac set|unset', () => {
 
   it('setting the same MAC again changes nothing (resourceVersion unchanged), and needs no image', async () => {
     const before = await readVM(ns, 'smbios');
-    const r = await mac('set', 'smbios', 'blue', '02aa.0000.0001', '-n', ns);
+    const r = await mac('set', 'smbios', 'blue', `${DOT}.0001`, '-n', ns);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('virtualmachine.kubevirt.io/smbios unchanged');
     const after = await readVM(ns, 'smbios');
@@ -85,12 +92,12 @@ describe('mac set|unset', () => {
       { op: 'add', path: '/spec/template/spec/domain/devices/interfaces/-', value: { name: 'red', bridge: {} } },
       { op: 'add', path: '/spec/template/spec/networks/-', value: { name: 'red', multus: { networkName: 'red-net' } } },
     ])]);
-    const r = await mac('set', 'smbios', 'red', '02:aa:00:00:00:02', '-n', ns);
+    const r = await mac('set', 'smbios', 'red', `${P}:00:02`, '-n', ns);
     expect(r.code).toBe(0);
     const ann = (await readVM(ns, 'smbios')).spec.template.metadata.annotations;
     expect(JSON.parse(ann[NETCONF])).toEqual([
-      { name: 'blue', macAddress: '02:aa:00:00:00:01' },
-      { name: 'red', macAddress: '02:aa:00:00:00:02' },
+      { name: 'blue', macAddress: `${P}:00:01` },
+      { name: 'red', macAddress: `${P}:00:02` },
     ]);
     expect(JSON.parse(ann[HOOKS])).toEqual([...JSON.parse(SMBIOS), { image: IMAGE }]);
   });
@@ -99,7 +106,7 @@ describe('mac set|unset', () => {
     let r = await mac('unset', 'smbios', 'blue', '-n', ns);
     expect(r.code).toBe(0);
     let ann = (await readVM(ns, 'smbios')).spec.template.metadata.annotations;
-    expect(JSON.parse(ann[NETCONF])).toEqual([{ name: 'red', macAddress: '02:aa:00:00:00:02' }]);
+    expect(JSON.parse(ann[NETCONF])).toEqual([{ name: 'red', macAddress: `${P}:00:02` }]);
     expect(JSON.parse(ann[HOOKS])).toEqual([...JSON.parse(SMBIOS), { image: IMAGE }]);
     r = await mac('unset', 'smbios', 'red', '-n', ns);
     expect(r.code).toBe(0);
@@ -119,15 +126,15 @@ describe('mac set|unset', () => {
   it('without any sidecar the image comes from KUBECTL_VNET_NETCONF_IMAGE; with none at all it refuses and says how', async () => {
     await createVM(ns, 'plain');
     const before = await readVM(ns, 'plain');
-    const none = await mac('set', 'plain', 'blue', '02:aa:00:00:00:03', '-n', ns);
+    const none = await mac('set', 'plain', 'blue', `${P}:00:03`, '-n', ns);
     expect(none.code).toBe(5);
     expect(none.stderr).toContain('has no netconf sidecar yet, and no image for it was given');
     expect(none.stderr).toContain('hint: pass --sidecar-image IMAGE');
     expect((await readVM(ns, 'plain')).metadata.resourceVersion).toBe(before.metadata.resourceVersion);
-    const r = await runCli(['mac', 'set', 'plain', 'blue', '02:aa:00:00:00:03', '-n', ns], { env: { KUBECTL_VNET_NETCONF_IMAGE: 'mirror.example/netconf-hook-sidecar:v1' } });
+    const r = await runCli(['mac', 'set', 'plain', 'blue', `${P}:00:03`, '-n', ns], { env: { KUBECTL_VNET_NETCONF_IMAGE: 'mirror.example/netconf-hook-sidecar:v1' } });
     expect(r.code).toBe(0);
     const ann = (await readVM(ns, 'plain')).spec.template.metadata.annotations;
-    expect(ann).toEqual({ [NETCONF]: '[{"name":"blue","macAddress":"02:aa:00:00:00:03"}]', [HOOKS]: '[{"image":"mirror.example/netconf-hook-sidecar:v1"}]' });
+    expect(ann).toEqual({ [NETCONF]: `[{"name":"blue","macAddress":"${P}:00:03"}]`, [HOOKS]: '[{"image":"mirror.example/netconf-hook-sidecar:v1"}]' });
     // unset of the last entry with no other sidecar removes both annotations
     expect((await mac('unset', 'plain', 'blue', '-n', ns)).code).toBe(0);
     expect((await readVM(ns, 'plain')).spec.template.metadata.annotations ?? {}).toEqual({});
@@ -156,35 +163,35 @@ describe('mac set|unset', () => {
   it('--dry-run=client prints the patch and --dry-run=server sends it with dryRun; neither changes the VM', async () => {
     await createVM(ns, 'dry');
     const rv = (await readVM(ns, 'dry')).metadata.resourceVersion;
-    const c = await mac('set', 'dry', 'blue', '02:aa:00:00:00:04', '-n', ns, '--sidecar-image', IMAGE, '--dry-run=client');
+    const c = await mac('set', 'dry', 'blue', `${P}:00:04`, '-n', ns, '--sidecar-image', IMAGE, '--dry-run=client');
     expect(c.code).toBe(0);
     const ops = JSON.parse(c.stdout);
     expect(ops[0]).toEqual({ op: 'test', path: '/spec/template/spec/domain/devices/interfaces/1/name', value: 'blue' });
     expect(ops.at(-1).op).toBe('add');
-    const s = await mac('set', 'dry', 'blue', '02:aa:00:00:00:04', '-n', ns, '--sidecar-image', IMAGE, '--dry-run=server', '-o', 'json');
+    const s = await mac('set', 'dry', 'blue', `${P}:00:04`, '-n', ns, '--sidecar-image', IMAGE, '--dry-run=server', '-o', 'json');
     expect(s.code).toBe(0);
-    expect(JSON.parse(JSON.parse(s.stdout).spec.template.metadata.annotations[NETCONF])).toEqual([{ name: 'blue', macAddress: '02:aa:00:00:00:04' }]);
+    expect(JSON.parse(JSON.parse(s.stdout).spec.template.metadata.annotations[NETCONF])).toEqual([{ name: 'blue', macAddress: `${P}:00:04` }]);
     expect((await readVM(ns, 'dry')).metadata.resourceVersion).toBe(rv);
   });
 
   it('refuses a MAC used by another VM in another namespace (naming it), unless --force', async () => {
     const other = await freshNamespace('vnet-mac-other');
-    await createVM(other, 'owner', { ifaces: [{ name: 'eth1', bridge: {}, macAddress: '02:AA:00:00:00:99' }] });
+    await createVM(other, 'owner', { ifaces: [{ name: 'eth1', bridge: {}, macAddress: `${P.toUpperCase()}:00:99` }] });
     await createVM(ns, 'wants');
     const rv = (await readVM(ns, 'wants')).metadata.resourceVersion;
     for (const via of ['netconf', 'spec']) {
-      const r = await mac('set', 'wants', 'blue', '02:aa:00:00:00:99', '--via', via, '-n', ns, '--sidecar-image', IMAGE);
+      const r = await mac('set', 'wants', 'blue', `${P}:00:99`, '--via', via, '-n', ns, ...(via === 'netconf' ? ['--sidecar-image', IMAGE] : []));
       expect(r.code).toBe(5);
-      expect(r.stderr).toContain(`error: 02:aa:00:00:00:99 is already used by VirtualMachine ${other}/owner interface "eth1" (spec macAddress)`);
+      expect(r.stderr).toContain(`error: ${P}:00:99 is already used by VirtualMachine ${other}/owner interface "eth1" (spec macAddress)`);
       expect(r.stderr).toContain('--force');
     }
     expect((await readVM(ns, 'wants')).metadata.resourceVersion).toBe(rv);
-    const forced = await mac('set', 'wants', 'blue', '02:aa:00:00:00:99', '-n', ns, '--sidecar-image', IMAGE, '--force');
+    const forced = await mac('set', 'wants', 'blue', `${P}:00:99`, '-n', ns, '--sidecar-image', IMAGE, '--force');
     expect(forced.code).toBe(0);
-    expect(forced.stderr).toContain(`Warning: 02:aa:00:00:00:99 is also used by VirtualMachine ${other}/owner`);
+    expect(forced.stderr).toContain(`Warning: ${P}:00:99 is also used by VirtualMachine ${other}/owner`);
     // the netconf MAC now claims it too: a third VM collides with both
     await createVM(ns, 'third');
-    const third = await mac('set', 'third', 'blue', '02:aa:00:00:00:99', '--via', 'spec', '-n', ns);
+    const third = await mac('set', 'third', 'blue', `${P}:00:99`, '--via', 'spec', '-n', ns);
     expect(third.code).toBe(5);
     expect(third.stderr).toContain(`VirtualMachine ${ns}/wants interface "blue" (netconf annotation)`);
   });
@@ -194,10 +201,10 @@ describe('mac set|unset', () => {
     const name = `part-${Date.now().toString(36)}`;
     await createVM('team-a', name);
     try {
-      const r = await runCli(['mac', 'set', name, 'blue', '02:aa:00:00:01:00', '--via', 'spec'], { kubeconfig: sb.editor });
+      const r = await runCli(['mac', 'set', name, 'blue', `${P}:01:00`, '--via', 'spec'], { kubeconfig: sb.editor });
       expect(r.stderr).toContain('the MAC collision check was partial: cannot list virtualmachines across namespaces; checked namespace "team-a" only');
       expect(r.code).toBe(0);
-      expect((await readVM('team-a', name)).spec.template.spec.domain.devices.interfaces[1].macAddress).toBe('02:aa:00:00:01:00');
+      expect((await readVM('team-a', name)).spec.template.spec.domain.devices.interfaces[1].macAddress).toBe(`${P}:01:00`);
     } finally {
       await adminApi().delete({ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', metadata: { name, namespace: 'team-a' } });
     }
@@ -207,13 +214,13 @@ describe('mac set|unset', () => {
     const bad = '[{"name": "blue", "macAddress": 2}]';
     await createVM(ns, 'malformed', { annotations: { [NETCONF]: bad, [HOOKS]: `[{"image":"${IMAGE}"}]` } });
     const before = await readVM(ns, 'malformed');
-    for (const args of [['set', 'malformed', 'blue', '02:aa:00:00:00:05'], ['unset', 'malformed', 'blue']]) {
+    for (const args of [['set', 'malformed', 'blue', `${P}:00:05`], ['unset', 'malformed', 'blue']]) {
       const r = await mac(...args, '-n', ns);
       expect(r.code).toBe(5);
       expect(r.stderr).toContain(`error: annotation ${NETCONF} in the template of virtualmachine "malformed" is malformed: entry [0] ("blue"): "macAddress" is a number, not a string; nothing was changed`);
     }
     await createVM(ns, 'badhooks', { annotations: { [HOOKS]: '{"image": "x"}' } });
-    const h = await mac('set', 'badhooks', 'blue', '02:aa:00:00:00:05', '-n', ns, '--sidecar-image', IMAGE);
+    const h = await mac('set', 'badhooks', 'blue', `${P}:00:05`, '-n', ns, '--sidecar-image', IMAGE);
     expect(h.code).toBe(5);
     expect(h.stderr).toContain(`annotation ${HOOKS} in the template of virtualmachine "badhooks" is malformed: not a JSON list: it is an object`);
     const after = await readVM(ns, 'malformed');
@@ -229,7 +236,7 @@ describe('mac set|unset', () => {
       metadata: { name: 'lonely', namespace: ns },
       spec: { domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }] } }, networks: [{ name: 'default', pod: {} }] },
     } as any);
-    const r = await mac('set', 'lonely', 'default', '02:aa:00:00:00:06', '-n', ns, '--sidecar-image', IMAGE);
+    const r = await mac('set', 'lonely', 'default', `${P}:00:06`, '-n', ns, '--sidecar-image', IMAGE);
     expect(r.code).toBe(5);
     expect(r.stderr).toContain('"lonely" in namespace "' + ns + '" is a VirtualMachineInstance without a VirtualMachine; hook sidecar annotations are read only when a VMI is created');
     const u = await mac('unset', 'lonely', 'default', '--via', 'spec', '-n', ns);
@@ -249,10 +256,12 @@ describe('mac set|unset', () => {
     const reserved = await mac('set', 'checks', 'default', '02:00:00:00:00:00', '--via', 'spec', '-n', ns);
     expect(reserved.code).toBe(5);
     expect(reserved.stderr).toContain('reserved by KubeVirt for the in-pod bridge');
-    const missing = await mac('set', 'checks', 'pink', '02:aa:00:00:00:07', '--via', 'spec', '-n', ns);
+    const img = await mac('set', 'checks', 'blue', `${P}:00:07`, '--via', 'spec', '--sidecar-image', IMAGE, '-n', ns);
+    expect(img.code).toBe(2);
+    const missing = await mac('set', 'checks', 'pink', `${P}:00:07`, '--via', 'spec', '-n', ns);
     expect(missing.code).toBe(3);
     expect(missing.stderr).toContain('hint: its interfaces are: default, blue');
-    const novm = await mac('set', 'nope', 'blue', '02:aa:00:00:00:07', '--via', 'spec', '-n', ns);
+    const novm = await mac('set', 'nope', 'blue', `${P}:00:07`, '--via', 'spec', '-n', ns);
     expect(novm.code).toBe(3);
   });
 });
@@ -272,16 +281,16 @@ describe('the Sidecar feature gate (cluster-wide KubeVirt CR, created and remove
   it('refuses --via netconf before sending when the gate is off, allows --via spec, and proceeds once the gate is on', async () => {
     await createVM(ns, 'gated');
     const rv = (await readVM(ns, 'gated')).metadata.resourceVersion;
-    const r = await mac('set', 'gated', 'blue', '02:aa:00:00:00:08', '-n', ns, '--sidecar-image', IMAGE);
+    const r = await mac('set', 'gated', 'blue', `${P}:00:08`, '-n', ns, '--sidecar-image', IMAGE);
     expect(r.code).toBe(5);
     expect(r.stderr).toContain('error: the Sidecar feature gate is not enabled in the KubeVirt CR');
     expect(r.stderr).toContain('spec.configuration.developerConfiguration.featureGates');
     expect((await readVM(ns, 'gated')).metadata.resourceVersion).toBe(rv);
-    expect((await mac('set', 'gated', 'blue', '02:aa:00:00:00:08', '--via', 'spec', '-n', ns)).code).toBe(0);
+    expect((await mac('set', 'gated', 'blue', `${P}:00:08`, '--via', 'spec', '-n', ns)).code).toBe(0);
     kubectl(['patch', 'kubevirt', 'kubevirt', '-n', ns, '--type=merge', '-p', JSON.stringify({ spec: { configuration: { developerConfiguration: { featureGates: ['HotplugNICs', 'Sidecar'] } } } })]);
-    const ok = await mac('set', 'gated', 'blue', '02:aa:00:00:00:08', '-n', ns, '--sidecar-image', IMAGE);
+    const ok = await mac('set', 'gated', 'blue', `${P}:00:08`, '-n', ns, '--sidecar-image', IMAGE);
     expect(ok.code).toBe(0);
-    expect(JSON.parse((await readVM(ns, 'gated')).spec.template.metadata.annotations[NETCONF])).toEqual([{ name: 'blue', macAddress: '02:aa:00:00:00:08' }]);
+    expect(JSON.parse((await readVM(ns, 'gated')).spec.template.metadata.annotations[NETCONF])).toEqual([{ name: 'blue', macAddress: `${P}:00:08` }]);
   });
 
   it('warns (and proceeds) when the KubeVirt CR is not readable', async () => {
@@ -289,7 +298,7 @@ describe('the Sidecar feature gate (cluster-wide KubeVirt CR, created and remove
     const name = `gate-${Date.now().toString(36)}`;
     await createVM('team-a', name);
     try {
-      const r = await runCli(['mac', 'set', name, 'blue', '02:aa:00:00:02:00', '--sidecar-image', IMAGE], { kubeconfig: sb.editor });
+      const r = await runCli(['mac', 'set', name, 'blue', `${P}:02:00`, '--sidecar-image', IMAGE], { kubeconfig: sb.editor });
       expect(r.code).toBe(0);
       expect(r.stderr).toContain('Warning: could not check the Sidecar feature gate (cannot list kubevirts.kubevirt.io');
     } finally {
@@ -316,20 +325,20 @@ describe('mac list and status with the simulator: pending until a restart, match
   it('shows the netconf MAC pending while the VM runs, and matching after a stop and start', async () => {
     await createVM(ns, 'runner', { runStrategy: 'Always' });
     const before = await runningMac('runner', 'blue');
-    expect(before).not.toBe('02:aa:00:00:00:10');
+    expect(before).not.toBe(`${P}:00:10`);
 
-    const set = await mac('set', 'runner', 'blue', '02:aa:00:00:00:10', '-n', ns, '--sidecar-image', IMAGE);
+    const set = await mac('set', 'runner', 'blue', `${P}:00:10`, '-n', ns, '--sidecar-image', IMAGE);
     expect(set.code).toBe(0);
     expect(set.stderr).toContain('KubeVirt does not flag a restart');
 
     const list = await mac('list', 'runner', '-n', ns, '-o', 'json');
     expect(list.code).toBe(0);
     const row = JSON.parse(list.stdout).items.find((i: any) => i.interface === 'blue');
-    expect(row).toEqual({ namespace: ns, vm: 'runner', interface: 'blue', desired: '02:aa:00:00:00:10', source: 'netconf', reported: before.toLowerCase(), state: 'pending' });
+    expect(row).toEqual({ namespace: ns, vm: 'runner', interface: 'blue', desired: `${P}:00:10`, source: 'netconf', reported: before.toLowerCase(), state: 'pending' });
     const table = await mac('list', '-n', ns);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/^VM\s+INTERFACE\s+DESIRED\s+SOURCE\s+REPORTED\s+STATE$/m);
-    expect(table.stdout).toMatch(new RegExp(`^runner\\s+blue\\s+02:aa:00:00:00:10\\s+netconf\\s+${before.toLowerCase()}\\s+pending$`, 'm'));
+    expect(table.stdout).toMatch(new RegExp(`^runner\\s+blue\\s+${P}:00:10\\s+netconf\\s+${before.toLowerCase()}\\s+pending$`, 'm'));
     expect(table.stderr).toContain('applies at the next start');
 
     const status = await runCli(['status', 'runner', '-n', ns, '-o', 'json']);
@@ -337,7 +346,7 @@ describe('mac list and status with the simulator: pending until a restart, match
     const st = JSON.parse(status.stdout);
     const doc = st.kind === 'List' ? st.items[0] : st;
     const blue = doc.interfaces.find((i: any) => i.name === 'blue');
-    expect(blue.desiredMac).toBe('02:aa:00:00:00:10');
+    expect(blue.desiredMac).toBe(`${P}:00:10`);
     expect(blue.desiredMacSource).toBe('netconf');
     expect(blue.mac.toLowerCase()).toBe(before.toLowerCase());
     expect(doc.warnings.map((w: any) => w.code)).toContain('mac-mismatch');
@@ -348,12 +357,23 @@ describe('mac list and status with the simulator: pending until a restart, match
     const stopped = JSON.parse((await mac('list', 'runner', '-n', ns, '-o', 'json')).stdout).items.find((i: any) => i.interface === 'blue');
     expect(stopped.state).toBe('stopped');
     kubectl(['patch', 'vm', 'runner', '-n', ns, '--type=merge', '-p', '{"spec":{"runStrategy":"Always"}}']);
-    expect(await runningMac('runner', 'blue')).toBe('02:aa:00:00:00:10');
+    expect(await runningMac('runner', 'blue')).toBe(`${P}:00:10`);
 
     const after = JSON.parse((await mac('list', '-n', ns, '-o', 'json')).stdout).items.find((i: any) => i.vm === 'runner' && i.interface === 'blue');
-    expect(after).toEqual({ namespace: ns, vm: 'runner', interface: 'blue', desired: '02:aa:00:00:00:10', source: 'netconf', reported: '02:aa:00:00:00:10', state: 'match' });
+    expect(after).toEqual({ namespace: ns, vm: 'runner', interface: 'blue', desired: `${P}:00:10`, source: 'netconf', reported: `${P}:00:10`, state: 'match' });
     const status2 = JSON.parse((await runCli(['status', 'runner', '-n', ns, '-o', 'json'])).stdout);
     const doc2 = status2.kind === 'List' ? status2.items[0] : status2;
     expect(doc2.warnings.map((w: any) => w.code)).not.toContain('mac-mismatch');
+  });
+
+  it('-A adds a NAMESPACE column and makes one list call per kind', async () => {
+    const r = await mac('list', '-A', '--debug');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^NAMESPACE\s+VM\s+INTERFACE\s+DESIRED\s+SOURCE\s+REPORTED\s+STATE$/m);
+    expect(r.stdout).toMatch(new RegExp(`^${ns}\\s+runner\\s+blue\\s+${P}:00:10\\s+netconf\\s+${P}:00:10\\s+match$`, 'm'));
+    const gets = r.stderr.split('\n').filter((l) => /^debug: GET /.test(l));
+    expect(gets.filter((l) => l.includes('/virtualmachines?'))).toHaveLength(1);
+    expect(gets.filter((l) => l.includes('/virtualmachineinstances?'))).toHaveLength(1);
+    expect(gets).toHaveLength(2);
   });
 });

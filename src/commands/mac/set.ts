@@ -1,7 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 import { ClusterCommand } from '../../cli/base.js';
+import { fileModeFlags, wantsFileMode } from '../../cli/file-mode.js';
 import { dryRunFlag } from '../../cli/flags.js';
 import { parseMac } from '../../domain/mac.js';
+import { usageError } from '../../errors.js';
 import { editOutputFlag, standaloneVMIRefusal, viaFlag } from './common.js';
 
 export default class MacSet extends ClusterCommand {
@@ -25,11 +27,14 @@ export default class MacSet extends ClusterCommand {
     force: Flags.boolean({ description: 'Set the MAC even when another interface uses it or it lies in kubemacpool\'s range', default: false }),
     'dry-run': dryRunFlag,
     output: editOutputFlag,
+    ...fileModeFlags,
   };
 
   async run(): Promise<void> {
+    if (wantsFileMode(this.argv)) return (await import('../../cli/file-edits.js')).macSetFile(MacSet, this.argv);
     const { args, flags } = await this.parse(MacSet);
     const mac = parseMac(args.mac);
+    if (flags.via === 'spec' && flags['sidecar-image']) throw usageError('--sidecar-image applies to --via netconf only', 'drop --sidecar-image, or use --via netconf');
     const { NETCONF_IMAGE_ENV } = await import('../../domain/hooks.js');
     const env = process.env[NETCONF_IMAGE_ENV];
     const sidecarImage = flags['sidecar-image'] ? { image: flags['sidecar-image'], from: '--sidecar-image' } : env ? { image: env, from: NETCONF_IMAGE_ENV } : undefined;
