@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { ClusterCommand } from '../cli/base.js';
+import { fileReadFlags, wantsFileMode } from '../cli/file-mode.js';
 import { allNamespacesFlag, outputFlag } from '../cli/flags.js';
 import { usageError, VnetError } from '../errors.js';
 import type { Paint } from '../render/output.js';
@@ -41,9 +42,11 @@ export default class Status extends ClusterCommand {
     output: outputFlag(['table', 'wide', 'json', 'yaml'], 'table'),
     'all-namespaces': allNamespacesFlag,
     selector: Flags.string({ char: 'l', description: 'Label selector on VM labels (e.g. app=web,tier!=db)' }),
+    ...fileReadFlags,
   };
 
   async run(): Promise<void> {
+    if (wantsFileMode(this.argv)) return (await import('../cli/file-mode.js')).runFileStatus(Status, this.argv);
     const { args, flags } = await this.parse(Status);
     if (args.target && flags['all-namespaces']) throw usageError('a VM name cannot be combined with -A', 'use -n NAMESPACE NAME');
     if (args.target && flags.selector) throw usageError('a VM name cannot be combined with -l/--selector');

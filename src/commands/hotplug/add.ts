@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { ClusterCommand } from '../../cli/base.js';
+import { fileModeFlags, wantsFileMode } from '../../cli/file-mode.js';
 import { dryRunFlag } from '../../cli/flags.js';
 import { editOutputFlag, waitFlags } from './shared.js';
 
@@ -28,9 +29,11 @@ export default class HotplugAdd extends ClusterCommand {
     ...waitFlags,
     'dry-run': dryRunFlag,
     output: editOutputFlag,
+    ...fileModeFlags,
   };
 
   async run(): Promise<void> {
+    if (wantsFileMode(this.argv)) return (await import('../../cli/file-edits.js')).hotplugAddFile(HotplugAdd, this.argv);
     const { args, flags } = await this.parse(HotplugAdd);
     const [{ parseDuration }, { splitNadName }, { planHotplug }] = await Promise.all([
       import('../../kube/duration.js'),

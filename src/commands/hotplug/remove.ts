@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core';
 import { ClusterCommand } from '../../cli/base.js';
+import { fileModeFlags, wantsFileMode } from '../../cli/file-mode.js';
 import { dryRunFlag } from '../../cli/flags.js';
 import { editOutputFlag, waitFlags } from './shared.js';
 
@@ -17,9 +18,11 @@ export default class HotplugRemove extends ClusterCommand {
     ...waitFlags,
     'dry-run': dryRunFlag,
     output: editOutputFlag,
+    ...fileModeFlags,
   };
 
   async run(): Promise<void> {
+    if (wantsFileMode(this.argv)) return (await import('../../cli/file-edits.js')).hotplugRemoveFile(HotplugRemove, this.argv);
     const { args, flags } = await this.parse(HotplugRemove);
     const [{ parseDuration }, { planUnplug }] = await Promise.all([import('../../kube/duration.js'), import('../../domain/hotplug.js')]);
     const timeoutMs = parseDuration(flags.timeout, '--timeout');

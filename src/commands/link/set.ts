@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core';
 import { ClusterCommand } from '../../cli/base.js';
+import { fileModeFlags, wantsFileMode } from '../../cli/file-mode.js';
 import { dryRunFlag } from '../../cli/flags.js';
 import { editOutputFlag, waitFlags } from '../hotplug/shared.js';
 
@@ -16,9 +17,11 @@ export default class LinkSet extends ClusterCommand {
     ...waitFlags,
     'dry-run': dryRunFlag,
     output: editOutputFlag,
+    ...fileModeFlags,
   };
 
   async run(): Promise<void> {
+    if (wantsFileMode(this.argv)) return (await import('../../cli/file-edits.js')).linkSetFile(LinkSet, this.argv);
     const { args, flags } = await this.parse(LinkSet);
     const [{ parseDuration }, { planLinkState }] = await Promise.all([import('../../kube/duration.js'), import('../../domain/hotplug.js')]);
     const timeoutMs = parseDuration(flags.timeout, '--timeout');

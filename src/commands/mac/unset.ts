@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core';
 import { ClusterCommand } from '../../cli/base.js';
+import { fileModeFlags, wantsFileMode } from '../../cli/file-mode.js';
 import { dryRunFlag } from '../../cli/flags.js';
 import { editOutputFlag, standaloneVMIRefusal, viaFlag } from './common.js';
 
@@ -17,9 +18,11 @@ export default class MacUnset extends ClusterCommand {
     via: viaFlag,
     'dry-run': dryRunFlag,
     output: editOutputFlag,
+    ...fileModeFlags,
   };
 
   async run(): Promise<void> {
+    if (wantsFileMode(this.argv)) return (await import('../../cli/file-edits.js')).macUnsetFile(MacUnset, this.argv);
     const { args, flags } = await this.parse(MacUnset);
     const { conn, client } = await this.connect(flags);
     const [{ gatherMacFacts }, { editVM }, { planMacUnset }, { renderEditResult }] = await Promise.all([
