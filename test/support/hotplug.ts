@@ -1,0 +1,45 @@
+// Helpers for the hotplug and link integration tests: NADs, VMs, and waiting
+// for the simulator to report interfaces.
+import { PatchStrategy } from '@kubernetes/client-node';
+import { adminApi, create, eventually, readVMI } from './cluster.js';
+
+export function bridgeNad(namespace: string, name = 'blue-net', config: unknown = { cniVersion: '0.3.1', type: 'bridge', bridge: 'br1' }) {
+  return create({ apiVersion: 'k8s.cni.cncf.io/v1', kind: 'NetworkAttachmentDefinition', metadata: { name, namespace }, spec: { config: JSON.stringify(config) } } as never);
+}
+
+/** A VM with an explicit pod network (or none at all: the implicit default). */
+export function makeVM(namespace: string, name: string, opts: { running?: boolean; bare?: boolean; extra?: { name: string; nad: string }[] } = {}) {
+  const ifaces: unknown[] = opts.bare ? [] : [{ name: 'default', masquerade: {} }];
+  const nets: unknown[] = opts.bare ? [] : [{ name: 'default', pod: {} }];
+  for (const e of opts.extra ?? []) {
+    ifaces.push({ name: e.name, bridge: {} });
+    nets.push({ name: e.name, multus: { networkName: e.nad } });
+  }
+  const spec: Record<string, unknown> = { domain: { devices: opts.bare ? {} : { interfaces: ifaces }, resources: { requests: { memory: '1Gi' } } } };
+  if (!opts.bare) spec.networks = nets;
+  return create({
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachine',
+    metadata: { name, namespace },
+    spec: { runStrategy: opts.running === false ? 'Halted' : 'Always', template: { spec } },
+  } as never);
+}
+
+/** The VMI status entry of an interface, once the simulator reports it in the domain. */
+export function inDomain(vmi: any, name: string): any {
+  return (vmi?.status?.interfaces ?? []).find((s: any) => s.name === name && String(s.infoSource ?? '').includes('domain'));
+}
+
+export async function runningWith(namespace: string, name: string, ifaces: string[]) {
+  return eventually(async () => {
+    const vmi = await readVMI(namespace, name);
+    return vmi.status?.phase === 'Running' && ifaces.every((i) => inDomain(vmi, i)) ? vmi : undefined;
+  }, 30_000, `VMI ${name} running with ${ifaces.join(', ')}`);
+}
+
+export async function setRunStrategy(namespace: string, name: string, runStrategy: string) {
+  await adminApi().patch({ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', metadata: { name, namespace }, spec: { runStrategy } } as never, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch);
+}
+
+export const names = (list: { name: string }[] | undefined) => (list ?? []).map((x) => x.name);
+
