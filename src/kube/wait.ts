@@ -190,15 +190,20 @@ function formatMs(ms: number): string {
   return `${ms}ms`;
 }
 
-/** Progress on stderr: a spinner on a TTY without NO_COLOR, plain lines otherwise. */
+/**
+ * Progress on stderr: a spinner on a TTY without NO_COLOR and without a
+ * machine-readable -o, plain lines (one per state) otherwise.
+ */
 export interface Progress {
   update(state: string): void;
   /** Ends the spinner (if any) with a final line. */
   finish(line: string, ok: boolean): void;
 }
 
-export async function createProgress(label: string, stream: NodeJS.WriteStream = process.stderr, env: NodeJS.ProcessEnv = process.env): Promise<Progress> {
-  const fancy = Boolean(stream.isTTY) && env.NO_COLOR === undefined;
+export async function createProgress(label: string, opts: { machineOutput?: boolean; stream?: NodeJS.WriteStream; env?: NodeJS.ProcessEnv } = {}): Promise<Progress> {
+  const stream = opts.stream ?? process.stderr;
+  const env = opts.env ?? process.env;
+  const fancy = Boolean(stream.isTTY) && env.NO_COLOR === undefined && !opts.machineOutput;
   if (fancy) {
     const { default: ora } = await import('ora');
     const spinner = ora({ text: `${label}: waiting`, stream, discardStdin: false }).start();

@@ -85,7 +85,7 @@ export async function editAndWait(input: EditAndWaitInput): Promise<void> {
   const ctl = new AbortController();
   const onSigint = () => ctl.abort();
   process.once('SIGINT', onSigint);
-  const progress = await createProgress(`interface ${goal.name}`);
+  const progress = await createProgress(`interface ${goal.name}`, { machineOutput: input.output !== undefined });
   try {
     const res = await waitForInterface(input.client, result.after, goal, { timeoutMs: input.timeoutMs, signal: ctl.signal, onState: (s) => progress.update(s) });
     if (res.outcome === 'no-vmi') {
