@@ -242,6 +242,9 @@ describe('mac set|unset', () => {
     const u = await mac('unset', 'lonely', 'default', '--via', 'spec', '-n', ns);
     expect(u.code).toBe(5);
     expect(u.stderr).toContain("a VMI's spec cannot change while it runs");
+    const l = await mac('list', 'lonely', '-n', ns);
+    expect(l.code).toBe(3);
+    expect(l.stderr).toContain('is a VirtualMachineInstance without a VirtualMachine; mac list shows VirtualMachines');
     const vmi = await readVMI(ns, 'lonely');
     expect(vmi.metadata.annotations?.[NETCONF]).toBeUndefined();
   });

@@ -167,6 +167,13 @@ describe('planMacSet --via netconf', () => {
     const changed = structuredClone(vm);
     changed.spec.template.metadata!.annotations![NETCONF] = '[{"name":"blue","macAddress":"02:00:00:00:00:0c"}]';
     expect(() => applyPatch(changed, p.ops)).toThrow(PatchConflict);
+    // a netconf annotation added concurrently to a map that had none: the whole-map test catches it
+    const fresh = makeVM({ annotations: { other: 'x' } });
+    const p2 = planMacSet(fresh, setOpts(), gateOn);
+    const raced = structuredClone(fresh);
+    raced.spec.template.metadata!.annotations![NETCONF] = '[{"name":"red","macAddress":"02:00:00:00:00:0d"}]';
+    expect(() => applyPatch(raced, p2.ops)).toThrow(PatchConflict);
+    expect(() => applyPatch(fresh, p2.ops)).not.toThrow();
     const reordered = structuredClone(vm);
     reordered.spec.template.spec.domain!.devices!.interfaces!.reverse();
     expect(() => applyPatch(reordered, p.ops)).toThrow(PatchConflict);

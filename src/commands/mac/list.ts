@@ -2,6 +2,7 @@ import { Args } from '@oclif/core';
 import { ClusterCommand } from '../../cli/base.js';
 import { allNamespacesFlag, outputFlag } from '../../cli/flags.js';
 import type { VirtualMachine, VirtualMachineInstance } from '../../domain/types.js';
+import { VnetError } from '../../errors.js';
 
 export default class MacList extends ClusterCommand {
   static override summary = 'List the MAC of each VM interface: the one asked for and where it comes from, the one reported, and whether they match';
@@ -19,9 +20,8 @@ export default class MacList extends ClusterCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(MacList);
     const { conn, client } = await this.connect(flags);
-    const [{ Resources, resourcePath }, { readVM }, { buildMacList }, { formatDocument }, { renderTable }] = await Promise.all([
+    const [{ Resources, resourcePath }, { buildMacList }, { formatDocument }, { renderTable }] = await Promise.all([
       import('../../kube/resources.js'),
-      import('../../kube/edit.js'),
       import('../../domain/mac-list.js'),
       import('../../render/output.js'),
       import('../../render/table.js'),
@@ -31,7 +31,15 @@ export default class MacList extends ClusterCommand {
     let vms: VirtualMachine[];
     let vmis: VirtualMachineInstance[];
     if (args.vm) {
-      const [vm, vmi] = await Promise.all([readVM(client, conn.namespace, args.vm), client.getOrNull<VirtualMachineInstance>(resourcePath(Resources.vmi, conn.namespace, args.vm))]);
+      const [vm, vmi] = await Promise.all([client.getOrNull<VirtualMachine>(resourcePath(Resources.vm, conn.namespace, args.vm)), client.getOrNull<VirtualMachineInstance>(resourcePath(Resources.vmi, conn.namespace, args.vm))]);
+      if (!vm) {
+        if (vmi) {
+          throw new VnetError('notFound', `"${args.vm}" in namespace "${conn.namespace}" is a VirtualMachineInstance without a VirtualMachine; mac list shows VirtualMachines`, {
+            hint: `its MACs are in: kubectl get vmi ${args.vm} -n ${conn.namespace} -o jsonpath='{.status.interfaces}'`,
+          });
+        }
+        throw new VnetError('notFound', `virtualmachine "${args.vm}" not found in namespace "${conn.namespace}"`, { hint: 'check the name, and the namespace with -n (kubectl get vm -n NAMESPACE lists them)' });
+      }
       vms = [vm];
       vmis = vmi ? [vmi] : [];
     } else {
