@@ -287,7 +287,9 @@ export async function runFileStatus(cmd: CommandSpec, argv: readonly string[]): 
   const { headers, rows } = desiredTable(items, { wide: format === 'wide' });
   process.stdout.write(renderTable(headers, rows));
   for (const it of items) {
-    for (const a of it.annotations) process.stderr.write(`Note: ${it.name}: annotation ${a.name}: ${a.valid ? `valid (${a.detail})` : `malformed: ${a.detail}`}\n`);
+    // A malformed annotation is a warning (below); a valid one gets a note.
+    for (const a of it.annotations) if (a.valid) process.stderr.write(`Note: ${it.name}: annotation ${a.name} is valid (${a.detail})\n`);
     for (const w of it.warnings) process.stderr.write(`Warning: ${it.name}: ${w.message}\n`);
   }
+  process.stderr.write(`Note: read from ${source} only; not checked without a cluster: ${items[0].skipped.join('; ')}\n`);
 }

@@ -164,7 +164,7 @@ function checkMac(mac: string, what: string, binding: string | null, warn: (code
   try {
     parsed = parseMac(mac);
   } catch (err) {
-    warn('invalid-mac', `${what} "${mac}" is not a MAC address: ${(err as Error).message}`);
+    warn('invalid-mac', `${what}: ${(err as Error).message}`);
     return;
   }
   if (parsed === MASQUERADE_RESERVED_MAC && binding === 'masquerade') warn('invalid-mac', `${what} ${parsed} is reserved by KubeVirt for masquerade`);
