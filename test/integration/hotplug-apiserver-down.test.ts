@@ -1,14 +1,14 @@
 // The API server goes away during `hotplug add --wait`: a clear error (exit 7)
 // naming the last state, and nothing half-written. Runs on its own sandbox
 // (without the simulator, so the interface stays pending) to stop it freely.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
-import { cliPath, repoRoot } from '../support/cluster.js';
+import { cliPath, repoRoot, runCli } from '../support/cluster.js';
 // @ts-expect-error plain ESM script without types
-import { down, up } from '../../scripts/sandbox-lib.mjs';
+import { down, ensureKubectl, up } from '../../scripts/sandbox-lib.mjs';
 
 const dir = path.join(repoRoot, '.cache', `sb-hotplug-down-${process.pid}`);
 
@@ -22,6 +22,33 @@ afterAll(async () => {
   await down({ dir });
   fs.rmSync(dir, { recursive: true, force: true });
 }, 60_000);
+
+// The KubeVirt CR is cluster-wide, so its warnings are checked here, on this
+// file's own sandbox, where no other test file creates one.
+describe('warnings from the KubeVirt CR', () => {
+  it('old KubeVirt without HotplugNICs, Stage rollout, SR-IOV without LiveMigrate; the edit is still made', async () => {
+    const sb = await up({ dir });
+    const a = api(sb.kubeconfig);
+    const ns = 'kv-warn';
+    await a.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    await a.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kubevirt' } });
+    await a.create({ apiVersion: 'kubevirt.io/v1', kind: 'KubeVirt', metadata: { name: 'kubevirt', namespace: 'kubevirt' }, spec: { configuration: { vmRolloutStrategy: 'Stage' }, workloadUpdateStrategy: { workloadUpdateMethods: ['Evict'] } } } as never);
+    execFileSync(ensureKubectl(), ['--kubeconfig', sb.kubeconfig, 'patch', 'kubevirt', 'kubevirt', '-n', 'kubevirt', '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { observedKubeVirtVersion: 'v1.3.1', phase: 'Deployed' } })]);
+    await a.create({ apiVersion: 'k8s.cni.cncf.io/v1', kind: 'NetworkAttachmentDefinition', metadata: { name: 'sriov-net', namespace: ns }, spec: { config: '{"cniVersion":"0.3.1","type":"sriov"}' } } as never);
+    const tpl = { domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }] } }, networks: [{ name: 'default', pod: {} }] };
+    await a.create({ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', metadata: { name: 'vm1', namespace: ns }, spec: { runStrategy: 'Halted', template: { spec: tpl } } } as never);
+    const r = await runCli(['hotplug', 'add', 'vm1', '-n', ns, '--network', 'sriov-net', '--name', 'fast', '--binding', 'sriov'], { kubeconfig: sb.kubeconfig });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('Warning: KubeVirt v1.3.1 needs the HotplugNICs feature gate for NIC hot-plug (GA only from v1.4)');
+    expect(r.stderr).toContain('Warning: the KubeVirt rollout strategy is Stage, not LiveUpdate');
+    expect(r.stderr).toMatch(/Warning: an SR-IOV interface is plugged by a live migration, but .* lacks LiveMigrate/);
+    const link = await runCli(['link', 'set', 'vm1', 'default', 'down', '-n', ns, '--dry-run=client', '-o', 'name'], { kubeconfig: sb.kubeconfig });
+    expect(link.code).toBe(0);
+    expect(link.stderr).toContain('Warning: KubeVirt v1.3.1 has no interface link state (added in v1.5)');
+    const vm: any = await a.read({ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', metadata: { name: 'vm1', namespace: ns } });
+    expect(vm.spec.template.spec.domain.devices.interfaces).toEqual([{ name: 'default', masquerade: {} }, { name: 'fast', sriov: {} }]);
+  }, 90_000);
+});
 
 describe('hotplug add --wait when the API server stops', () => {
   it('fails with exit 7 and the last state; the VM holds the whole edit', async () => {
