@@ -1000,7 +1000,7 @@ export class Simulator {
         status.migrationState = { ...mig, completed: true, failed: true, endTimestamp: now, failureReason: 'target pod disappeared' };
         status.activePods = { [current.metadata.uid]: node };
         this.log(`${id}: migration failed: target pod ${mig!.targetPod} disappeared`);
-      } else if (t.due('migrated')) {
+      } else if (t.due('migrated', 2 * this.opts.stepMs)) {
         const tnode = target.spec.nodeName;
         status.migrationState = { ...mig, completed: true, endTimestamp: now, targetNodeDomainDetected: true, targetNodeDomainReadyTimestamp: now };
         status.nodeName = tnode;
@@ -1012,7 +1012,9 @@ export class Simulator {
     } else if (needMigration.length) {
       if (!getCondition({ status: { conditions } }, 'MigrationRequired')) this.log(`${id}: ${needMigration.join(', ')} need a migration: condition MigrationRequired`);
       conditions = setCondition(conditions, { type: 'MigrationRequired', status: 'True', reason: 'AutoMigrationPending', message: `the VMI needs a migration to plug interface(s) ${needMigration.join(', ')}` }, now);
-      if (this.liveMigrateEnabled() && t.due('migrate')) {
+      // The workload updater picks the VMI up after a while (KubeVirt: ~15 s; here three steps).
+      if (this.liveMigrateEnabled() && t.due('migrate', 3 * this.opts.stepMs)) {
+        conditions = setCondition(conditions, { type: 'MigrationRequired', status: 'True', reason: 'AutoMigrationDueToLiveUpdate', message: `the VMI needs a migration to plug interface(s) ${needMigration.join(', ')}` }, now);
         const tnode = this.opts.nodes.find((n) => n !== node) ?? node;
         const target = await this.createPod(vmi, tnode);
         const running = await this.startPod(vmi, target);
@@ -1027,7 +1029,7 @@ export class Simulator {
         };
         status.activePods = { [current.metadata.uid]: node, [running.metadata.uid]: tnode };
         this.log(`${id}: live migration started: ${current.metadata.name} (${node}) -> ${running.metadata.name} (${tnode})`);
-        t.due('migrated');
+        t.due('migrated', 2 * this.opts.stepMs);
       }
     } else {
       conditions = removeCondition(conditions, 'MigrationRequired');
