@@ -153,6 +153,22 @@ describe('doctor', () => {
     expect(table.stdout).not.toContain('fix:');
   });
 
+  it('as viewer, who cannot read the webhook configuration: the kubemacpool check warns and says why, never ok', async () => {
+    const r = await runCli(['doctor', 'healthy', '-n', NS, '-o', 'json'], { kubeconfig: path.join(dir, 'viewer.kubeconfig') });
+    expect(r.code, r.stdout).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
+    const notOk = report.checks.filter((c: any) => c.result !== 'ok');
+    expect(notOk).toEqual([
+      {
+        id: 'kubemacpool',
+        result: 'warn',
+        message: expect.stringMatching(/^cannot tell whether kubemacpool manages VMs in namespace doc: mode unknown \(kubemacpool-mutator not readable\)/),
+        fix: 'ask an administrator, or see kubectl vnet macpool status -n doc',
+      },
+    ]);
+  });
+
   it('a broken VM: each problem fails its check with the fix, exit code 8', async () => {
     await create(
       vm('broken', {

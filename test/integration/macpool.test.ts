@@ -151,6 +151,16 @@ describe('macpool status', () => {
     });
     expect(s.namespaces.some((n: any) => n.name === kmpNs)).toBe(true);
     expect(s.namespaces.some((n: any) => n.name === 'default')).toBe(true);
+    // one request per kind: the webhook configuration, the ConfigMap, the Deployment, one namespace list
+    const dbg = await runCli(['macpool', 'status', '-A', '--debug']);
+    expect(dbg.code).toBe(0);
+    const requests = dbg.stderr.split('\n').filter((l) => /^debug: GET \//.test(l)).map((l) => l.replace(/^debug: GET (\S+?)(\?\S*)? .*$/, '$1')).sort();
+    expect(requests).toEqual([
+      '/api/v1/namespaces',
+      `/api/v1/namespaces/${kmpNs}/configmaps/kubemacpool-mac-range-config`,
+      '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/kubemacpool-mutator',
+      `/apis/apps/v1/namespaces/${kmpNs}/deployments/kubemacpool-mac-controller-manager`,
+    ]);
   });
 
   it('reports an unavailable manager, what failurePolicy Ignore then means, and an invalid range', async () => {
