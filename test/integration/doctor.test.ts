@@ -112,7 +112,9 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  if (dir) await down({ dir });
+  if (!dir) return;
+  await down({ dir });
+  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 describe('doctor', () => {
