@@ -203,7 +203,8 @@ export interface Progress {
 export async function createProgress(label: string, opts: { machineOutput?: boolean; stream?: NodeJS.WriteStream; env?: NodeJS.ProcessEnv } = {}): Promise<Progress> {
   const stream = opts.stream ?? process.stderr;
   const env = opts.env ?? process.env;
-  const fancy = Boolean(stream.isTTY) && env.NO_COLOR === undefined && !opts.machineOutput;
+  // A terminal that reports no width (some pseudo-terminals) makes spinners misdraw: plain lines there too.
+  const fancy = Boolean(stream.isTTY) && (stream.columns ?? 0) > 0 && env.NO_COLOR === undefined && !opts.machineOutput;
   if (fancy) {
     const { default: ora } = await import('ora');
     const spinner = ora({ text: `${label}: waiting`, stream, discardStdin: false }).start();

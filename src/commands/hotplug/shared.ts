@@ -84,18 +84,25 @@ export async function editAndWait(input: EditAndWaitInput): Promise<void> {
   const goal = input.goal(result.plan);
   const ctl = new AbortController();
   const onSigint = () => ctl.abort();
-  process.once('SIGINT', onSigint);
+  // `on`, not `once`: the listener must still be there when a spinner library's
+  // exit hook counts SIGINT listeners, or it re-raises the signal and the process dies mid-report.
+  process.on('SIGINT', onSigint);
   const progress = await createProgress(`interface ${goal.name}`, { machineOutput: input.output !== undefined });
+  let last = 'waiting';
   try {
-    const res = await waitForInterface(input.client, result.after, goal, { timeoutMs: input.timeoutMs, signal: ctl.signal, onState: (s) => progress.update(s) });
-    if (res.outcome === 'no-vmi') {
-      progress.finish(`interface ${goal.name}: ${res.state}`, true);
-      input.note(`Note: ${res.note}`);
-      return;
-    }
+    const res = await waitForInterface(input.client, result.after, goal, {
+      timeoutMs: input.timeoutMs,
+      signal: ctl.signal,
+      onState: (s) => {
+        last = s;
+        progress.update(s);
+      },
+    });
     progress.finish(`interface ${goal.name}: ${res.state}`, true);
+    if (res.outcome === 'no-vmi') input.note(`Note: ${res.note}`);
   } catch (err) {
-    progress.finish(`interface ${goal.name}: ${err instanceof VnetError ? err.message : 'failed'}`, false);
+    // The error itself (with its hint) is printed once, by the command's error handler.
+    progress.finish(`interface ${goal.name}: ${last}`, false);
     throw err;
   } finally {
     process.removeListener('SIGINT', onSigint);
