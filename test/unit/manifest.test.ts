@@ -31,13 +31,15 @@ describe('plugin-manifest/vnet.yaml', () => {
     expect(doc.spec.caveats).toMatch(/netconf/);
   });
 
-  it('offers linux amd64/arm64 and windows amd64, not the unsigned darwin builds', () => {
+  it('offers linux and darwin amd64/arm64 and windows amd64', () => {
     const pairs = doc.spec.platforms.map((p: any) => `${p.selector.matchLabels.os}/${p.selector.matchLabels.arch}`).sort();
-    expect(pairs).toEqual(['linux/amd64', 'linux/arm64', 'windows/amd64']);
+    expect(pairs).toEqual(['darwin/amd64', 'darwin/arm64', 'linux/amd64', 'linux/arm64', 'windows/amd64']);
     for (const p of doc.spec.platforms) {
       const { os, arch } = p.selector.matchLabels;
       expect(p.uri).toMatch(new RegExp(`/releases/download/v${pjson.version.replace(/\./g, '\\.')}/kubectl-vnet_${pjson.version.replace(/\./g, '\\.')}_${os}_${arch}\\.(tar\\.gz|zip)$`));
       expect(p.bin).toBe(os === 'windows' ? 'kubectl-vnet.exe' : 'kubectl-vnet');
+      const files = p.files.map((f: any) => f.from).sort();
+      expect(files).toEqual(os === 'windows' ? ['LICENSE', 'kubectl-vnet.exe'] : ['LICENSE', 'kubectl-vnet', 'kubectl_complete-vnet']);
     }
   });
 });
