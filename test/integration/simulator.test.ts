@@ -324,6 +324,42 @@ describe('KubeVirt network simulator', () => {
     await runningVMI(ns, 'afterbad', (v) => Boolean(statusOf(v, 'blue')));
   });
 
+  it('survives bad input: a malformed hook list (no pod, Synchronized False), odd networks, garbage annotations', async () => {
+    await create(vmManifest(ns, 'badhooks', { annotations: { [HOOKS]: 'nope' } }));
+    const pendingVMI = await eventually(async () => {
+      const v = await readVMI(ns, 'badhooks').catch(() => null);
+      return (v?.status?.conditions ?? []).some((c: any) => c.type === 'Synchronized' && c.status === 'False' && c.reason === 'FailedCreate') ? v : null;
+    });
+    expect(pendingVMI.status.phase).toBe('Pending');
+    expect((await launcherPods(ns)).some((p) => p.metadata.labels['kubevirt.io/created-by'] === pendingVMI.metadata.uid)).toBe(false);
+
+    await create(
+      vmManifest(ns, 'odd', {
+        interfaces: [{ name: 'a', bridge: {} }, { name: 'nonet', bridge: {} }, { name: 'b', sriov: {}, state: 'down' }],
+        networks: [{ name: 'a', multus: { networkName: 'x/y/z' } }, { name: 'b', multus: { networkName: '' } }, { name: 'orphan', pod: {} }],
+      }),
+    );
+    await runningVMI(ns, 'odd');
+    await create({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'not-a-launcher', namespace: ns, labels: { 'kubevirt.io': 'virt-launcher', 'kubevirt.io/created-by': 'nobody' }, annotations: { [NETWORK_STATUS]: '[[[' } },
+      spec: { containers: [{ name: 'c', image: 'x' }] },
+    });
+    await create(withBlue(ns, 'garbage'));
+    const vmi = await runningVMI(ns, 'garbage', (v) => Boolean(statusOf(v, 'blue')));
+    const pod = (await launcherPods(ns)).find((p) => p.metadata.labels['kubevirt.io/created-by'] === vmi.metadata.uid);
+    await adminApi().patch({ apiVersion: 'v1', kind: 'Pod', metadata: { name: pod.metadata.name, namespace: ns, annotations: { [NETWORK_STATUS]: '{not json' } } }, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch);
+    // Still alive and working: a hot-plug on the VM with the garbage annotation and a fresh VM.
+    await hotplug(ns, 'garbage', { name: 'late', bridge: {} }, { name: 'late', multus: { networkName: 'late-net' } });
+    await runningVMI(ns, 'garbage', (v) => statusOf(v, 'late')?.infoSource === 'domain, guest-agent, multus-status');
+    await create(vmManifest(ns, 'stillok'));
+    await runningVMI(ns, 'stillok');
+    expect((await launcherPods(ns)).some((p) => p.metadata.name === 'not-a-launcher')).toBe(true);
+    const simPid = Number(fs.readFileSync(path.join(sandbox().dir, 'simulator.pid'), 'utf8'));
+    expect(() => process.kill(simPid, 0)).not.toThrow();
+  });
+
   it('gives a standalone VMI (no VM) the implicit default network, a launcher pod and a status', async () => {
     await create({
       apiVersion: 'kubevirt.io/v1',

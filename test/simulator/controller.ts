@@ -55,6 +55,19 @@ const vmPath = (ns: string, name = '') => `${KV}/namespaces/${ns}/virtualmachine
 const vmiPath = (ns: string, name = '') => `${KV}/namespaces/${ns}/virtualmachineinstances${name ? '/' + name : ''}`;
 const podPath = (ns: string, name = '') => `/api/v1/namespaces/${ns}/pods${name ? '/' + name : ''}`;
 
+/** What is wrong with a hooks.kubevirt.io/hookSidecars value, or '' (absent or a JSON list of objects). */
+function hookSidecarsError(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  try {
+    const v = JSON.parse(String(value));
+    if (!Array.isArray(v)) return 'expected a JSON list';
+    if (v.some((e) => !e || typeof e !== 'object' || Array.isArray(e))) return 'every entry must be an object';
+    return '';
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
 /** A failed write that a fresh read and another pass will fix. */
 class Retry extends Error {}
 
@@ -726,6 +739,17 @@ export class Simulator {
         return;
       }
     }
+    // virt-controller renders hook sidecars into the pod: a malformed list means no pod at all.
+    const hookError = hookSidecarsError(vmi.metadata.annotations?.[HOOK_SIDECARS_ANNOTATION]);
+    if (hookError) {
+      const message = `failed to render launch manifest: invalid ${HOOK_SIDECARS_ANNOTATION} annotation: ${hookError}`;
+      const conditions = setCondition(vmi.status?.conditions, { type: 'Synchronized', status: 'False', reason: 'FailedCreate', message }, now);
+      if (!jsonEqual(conditions, vmi.status?.conditions) || vmi.status?.phase !== 'Pending') {
+        await this.patchVMIStatus(vmi, { ...(vmi.status ?? {}), phase: 'Pending', conditions });
+        this.log(`vmi ${ns}/${name}: no launcher pod (FailedCreate): ${message}`);
+      }
+      return;
+    }
     let pods = this.podsOf(vmi.metadata.uid).filter((p) => !p.metadata.deletionTimestamp);
     if (pods.length === 0) {
       const pod = await this.createPod(vmi, this.opts.nodes[0]);
@@ -752,15 +776,6 @@ export class Simulator {
     const annotations = vmi.metadata.annotations ?? {};
     const netconf = parseNetconf(annotations[NETCONF_MAC_ANNOTATION]);
     const hooks = annotations[HOOK_SIDECARS_ANNOTATION];
-    if (hooks !== undefined) {
-      let hookError = '';
-      try {
-        if (!Array.isArray(JSON.parse(hooks))) hookError = 'expected a JSON list';
-      } catch (err) {
-        hookError = (err as Error).message;
-      }
-      if (hookError) return this.failVMI(vmi, pod, 'FailedCreate', `failed to render launcher pod: invalid ${HOOK_SIDECARS_ANNOTATION} annotation: ${hookError}`);
-    }
     if (netconf.error) return this.failVMI(vmi, pod, 'SidecarFailed', `hook sidecar failed in onDefineDomain: malformed ${NETCONF_MAC_ANNOTATION} annotation: ${netconf.error}`);
     if (netconf.macs.size && hooks === undefined) this.log(`vmi ${ns}/${name}: ${NETCONF_MAC_ANNOTATION} without ${HOOK_SIDECARS_ANNOTATION}; KubeVirt would ignore it, the simulator applies it anyway`);
 

@@ -297,6 +297,8 @@ export async function runInformer(rest: Rest, cache: Cache, path: string, query:
       }
     } catch (err) {
       if (isStopped()) return;
+      // An API that is not served (no CRD) holds nothing; keep trying in case it appears.
+      if (err instanceof ApiError && err.code === 404) cache.replace([]);
       const msg = (err as Error).message;
       if (msg !== lastError) log(`${cache.name}: list/watch failed, retrying: ${msg}`);
       lastError = msg;

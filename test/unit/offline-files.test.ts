@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { Ajv } from 'ajv';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VnetError } from '../../src/errors.js';
 import { readManifestInput, wantsFileMode, writeFileAtomic, type AtomicFs } from '../../src/cli/file-mode.js';
@@ -173,6 +174,15 @@ describe('desired view (status -f --local)', () => {
     expect(v.interfaces).toEqual([{ name: 'default', binding: 'masquerade', network: 'pod', state: 'up', desiredMac: null, desiredMacSource: null, model: null, implicit: true }]);
     expect(v.annotations[0]).toMatchObject({ name: 'hooks.kubevirt.io/hookSidecars', valid: false });
     expect(v.warnings.map((w) => w.code)).toEqual(['malformed-annotation']);
+  });
+
+  it('-o json matches schemas/vm-desired-network.schema.json (one VM, and a List)', () => {
+    const schema = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '..', '..', 'schemas', 'vm-desired-network.schema.json'), 'utf8'));
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+    const views = [view('vms.yaml', 'web'), view('vms.yaml', 'db'), view('invalid.yaml', 'broken'), view('invalid.yaml', 'bare')];
+    for (const v of views) expect(validate(JSON.parse(JSON.stringify(v))), JSON.stringify(validate.errors)).toBe(true);
+    expect(validate(JSON.parse(JSON.stringify({ kind: 'List', items: views })))).toBe(true);
+    expect(validate({ ...views[0], extra: 1 })).toBe(false);
   });
 
   it('table rows', () => {
