@@ -121,9 +121,9 @@ export async function readStatus(client: KubeClient, opts: StatusOptions, contex
   let vms, vmis, podsRead, kubevirt;
   try {
     [vms, vmis, podsRead, kubevirt] = await Promise.all([
-      stores.listVMs(client, ns, opts.selector),
-      stores.listVMIs(client, ns),
-      podsOrReason(stores.listLauncherPods(client, ns), ns),
+      stores.listVMs(client, ns, opts.selector, { project: status.projectVMForStatus }),
+      stores.listVMIs(client, ns, undefined, { project: status.projectVMIForStatus }),
+      podsOrReason(stores.listLauncherPods(client, ns, undefined, { project: status.projectPodForStatus }), ns),
       kubevirtP,
     ]);
   } catch (err) {

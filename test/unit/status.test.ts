@@ -13,6 +13,9 @@ import {
   joinVMNetworkStatus,
   matchAttachment,
   normalizeMac,
+  projectPodForStatus,
+  projectVMForStatus,
+  projectVMIForStatus,
   readNetworkStatus,
   INTERFACE_STATES,
   type InterfaceFacts,
@@ -138,6 +141,38 @@ describe('joinVMNetworkStatus on fixtures', () => {
     const noGate = { metadata: { name: 'kv' }, spec: { configuration: { developerConfiguration: { featureGates: [] } } } };
     expect(joinVMNetworkStatus({ vm: fx.vm, vmi: fx.vmi, pods: [], kubevirt: noGate }).warnings.map((w) => w.code)).toEqual(['sidecar-gate-missing', 'mac-mismatch']);
     expect(joinVMNetworkStatus({ vm: fx.vm, vmi: fx.vmi, pods: [], kubevirt: null }).warnings.map((w) => w.code)).toEqual(['mac-mismatch']);
+  });
+});
+
+describe('projections for large lists', () => {
+  for (const f of fixtures) {
+    it(`${f}: the join of projected objects equals the join of the full ones`, () => {
+      const fx = parse(fs.readFileSync(path.join(fixturesDir, f), 'utf8'));
+      const full = joinVMNetworkStatus({ vm: fx.vm, vmi: fx.vmi, pods: fx.pods ?? [], kubevirt: fx.kubevirt ?? null });
+      const projected = joinVMNetworkStatus({
+        vm: fx.vm && projectVMForStatus(fx.vm),
+        vmi: fx.vmi && projectVMIForStatus(fx.vmi),
+        pods: (fx.pods ?? []).map(projectPodForStatus),
+        kubevirt: fx.kubevirt ?? null,
+      });
+      expect(projected).toEqual(full);
+    });
+  }
+
+  it('drops what the join does not read', () => {
+    const pod = projectPodForStatus({
+      metadata: { name: 'p', namespace: 'n', managedFields: [{ manager: 'x' }], labels: { a: 'b', 'kubevirt.io/created-by': 'u' }, annotations: { big: 'x'.repeat(1000), 'k8s.v1.cni.cncf.io/network-status': '[]' } },
+      spec: { nodeName: 'n1', containers: [{ name: 'c' }] },
+      status: { phase: 'Running', conditions: [] },
+    } as never);
+    expect(pod).toEqual({
+      metadata: { name: 'p', namespace: 'n', labels: { 'kubevirt.io/created-by': 'u' }, annotations: { 'k8s.v1.cni.cncf.io/network-status': '[]' } },
+      spec: { nodeName: 'n1' },
+      status: { phase: 'Running' },
+    });
+    const vm = projectVMForStatus({ metadata: { name: 'v', managedFields: [] }, spec: { template: { spec: { domain: { devices: { disks: [{}], interfaces: [] }, cpu: {} } } } } } as never);
+    expect(vm.spec.template.spec).toEqual({ domain: { devices: { interfaces: [] } }, networks: undefined });
+    expect(vm.metadata).toEqual({ name: 'v' });
   });
 });
 
