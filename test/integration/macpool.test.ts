@@ -329,6 +329,29 @@ describe('as editor, who cannot read the webhook configuration', () => {
   });
 });
 
+describe('a user who may label namespaces but not read the webhook configuration', () => {
+  it('--mode says the mode; the labels are set as that mode needs and the note says it was assumed', async () => {
+    const ns = await freshNamespace('mp-asmode');
+    await create({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: `${ns}-labeler` }, rules: [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'patch'] }] } as never);
+    await create({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: `${ns}-labeler` }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: `${ns}-labeler` }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: `${ns}-labeler` }] } as never);
+    try {
+      const refused = await runCli(['macpool', 'opt-out', ns, '--vms', '--as', `${ns}-labeler`]);
+      expect(refused.code).toBe(5);
+      expect(refused.stderr).toContain('so the mode of kubemacpool\'s webhooks is unknown');
+      const r = await runCli(['macpool', 'opt-out', ns, '--vms', '--mode', 'opt-out', '--as', `${ns}-labeler`]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain('Note: the webhook configuration is not readable: assuming opt-out mode (--mode)');
+      expect(r.stdout).toContain(`namespace/${ns} labeled: VMs: set ${VM}=ignore (opt-out mode)`);
+      expect(r.stdout).toMatch(new RegExp(`^${ns}\\s+VMs\\s+ignore\\s+ignored\\s+opt-out mode; namespace labelled`, 'm'));
+      expect((await labelsOf(ns))[VM]).toBe('ignore');
+    } finally {
+      for (const kind of ['ClusterRoleBinding', 'ClusterRole']) {
+        await adminApi().delete({ apiVersion: 'rbac.authorization.k8s.io/v1', kind, metadata: { name: `${ns}-labeler` } }).catch(() => undefined);
+      }
+    }
+  });
+});
+
 describe('without kubemacpool', () => {
   it('status says it is not installed; opt-in refuses', async () => {
     await deleteMutator();
