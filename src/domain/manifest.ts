@@ -190,7 +190,8 @@ export function renderManifest(m: Manifest, changes: readonly ObjectChange[]): s
   if (m.format === 'json') {
     if (deepEqual(afterDocs[0], m.values[0])) return m.text;
     const indent = m.json?.indent ?? '  ';
-    return JSON.stringify(afterDocs[0], null, indent === '' ? undefined : indent) + (m.json?.trailingNewline ? '\n' : '');
+    const out = JSON.stringify(afterDocs[0], null, indent === '' ? undefined : indent) + (m.json?.trailingNewline ? '\n' : '');
+    return usesCrlf(m.text) ? out.replaceAll('\n', '\r\n') : out;
   }
   const edits: Edit[] = [];
   const docs = m.docs ?? [];
@@ -198,7 +199,14 @@ export function renderManifest(m: Manifest, changes: readonly ObjectChange[]): s
     if (deepEqual(m.values[i], afterDocs[i])) return;
     new YamlEditor(m.text, d, edits).document(afterDocs[i], m.values[i]);
   });
+  if (usesCrlf(m.text)) for (const e of edits) e.text = e.text.replace(/\r?\n/g, '\r\n');
   return applyEdits(m.text, edits);
+}
+
+/** Windows line ends: new text gets them too. */
+function usesCrlf(text: string): boolean {
+  const nl = text.indexOf('\n');
+  return nl > 0 && text[nl - 1] === '\r';
 }
 
 /** Applies a JSON Patch to one object of the manifest and returns the new text (see renderManifest). */
@@ -387,14 +395,15 @@ class YamlEditor {
     if (typeof after === 'string' && node.type) s.type = node.type;
     (d.contents as YAMLMap).items[0].value = s;
     const rendered = d.toString({ lineWidth: 0, indent: this.style.indent }).slice('k: '.length);
-    const block = rendered.startsWith('|') || rendered.startsWith('>');
-    if (!block) {
-      this.push(node.range[0], node.range[1], rendered.replace(/\n$/, ''));
+    const block = (t: string | undefined) => t === 'BLOCK_LITERAL' || t === 'BLOCK_FOLDED';
+    const parentCol = slot.kind === 'pair' ? this.col(slot.pair.key.range[0]) : slot.kind === 'item' ? this.col(this.dashOf(node)) : 0;
+    const text = this.tail(rendered, parentCol);
+    if (block(node.type) || rendered.startsWith('|') || rendered.startsWith('>')) {
+      // A block scalar ends with its line: replace through the line end (a comment after a plain value goes with it).
+      this.push(node.range[0], this.lineEnd(node.range[1]), text);
       return;
     }
-    const parentCol = slot.kind === 'pair' ? this.col(slot.pair.key.range[0]) : slot.kind === 'item' ? this.col(this.dashOf(node)) : 0;
-    const end = this.lineEnd(node.range[1]);
-    this.push(node.range[0], end, this.tail(rendered, parentCol));
+    this.push(node.range[0], node.range[1], text.replace(/\n$/, ''));
   }
 
   /** Rewrites the whole slot (key and value, or the "- " item) in block style. */

@@ -17,6 +17,10 @@ import type { VirtualMachine } from '../../src/domain/types.js';
 const dir = path.resolve(import.meta.dirname, '..', 'fixtures', 'offline');
 const read = (f: string) => fs.readFileSync(path.join(dir, f), 'utf8');
 
+function goldenText(name: string): string {
+  return fs.readFileSync(path.join(dir, 'golden', name), 'utf8');
+}
+
 function golden(name: string, actual: string): void {
   const file = path.join(dir, 'golden', name);
   if (process.env.UPDATE_GOLDEN) {
@@ -191,6 +195,16 @@ describe('YAML: flow collections, block scalars, first keys, no final newline', 
   });
 });
 
+describe('line ends', () => {
+  it('a file with Windows line ends keeps them, new lines included', () => {
+    const crlf = vms.replaceAll('\n', '\r\n');
+    const m = parseManifest(crlf, 'crlf.yaml');
+    const [t] = selectVMs(m, { name: 'web' });
+    const out = patchManifest(m, t.ref, planHotplug(t.vm, { network: 'red-net', name: 'red', mac: '12:34:56:00:00:10' }).ops);
+    expect(out).toBe(goldenText('vms.web.hotplug-add.yaml').replaceAll('\n', '\r\n'));
+  });
+});
+
 describe('JSON and List input', () => {
   it('JSON is patched and written with its own indentation and key order', () => {
     const text = read('vm.json');
@@ -284,4 +298,105 @@ describe('finding VMs', () => {
   it('a duplicate key is refused rather than silently dropped', () => {
     expect(() => parseManifest('a: 1\na: 2\n', 'dup.yaml')).toThrow(/not valid YAML/);
   });
+});
+
+describe('every kind of edit at every place of the fixtures', () => {
+  // For each node of each document: replace scalars (with values that need quoting, numbers,
+  // multi-line text, a type change), add and remove keys, append, insert and remove list items.
+  // The output must parse to exactly the patched value, and every other document must stay as it was.
+  type Op = { label: string; ops: import('../../src/domain/patch.js').JsonPatchOp[] };
+  function opsAt(value: unknown, p: string): Op[] {
+    if (Array.isArray(value)) {
+      const out: Op[] = [
+        { label: 'append', ops: [{ op: 'add', path: `${p}/-`, value: { name: 'n', bridge: {} } }] },
+        { label: 'insert first', ops: [{ op: 'add', path: `${p}/0`, value: 'first: item' }] },
+      ];
+      if (value.length > 0) out.push({ label: 'remove first', ops: [{ op: 'remove', path: `${p}/0` }] }, { label: 'remove last', ops: [{ op: 'remove', path: `${p}/${value.length - 1}` }] });
+      return out;
+    }
+    if (value && typeof value === 'object') {
+      const keys = Object.keys(value);
+      const out: Op[] = [{ label: 'add key', ops: [{ op: 'add', path: `${p}/new~1key`, value: { a: [1, 'two'], b: 'yes' } }] }];
+      if (keys.length > 0) {
+        out.push({ label: 'remove first key', ops: [{ op: 'remove', path: `${p}/${keys[0].replaceAll('~', '~0').replaceAll('/', '~1')}` }] });
+        out.push({ label: 'remove last key', ops: [{ op: 'remove', path: `${p}/${keys[keys.length - 1].replaceAll('~', '~0').replaceAll('/', '~1')}` }] });
+      }
+      return out;
+    }
+    if (p === '') return [];
+    return [
+      { label: 'quoted string', ops: [{ op: 'replace', path: p, value: 'x: y # not a comment' }] },
+      { label: 'number', ops: [{ op: 'replace', path: p, value: 42 }] },
+      { label: 'multi-line', ops: [{ op: 'replace', path: p, value: 'line one\nline two\n' }] },
+      { label: 'to map', ops: [{ op: 'replace', path: p, value: { k: 'v' } }] },
+      { label: 'to list', ops: [{ op: 'replace', path: p, value: ['a', { b: 1 }] }] },
+    ];
+  }
+  function walk(value: unknown, p: string, out: { path: string; op: Op }[]): void {
+    for (const op of opsAt(value, p)) out.push({ path: p, op });
+    if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${p}/${i}`, out));
+    else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, `${p}/${k.replaceAll('~', '~0').replaceAll('/', '~1')}`, out);
+  }
+
+  for (const fixture of ['vms.yaml', 'edge.yaml', 'list.yaml']) {
+    it(fixture, () => {
+      const text = read(fixture);
+      const m = parseManifest(text, fixture);
+      const before = docTexts(text);
+      let cases = 0;
+      m.values.forEach((docValue, doc) => {
+        const all: { path: string; op: Op }[] = [];
+        walk(docValue, '', all);
+        for (const { path: p, op } of all) {
+          const after = applyPatch(docValue, op.ops);
+          const out = renderManifest(m, [{ ref: { doc, path: [] }, after }]);
+          const what = `${fixture} document ${doc + 1} ${p || '/'}: ${op.label}`;
+          const reparsed = parseAllDocuments(out);
+          for (const d of reparsed) expect(d.errors, what).toEqual([]);
+          const expected = [...m.values];
+          expected[doc] = after;
+          expect(reparsed.map((d) => d.toJS()), what).toEqual(expected);
+          const got = docTexts(out);
+          before.forEach((d, i) => {
+            if (i !== doc) expect(got[i], what).toBe(d);
+          });
+          cases++;
+        }
+      });
+      expect(cases).toBeGreaterThan(100);
+    });
+
+    it(`${fixture}: three edits at once, at places picked pseudo-randomly`, () => {
+      const text = read(fixture);
+      const m = parseManifest(text, fixture);
+      let seed = 7;
+      const rand = (n: number) => {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        return seed % n;
+      };
+      let cases = 0;
+      m.values.forEach((docValue, doc) => {
+        const all: { path: string; op: Op }[] = [];
+        walk(docValue, '', all);
+        for (let k = 0; k < 150; k++) {
+          const ops = [all[rand(all.length)], all[rand(all.length)], all[rand(all.length)]].flatMap((x) => x.op.ops);
+          let after: unknown;
+          try {
+            after = applyPatch(docValue, ops);
+          } catch {
+            continue; // an earlier op removed what a later one edits
+          }
+          const out = renderManifest(m, [{ ref: { doc, path: [] }, after }]);
+          const what = `${fixture} document ${doc + 1}: ${JSON.stringify(ops)}`;
+          const reparsed = parseAllDocuments(out);
+          for (const d of reparsed) expect(d.errors, what).toEqual([]);
+          const expected = [...m.values];
+          expected[doc] = after;
+          expect(reparsed.map((d) => d.toJS()), what).toEqual(expected);
+          cases++;
+        }
+      });
+      expect(cases).toBeGreaterThan(100);
+    });
+  }
 });
