@@ -159,7 +159,8 @@ export class Simulator {
       }
       const vmiKey = creator ? this.vmiKeyByUid.get(creator) : undefined;
       if (vmiKey) this.enqueue(`vmi:${vmiKey}`);
-      else if (type !== 'DELETED') this.enqueue(`podgc:${key}`);
+      // Give the VMI watch time to catch up before calling a pod an orphan.
+      else if (type !== 'DELETED') this.enqueueAfter(`podgc:${key}`, 2000);
     });
     this.kubevirts.onChange(() => {
       for (const vmi of this.vmis.values()) if (getCondition(vmi, 'MigrationRequired')) this.enqueue(`vmi:${keyOf(vmi)}`);
@@ -788,7 +789,7 @@ export class Simulator {
       if (isAbsent(iface)) continue;
       const net = nets.get(iface.name);
       const desired = netconf.macs.get(iface.name) ?? parseMac(iface.macAddress);
-      const entry: Obj = { name: iface.name, infoSource: 'domain, guest-agent', interfaceName: `eth${eth++}`, queueCount: 1, linkState: iface.state === 'down' ? 'down' : 'up' };
+      const entry: Obj = { name: iface.name, infoSource: 'domain, guest-agent', interfaceName: '', queueCount: 1, linkState: iface.state === 'down' ? 'down' : 'up' };
       if (net && isPrimaryNetwork(net)) {
         entry.mac = desired ?? stableMac(`${vmi.metadata.uid}/${iface.name}`);
         entry.podInterfaceName = 'eth0';
@@ -796,6 +797,8 @@ export class Simulator {
       } else if (net && isSecondaryMultus(net)) {
         const pif = podInterfaceName(net.name);
         const ns1 = netStatus.find((e) => e.interface === pif);
+        // Plugged into the VMI after its pod was made: the running VMI hot-plugs it later.
+        if (!ns1) continue;
         const b = bindingOf(iface);
         entry.mac = desired ?? (ns1?.mac && (b === 'bridge' || b === 'sriov') ? ns1.mac : stableMac(`${vmi.metadata.uid}/${iface.name}`));
         entry.podInterfaceName = pif;
@@ -807,6 +810,7 @@ export class Simulator {
       } else {
         entry.mac = desired ?? stableMac(`${vmi.metadata.uid}/${iface.name}`);
       }
+      entry.interfaceName = `eth${eth++}`;
       interfaces.push(entry);
     }
     const status: Obj = {
