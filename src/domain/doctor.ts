@@ -7,17 +7,18 @@
  * NAD/CNI analysis from nad.ts, KubeVirt CR reading from kubevirt-config.ts,
  * slot estimates from hotplug.ts, MAC parsing and collisions from mac.ts,
  * annotation codecs from netconf.ts and hooks.ts, the interface join from
- * status.ts and kubemacpool coverage from macpool.ts. What no other module
- * had, the whole-spec admission checks (interfaces/networks pairing and the
- * binding rules of pkg/network/admitter) and the multus dynamic networks
- * controller lookup, lives here.
+ * status.ts, the spec and annotation rules from desired.ts, and kubemacpool
+ * coverage from macpool.ts. What no other module had lives here: which
+ * binding is allowed on which kind of network, multus default networks,
+ * and the multus dynamic networks controller check.
  *
  * Pure functions; nothing here talks to a cluster.
  */
-import { HOOK_SIDECARS_ANNOTATION, isNetconfSidecar, parseHookSidecars } from './hooks.js';
+import { desiredNetworkView } from './desired.js';
+import { HOOK_SIDECARS_ANNOTATION } from './hooks.js';
 import { estimateInterfaceSlots } from './hotplug.js';
 import { hasFeatureGate, kubevirtVersion, liveMigrateEnabled, nicHotplugSupport, versionAtLeast, vmRolloutStrategy } from './kubevirt-config.js';
-import { describeMacUse, findCollisions, MASQUERADE_RESERVED_MAC, normaliseMac, type MacUse } from './mac.js';
+import { describeMacUse, findCollisions, normaliseMac, type MacUse } from './mac.js';
 import { buildMacpoolView, macInRange, macpoolCoverage, type MacpoolView, type NamespaceLike } from './macpool.js';
 import { analyzeNad, checkKubeOvnNad, type KubeOvnSubnet } from './nad.js';
 import { NETCONF_ANNOTATION, parseNetconfAnnotation } from './netconf.js';
@@ -27,8 +28,6 @@ import {
   bindingKeysOf,
   bindingOf,
   hasImplicitDefaultNetwork,
-  INTERFACE_MODELS,
-  INTERFACE_NAME_RE,
   interfacesOf,
   isPrimaryNetwork,
   networkRefOf,
@@ -116,74 +115,82 @@ function templateAnnotations(vm: VirtualMachine): Record<string, string> {
 }
 
 // ---------------------------------------------------------------------------
-// Spec checks: KubeVirt's admission rules over the whole VM (pkg/network/admitter).
+// Spec checks: KubeVirt's admission rules and the annotation formats. The
+// rules that need no cluster come from desired.ts (desiredNetworkView, the
+// offline view of a manifest); each of its warning codes is mapped to a check
+// and a result here. What it does not cover (which binding is allowed on
+// which kind of network, multus default networks, unplug of the primary,
+// annotations on the VM's own metadata) is checked below.
+
+interface SpecRule {
+  id: 'interfaces-networks' | 'bindings' | 'annotations';
+  result: CheckResult;
+  fix: string;
+}
+
+const SPEC_RULES: Record<string, SpecRule> = {
+  'invalid-name': { id: 'interfaces-networks', result: 'fail', fix: 'rename the interface and its network (letters, digits, "-" and "_" only)' },
+  'duplicate-name': { id: 'interfaces-networks', result: 'fail', fix: 'give every interface and every network a unique name (kubectl edit vm)' },
+  'interface-without-network': { id: 'interfaces-networks', result: 'fail', fix: 'add a network of the same name to spec.template.spec.networks, or remove the interface' },
+  'network-without-interface': { id: 'interfaces-networks', result: 'fail', fix: 'add an interface of the same name to spec.template.spec.domain.devices.interfaces, or remove the network' },
+  'network-source': { id: 'bindings', result: 'fail', fix: 'give each network exactly one source: pod: {} (once) or multus: {networkName: [ns/]nad}' },
+  'binding-count': { id: 'bindings', result: 'fail', fix: 'keep exactly one binding per interface' },
+  'invalid-state': { id: 'bindings', result: 'fail', fix: 'use state absent only on secondary bridge interfaces and up/down not on SR-IOV, or remove the state' },
+  'invalid-model': { id: 'bindings', result: 'fail', fix: 'use one of e1000, e1000e, igb, ne2k_pci, pcnet, rtl8139, virtio' },
+  'invalid-mac': { id: 'bindings', result: 'fail', fix: 'set a unicast MAC such as 02:xx:xx:xx:xx:xx (kubectl vnet mac set)' },
+  'duplicate-mac': { id: 'bindings', result: 'warn', fix: 'give each interface its own MAC (kubectl vnet mac set)' },
+  'malformed-annotation': { id: 'annotations', result: 'fail', fix: 'fix it with kubectl vnet mac set/unset, or correct or remove the annotation in spec.template.metadata.annotations' },
+  'netconf-unknown-interface': { id: 'annotations', result: 'warn', fix: 'remove the entry (kubectl vnet mac unset VM IFACE --via netconf)' },
+  'netconf-without-sidecar': { id: 'annotations', result: 'warn', fix: 'kubectl vnet mac set VM IFACE MAC --via netconf adds the netconf sidecar' },
+};
+
+/** desiredNetworkView's findings as doctor checks of one id. */
+function specFindings(vm: VirtualMachine, id: SpecRule['id']): DoctorCheck[] {
+  const out: DoctorCheck[] = [];
+  for (const w of desiredNetworkView(vm, `${vmNamespace(vm)}/${vm.metadata.name}`).warnings) {
+    let rule: SpecRule = SPEC_RULES[w.code] ?? { id: 'bindings', result: 'warn', fix: 'check the VM spec (kubectl vnet status -f FILE --local shows it)' };
+    // An invalid MAC in the netconf annotation is an annotation problem (the sidecar does not validate it).
+    if (w.code === 'invalid-mac' && /netconf MAC/.test(w.message)) rule = { ...rule, id: 'annotations', fix: 'kubectl vnet mac set VM IFACE MAC --via netconf, with a unicast MAC' };
+    if (rule.id !== id) continue;
+    // No binding at all is legal (KubeVirt's admission only refuses two); more than one is not.
+    const result = w.code === 'binding-count' && /it has none$/.test(w.message) ? 'warn' : rule.result;
+    out.push(result === 'warn' ? warn(id, w.message, rule.fix) : fail(id, w.message, rule.fix));
+  }
+  return out;
+}
 
 /** Every interface has a network of the same name and the reverse; names valid and unique. */
 export function checkInterfacesNetworks(vm: VirtualMachine): DoctorCheck[] {
   const id = 'interfaces-networks';
+  const out = specFindings(vm, id);
+  if (out.length > 0) return out;
   const spec = vm.spec?.template?.spec;
   if (hasImplicitDefaultNetwork(spec)) return [ok(id, 'no interfaces or networks: the VM gets the implicit default pod network')];
-  const out: DoctorCheck[] = [];
-  const ifaces = interfacesOf(spec);
-  const nets = networksOf(spec);
-  const dup = (names: string[]) => names.filter((n, i) => names.indexOf(n) !== i);
-  for (const d of new Set(dup(ifaces.map((i) => i.name)))) out.push(fail(id, `interface name "${d}" is used more than once`, 'give every interface a unique name (kubectl edit vm)'));
-  for (const d of new Set(dup(nets.map((n) => n.name)))) out.push(fail(id, `network name "${d}" is used more than once`, 'give every network a unique name (kubectl edit vm)'));
-  for (const i of ifaces) {
-    if (!INTERFACE_NAME_RE.test(i.name ?? '')) out.push(fail(id, `interface name "${i.name}" is invalid (KubeVirt allows ^[A-Za-z0-9-_]+$)`, 'rename the interface and its network'));
-    if (!nets.some((n) => n.name === i.name)) out.push(fail(id, `interface "${i.name}" has no network of the same name`, `add a network named "${i.name}" to spec.template.spec.networks, or remove the interface`));
-  }
-  for (const n of nets) {
-    if (!ifaces.some((i) => i.name === n.name)) out.push(fail(id, `network "${n.name}" has no interface of the same name`, `add an interface named "${n.name}" to spec.template.spec.domain.devices.interfaces, or remove the network`));
-  }
-  if (out.length === 0) out.push(ok(id, `${ifaces.length} interface(s), each with its network`));
-  return out;
+  return [ok(id, `${interfacesOf(spec).length} interface(s), each with its network`)];
 }
 
 /** Bindings allowed on their networks, one source per network, MACs and models valid, states allowed. */
 export function checkBindings(vm: VirtualMachine): DoctorCheck[] {
   const id = 'bindings';
-  const out: DoctorCheck[] = [];
+  const out = specFindings(vm, id);
   const ns = vmNamespace(vm);
   const pairs = templatePairs(vm);
   const podNets = pairs.filter((p) => p.net?.pod !== undefined);
   const multusDefaults = pairs.filter((p) => p.net?.multus?.default);
-  if (podNets.length > 1) out.push(fail(id, `more than one pod network (${podNets.map((p) => p.name).join(', ')})`, 'keep one pod network'));
   if (multusDefaults.length > 1) out.push(fail(id, `more than one multus default network (${multusDefaults.map((p) => p.name).join(', ')})`, 'keep one multus default network'));
   if (podNets.length > 0 && multusDefaults.length > 0) out.push(fail(id, 'a pod network and a multus default network together', 'use either the pod network or a multus default network as the primary'));
   for (const p of pairs) {
     const i = p.iface;
     const n = p.net;
-    if (!i || !n) continue;
-    const keys = bindingKeysOf(i);
-    const sources = [n.pod !== undefined ? 'pod' : '', n.multus !== undefined ? 'multus' : ''].filter(Boolean);
-    if (sources.length !== 1) {
-      out.push(fail(id, `network "${p.name}" has ${sources.length === 0 ? 'no source' : 'more than one source (pod and multus)'}`, 'give it exactly one of pod: {} or multus: {networkName}'));
-      continue;
-    }
-    if (n.multus !== undefined && !n.multus.networkName) out.push(fail(id, `network "${p.name}" is multus without networkName`, 'set multus.networkName to the NAD ([ns/]name)'));
-    if (keys.length > 1) {
-      out.push(fail(id, `interface "${p.name}" has more than one binding (${keys.join(', ')})`, 'keep exactly one binding'));
-      continue;
-    }
+    if (!i || !n || bindingKeysOf(i).length > 1) continue;
     const binding = bindingOf(i);
-    const primary = isPrimaryNetwork(n);
     const onPod = n.pod !== undefined;
-    if (!binding) out.push(warn(id, `interface "${p.name}" has no binding`, 'set one, e.g. bridge: {} for a secondary network or masquerade: {} for the pod network'));
     if ((binding === 'masquerade' || binding === 'passt' || binding === 'slirp') && !onPod) {
       out.push(fail(id, `interface "${p.name}" uses ${binding} binding on ${networkRefOf(n, ns).nad ?? 'a non-pod network'}: ${binding} works only on the pod network`, 'use bridge binding for a multus network'));
     }
     if ((binding === 'sriov' || binding === 'macvtap') && onPod) out.push(fail(id, `interface "${p.name}" uses ${binding} binding on the pod network`, `${binding} needs a multus network (a NAD)`));
-    if (i.macAddress !== undefined) {
-      const mac = normaliseMac(i.macAddress);
-      if (!mac) out.push(fail(id, `interface "${p.name}" has an invalid macAddress "${i.macAddress}"`, 'write it as aa:bb:cc:dd:ee:ff (kubectl vnet mac set)'));
-      else if (mac === MASQUERADE_RESERVED_MAC && binding === 'masquerade') out.push(fail(id, `interface "${p.name}": ${mac} is reserved by KubeVirt for masquerade`, 'pick another MAC'));
-    }
-    if (i.model !== undefined && !(INTERFACE_MODELS as readonly string[]).includes(i.model)) out.push(fail(id, `interface "${p.name}" has model "${i.model}", not one KubeVirt accepts`, `use one of ${INTERFACE_MODELS.join(', ')}`));
-    const state = i.state ?? '';
-    if (!['', 'absent', 'up', 'down'].includes(state)) out.push(fail(id, `interface "${p.name}" has state "${state}"`, 'use absent, up, down or leave it empty'));
-    if (state === 'absent' && (binding !== 'bridge' || primary)) out.push(fail(id, `interface "${p.name}" is absent but ${primary ? 'on the primary network' : `uses ${binding || 'no'} binding`}: KubeVirt unplugs only secondary bridge interfaces`, 'remove the state, or remove the interface and its network and restart the VM'));
-    if ((state === 'up' || state === 'down') && binding === 'sriov') out.push(fail(id, `interface "${p.name}" sets link state ${state} on SR-IOV, which KubeVirt rejects`, 'remove the state'));
+    // desired.ts refuses absent on non-bridge bindings; a bridge interface on the primary network is left to this check.
+    if (i.state === 'absent' && binding === 'bridge' && isPrimaryNetwork(n)) out.push(fail(id, `interface "${p.name}" is absent (being unplugged) but on the primary network: KubeVirt does not unplug default networks`, 'remove the state'));
   }
   if (out.length === 0) out.push(ok(id, 'every binding is allowed on its network'));
   return out;
@@ -192,29 +199,15 @@ export function checkBindings(vm: VirtualMachine): DoctorCheck[] {
 /** The netconf and hookSidecars annotations are well-formed, sit where KubeVirt reads them, and fit the interfaces. */
 export function checkAnnotations(vm: VirtualMachine): DoctorCheck[] {
   const id = 'annotations';
-  const out: DoctorCheck[] = [];
   const tpl = templateAnnotations(vm);
   const meta = vm.metadata.annotations ?? {};
+  const out: DoctorCheck[] = [];
   for (const key of [NETCONF_ANNOTATION, HOOK_SIDECARS_ANNOTATION]) {
     if (meta[key] !== undefined && tpl[key] === undefined) {
       out.push(warn(id, `annotation ${key} is on the VM's metadata, where KubeVirt does not read it`, 'move it to spec.template.metadata.annotations (kubectl vnet mac set does)'));
     }
   }
-  const hooks = parseHookSidecars(tpl[HOOK_SIDECARS_ANNOTATION]);
-  if (!hooks.ok) out.push(fail(id, `annotation ${HOOK_SIDECARS_ANNOTATION} is malformed: ${hooks.error}; KubeVirt cannot start the VM`, 'fix or remove the annotation in spec.template.metadata.annotations'));
-  const nc = parseNetconfAnnotation(tpl[NETCONF_ANNOTATION]);
-  if (!nc.ok) {
-    out.push(fail(id, `annotation ${NETCONF_ANNOTATION} is malformed: ${nc.error}; the netconf sidecar panics and the VM fails to start`, 'fix it with kubectl vnet mac set/unset, or remove it'));
-  } else if (nc.entries.length > 0) {
-    const names = new Set(templatePairs(vm).map((p) => p.name));
-    for (const e of nc.entries) {
-      if (!normaliseMac(e.macAddress)) out.push(fail(id, `annotation ${NETCONF_ANNOTATION}: interface "${e.name}" has an invalid MAC "${e.macAddress}" (the sidecar does not validate it)`, `kubectl vnet mac set ${vm.metadata.name} ${e.name} <mac> --via netconf`));
-      if (!names.has(e.name)) out.push(warn(id, `annotation ${NETCONF_ANNOTATION} names interface "${e.name}", which the VM does not have: the sidecar ignores it`, `kubectl vnet mac unset ${vm.metadata.name} ${e.name} --via netconf`));
-    }
-    if (hooks.ok && !hooks.sidecars.some(isNetconfSidecar)) {
-      out.push(warn(id, `annotation ${NETCONF_ANNOTATION} is set, but ${HOOK_SIDECARS_ANNOTATION} has no netconf sidecar: the MACs are not applied`, `kubectl vnet mac set ${vm.metadata.name} IFACE MAC --via netconf adds the sidecar`));
-    }
-  }
+  out.push(...specFindings(vm, id));
   if (out.length === 0) out.push(ok(id, tpl[NETCONF_ANNOTATION] !== undefined || tpl[HOOK_SIDECARS_ANNOTATION] !== undefined ? 'netconf and hookSidecars annotations are well-formed' : 'no netconf or hookSidecars annotations'));
   return out;
 }

@@ -172,11 +172,12 @@ describe('interfaces-networks', () => {
     vm.spec.template.spec.networks!.push({ name: 'orphan', multus: { networkName: 'x' } }, { name: 'bad.name', multus: { networkName: 'y' } });
     const msgs = checkInterfacesNetworks(vm).map((c) => `${c.result}: ${c.message}`);
     expect(msgs).toEqual([
-      'fail: interface name "blue" is used more than once',
-      'fail: interface "green" has no network of the same name',
-      'fail: interface name "bad.name" is invalid (KubeVirt allows ^[A-Za-z0-9-_]+$)',
-      'fail: network "orphan" has no interface of the same name',
+      'fail: interface "green" has no network of the same name: admission rejects the VM',
+      'fail: two interfaces are named "blue"',
+      'fail: interface name "bad.name" is not valid: KubeVirt accepts [A-Za-z0-9-_] only',
+      'fail: network "orphan" has no interface of the same name: admission rejects the VM',
     ]);
+    expect(checkInterfacesNetworks(vm).every((c) => c.fix)).toBe(true);
   });
 });
 
@@ -187,16 +188,19 @@ describe('bindings', () => {
   const cases: { name: string; edit: (vm: VirtualMachine) => void; message: RegExp; result?: 'fail' | 'warn' }[] = [
     { name: 'masquerade on multus', edit: (vm) => (vm.spec.template.spec.domain!.devices!.interfaces![1] = { name: 'blue', masquerade: {} }), message: /masquerade binding on team-a\/blue-net: masquerade works only on the pod network/ },
     { name: 'sriov on the pod network', edit: (vm) => (vm.spec.template.spec.domain!.devices!.interfaces![0] = { name: 'default', sriov: {} }), message: /sriov binding on the pod network/ },
-    { name: 'two bindings', edit: (vm) => (vm.spec.template.spec.domain!.devices!.interfaces![1] = { name: 'blue', bridge: {}, sriov: {} }), message: /more than one binding \(bridge, sriov\)/ },
-    { name: 'no binding', edit: (vm) => (vm.spec.template.spec.domain!.devices!.interfaces![1] = { name: 'blue' }), message: /has no binding/, result: 'warn' },
+    { name: 'two bindings', edit: (vm) => (vm.spec.template.spec.domain!.devices!.interfaces![1] = { name: 'blue', bridge: {}, sriov: {} }), message: /needs exactly one binding, it has bridge and sriov/ },
+    { name: 'no binding', edit: (vm) => (vm.spec.template.spec.domain!.devices!.interfaces![1] = { name: 'blue' }), message: /needs exactly one binding, it has none/, result: 'warn' },
     { name: 'two pod networks', edit: (vm) => { vm.spec.template.spec.domain!.devices!.interfaces!.push({ name: 'p2', bridge: {} }); vm.spec.template.spec.networks!.push({ name: 'p2', pod: {} }); }, message: /more than one pod network/ },
     { name: 'pod and multus default', edit: (vm) => (vm.spec.template.spec.networks![1] = { name: 'blue', multus: { networkName: 'blue-net', default: true } }), message: /a pod network and a multus default network together/ },
-    { name: 'multus without networkName', edit: (vm) => (vm.spec.template.spec.networks![1] = { name: 'blue', multus: { networkName: '' } }), message: /multus without networkName/ },
-    { name: 'invalid spec MAC', edit: (vm) => (vm.spec.template.spec.domain!.devices!.interfaces![1].macAddress = '02:11:00:00:00'), message: /invalid macAddress "02:11:00:00:00"/ },
+    { name: 'multus without networkName', edit: (vm) => (vm.spec.template.spec.networks![1] = { name: 'blue', multus: { networkName: '' } }), message: /multus needs a networkName/ },
+    { name: 'invalid spec MAC', edit: (vm) => (vm.spec.template.spec.domain!.devices!.interfaces![1].macAddress = '02:11:00:00:00'), message: /macAddress: "02:11:00:00:00" is not a MAC address/ },
     { name: 'reserved masquerade MAC', edit: (vm) => (vm.spec.template.spec.domain!.devices!.interfaces![0].macAddress = '02:00:00:00:00:00'), message: /reserved by KubeVirt for masquerade/ },
-    { name: 'bad model', edit: (vm) => (vm.spec.template.spec.domain!.devices!.interfaces![1].model = 'virtio-net'), message: /model "virtio-net", not one KubeVirt accepts/ },
-    { name: 'absent on the primary', edit: (vm) => (vm.spec.template.spec.domain!.devices!.interfaces![0].state = 'absent'), message: /absent but on the primary network/ },
-    { name: 'link state on SR-IOV', edit: (vm) => (vm.spec.template.spec.domain!.devices!.interfaces![1] = { name: 'blue', sriov: {}, state: 'down' }), message: /link state down on SR-IOV/ },
+    { name: 'bad model', edit: (vm) => (vm.spec.template.spec.domain!.devices!.interfaces![1].model = 'virtio-net'), message: /model "virtio-net" is not one of/ },
+    { name: 'absent on the primary', edit: (vm) => (vm.spec.template.spec.domain!.devices!.interfaces![0].state = 'absent'), message: /state absent \(unplug\) is allowed for bridge interfaces only, not masquerade/ },
+    { name: 'absent bridge on the primary', edit: (vm) => (vm.spec.template.spec.domain!.devices!.interfaces![0] = { name: 'default', bridge: {}, state: 'absent' }), message: /absent \(being unplugged\) but on the primary network/ },
+    { name: 'multicast spec MAC', edit: (vm) => (vm.spec.template.spec.domain!.devices!.interfaces![1].macAddress = '03:11:00:00:00:01'), message: /is a multicast address/ },
+    { name: 'the same MAC twice', edit: (vm) => (vm.spec.template.spec.domain!.devices!.interfaces![0].macAddress = '02:11:00:00:00:01'), message: /want the same MAC 02:11:00:00:00:01/, result: 'warn' },
+    { name: 'link state on SR-IOV', edit: (vm) => (vm.spec.template.spec.domain!.devices!.interfaces![1] = { name: 'blue', sriov: {}, state: 'down' }), message: /cannot set the link state of an SR-IOV interface/ },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -227,13 +231,14 @@ describe('annotations', () => {
   it('fails malformed values (the VM would not start)', () => {
     expect(checkAnnotations(withAnn({ [NC]: '{"name":"blue"}' }))[0]).toMatchObject({ result: 'fail', message: expect.stringContaining('is malformed: not a JSON list') });
     expect(checkAnnotations(withAnn({ [HOOKS]: '[{"image": 5}]' }))[0]).toMatchObject({ result: 'fail', message: expect.stringContaining('"image" is a number') });
-    expect(checkAnnotations(withAnn({ [NC]: '[{"name":"blue","macAddress":"zz"}]', [HOOKS]: '[{"image":"x/netconf:1"}]' }))[0]).toMatchObject({ result: 'fail', message: expect.stringContaining('invalid MAC "zz"') });
+    expect(checkAnnotations(withAnn({ [NC]: '[{"name":"blue","macAddress":"zz"}]', [HOOKS]: '[{"image":"x/netconf:1"}]' }))[0]).toMatchObject({ result: 'fail', message: expect.stringContaining('the netconf MAC of interface "blue": "zz" is not a MAC address') });
   });
   it('warns about unknown interfaces, a missing sidecar, and annotations on the VM metadata', () => {
     const w1 = checkAnnotations(withAnn({ [NC]: '[{"name":"nope","macAddress":"02:33:00:00:00:01"}]', [HOOKS]: '[{"image":"x/netconf:1"}]' }));
     expect(w1.map((c) => [c.result, c.message])).toEqual([['warn', expect.stringContaining('names interface "nope", which the VM does not have')]]);
+    expect(checkBindings(withAnn({ [NC]: '[{"name":"blue","macAddress":"zz"}]' }))).toEqual([{ id: 'bindings', result: 'ok', message: 'every binding is allowed on its network', fix: null }]);
     const w2 = checkAnnotations(withAnn({ [NC]: '[{"name":"blue","macAddress":"02:33:00:00:00:01"}]' }));
-    expect(w2[0]).toMatchObject({ result: 'warn', message: expect.stringContaining('has no netconf sidecar') });
+    expect(w2[0]).toMatchObject({ result: 'warn', message: expect.stringContaining('lists no netconf sidecar') });
     const w3 = checkAnnotations(withAnn({ [HOOKS]: '[]' }, 'meta'));
     expect(w3[0]).toMatchObject({ result: 'warn', message: expect.stringContaining("on the VM's metadata, where KubeVirt does not read it") });
   });
