@@ -1,9 +1,10 @@
-// `kubectl vnet mac set|unset|list` against the sandbox API server (and the
-// KubeVirt network simulator for the restart test). One file, run in order:
-// the feature-gate test creates a cluster-wide KubeVirt CR and removes it.
+// `kubectl vnet mac set|unset|list` against the shared sandbox API server (and
+// the KubeVirt network simulator for the restart test). Tests that need
+// cluster-wide state (a KubeVirt CR, kubemacpool's webhook configuration) run
+// in a private sandbox: mac-cluster.test.ts.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { adminApi, create, eventually, freshNamespace, readVM, readVMI, runCli, sandbox } from '../support/cluster.js';
 
 const NETCONF = 'netconf.kubevirt.io/macAddress';
@@ -67,7 +68,7 @@ describe('mac set|unset', () => {
     await createVM(ns, 'smbios', { annotations: { [HOOKS]: SMBIOS, 'smbios.vm.kubevirt.io/baseBoardManufacturer': 'Radical Edward' } });
     const r = await mac('set', 'smbios', 'blue', `${DASH}-00-01`, '-n', ns, '--sidecar-image', IMAGE);
     expect(r.stderr).toContain('KubeVirt does not flag a restart');
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe(`virtualmachine.kubevirt.io/smbios patched: set the MAC of interface "blue" to ${P}:00:01 through the netconf sidecar (${IMAGE})\n`);
     const vm = await readVM(ns, 'smbios');
     const ann = vm.spec.template.metadata.annotations;
@@ -81,7 +82,7 @@ describe('mac set|unset', () => {
   it('setting the same MAC again changes nothing (resourceVersion unchanged), and needs no image', async () => {
     const before = await readVM(ns, 'smbios');
     const r = await mac('set', 'smbios', 'blue', `${DOT}.0001`, '-n', ns);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('virtualmachine.kubevirt.io/smbios unchanged');
     const after = await readVM(ns, 'smbios');
     expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
@@ -93,7 +94,7 @@ describe('mac set|unset', () => {
       { op: 'add', path: '/spec/template/spec/networks/-', value: { name: 'red', multus: { networkName: 'red-net' } } },
     ])]);
     const r = await mac('set', 'smbios', 'red', `${P}:00:02`, '-n', ns);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const ann = (await readVM(ns, 'smbios')).spec.template.metadata.annotations;
     expect(JSON.parse(ann[NETCONF])).toEqual([
       { name: 'blue', macAddress: `${P}:00:01` },
@@ -104,12 +105,12 @@ describe('mac set|unset', () => {
 
   it('unset removes one entry, and the netconf sidecar only when no entry remains; the smbios sidecar stays', async () => {
     let r = await mac('unset', 'smbios', 'blue', '-n', ns);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     let ann = (await readVM(ns, 'smbios')).spec.template.metadata.annotations;
     expect(JSON.parse(ann[NETCONF])).toEqual([{ name: 'red', macAddress: `${P}:00:02` }]);
     expect(JSON.parse(ann[HOOKS])).toEqual([...JSON.parse(SMBIOS), { image: IMAGE }]);
     r = await mac('unset', 'smbios', 'red', '-n', ns);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('and the netconf sidecar (no netconf entry remains)');
     ann = (await readVM(ns, 'smbios')).spec.template.metadata.annotations;
     expect(ann[NETCONF]).toBeUndefined();
@@ -118,7 +119,7 @@ describe('mac set|unset', () => {
     // and once more: nothing to do
     const rv = (await readVM(ns, 'smbios')).metadata.resourceVersion;
     r = await mac('unset', 'smbios', 'red', '-n', ns);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('unchanged');
     expect((await readVM(ns, 'smbios')).metadata.resourceVersion).toBe(rv);
   });
@@ -127,12 +128,12 @@ describe('mac set|unset', () => {
     await createVM(ns, 'plain');
     const before = await readVM(ns, 'plain');
     const none = await mac('set', 'plain', 'blue', `${P}:00:03`, '-n', ns);
-    expect(none.code).toBe(5);
+    expect(none.code, none.stderr).toBe(5);
     expect(none.stderr).toContain('has no netconf sidecar yet, and no image for it was given');
     expect(none.stderr).toContain('hint: pass --sidecar-image IMAGE');
     expect((await readVM(ns, 'plain')).metadata.resourceVersion).toBe(before.metadata.resourceVersion);
     const r = await runCli(['mac', 'set', 'plain', 'blue', `${P}:00:03`, '-n', ns], { env: { KUBECTL_VNET_NETCONF_IMAGE: 'mirror.example/netconf-hook-sidecar:v1' } });
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const ann = (await readVM(ns, 'plain')).spec.template.metadata.annotations;
     expect(ann).toEqual({ [NETCONF]: `[{"name":"blue","macAddress":"${P}:00:03"}]`, [HOOKS]: '[{"image":"mirror.example/netconf-hook-sidecar:v1"}]' });
     // unset of the last entry with no other sidecar removes both annotations
@@ -143,7 +144,7 @@ describe('mac set|unset', () => {
   it('--via spec sets and clears interfaces[].macAddress (lowercase colon form) and leaves the annotations alone', async () => {
     await createVM(ns, 'specvm', { annotations: { [HOOKS]: SMBIOS } });
     let r = await mac('set', 'specvm', 'blue', '0C-BB-CC-00-00-0A', '--via', 'spec', '-n', ns, '-o', 'name');
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('virtualmachine.kubevirt.io/specvm patched\n');
     expect(r.stderr).toContain('globally administered');
     let vm = await readVM(ns, 'specvm');
@@ -151,10 +152,10 @@ describe('mac set|unset', () => {
     expect(vm.spec.template.metadata.annotations).toEqual({ [HOOKS]: SMBIOS });
     const rv = vm.metadata.resourceVersion;
     r = await mac('set', 'specvm', 'blue', '0c:bb:cc:00:00:0a', '--via', 'spec', '-n', ns);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect((await readVM(ns, 'specvm')).metadata.resourceVersion).toBe(rv);
     r = await mac('unset', 'specvm', 'blue', '--via', 'spec', '-n', ns, '-o', 'json');
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).spec.template.spec.domain.devices.interfaces[1]).toEqual({ name: 'blue', bridge: {} });
     vm = await readVM(ns, 'specvm');
     expect(vm.spec.template.spec.domain.devices.interfaces[1]).toEqual({ name: 'blue', bridge: {} });
@@ -164,12 +165,12 @@ describe('mac set|unset', () => {
     await createVM(ns, 'dry');
     const rv = (await readVM(ns, 'dry')).metadata.resourceVersion;
     const c = await mac('set', 'dry', 'blue', `${P}:00:04`, '-n', ns, '--sidecar-image', IMAGE, '--dry-run=client');
-    expect(c.code).toBe(0);
+    expect(c.code, c.stderr).toBe(0);
     const ops = JSON.parse(c.stdout);
     expect(ops[0]).toEqual({ op: 'test', path: '/spec/template/spec/domain/devices/interfaces/1/name', value: 'blue' });
     expect(ops.at(-1).op).toBe('add');
     const s = await mac('set', 'dry', 'blue', `${P}:00:04`, '-n', ns, '--sidecar-image', IMAGE, '--dry-run=server', '-o', 'json');
-    expect(s.code).toBe(0);
+    expect(s.code, s.stderr).toBe(0);
     expect(JSON.parse(JSON.parse(s.stdout).spec.template.metadata.annotations[NETCONF])).toEqual([{ name: 'blue', macAddress: `${P}:00:04` }]);
     expect((await readVM(ns, 'dry')).metadata.resourceVersion).toBe(rv);
   });
@@ -181,18 +182,18 @@ describe('mac set|unset', () => {
     const rv = (await readVM(ns, 'wants')).metadata.resourceVersion;
     for (const via of ['netconf', 'spec']) {
       const r = await mac('set', 'wants', 'blue', `${P}:00:99`, '--via', via, '-n', ns, ...(via === 'netconf' ? ['--sidecar-image', IMAGE] : []));
-      expect(r.code).toBe(5);
+      expect(r.code, r.stderr).toBe(5);
       expect(r.stderr).toContain(`error: ${P}:00:99 is already used by VirtualMachine ${other}/owner interface "eth1" (spec macAddress)`);
       expect(r.stderr).toContain('--force');
     }
     expect((await readVM(ns, 'wants')).metadata.resourceVersion).toBe(rv);
     const forced = await mac('set', 'wants', 'blue', `${P}:00:99`, '-n', ns, '--sidecar-image', IMAGE, '--force');
-    expect(forced.code).toBe(0);
+    expect(forced.code, forced.stderr).toBe(0);
     expect(forced.stderr).toContain(`Warning: ${P}:00:99 is also used by VirtualMachine ${other}/owner`);
     // the netconf MAC now claims it too: a third VM collides with both
     await createVM(ns, 'third');
     const third = await mac('set', 'third', 'blue', `${P}:00:99`, '--via', 'spec', '-n', ns);
-    expect(third.code).toBe(5);
+    expect(third.code, third.stderr).toBe(5);
     expect(third.stderr).toContain(`VirtualMachine ${ns}/wants interface "blue" (netconf annotation)`);
   });
 
@@ -203,7 +204,7 @@ describe('mac set|unset', () => {
     try {
       const r = await runCli(['mac', 'set', name, 'blue', `${P}:01:00`, '--via', 'spec'], { kubeconfig: sb.editor });
       expect(r.stderr).toContain('the MAC collision check was partial: cannot list virtualmachines across namespaces; checked namespace "team-a" only');
-      expect(r.code).toBe(0);
+      expect(r.code, r.stderr).toBe(0);
       expect((await readVM('team-a', name)).spec.template.spec.domain.devices.interfaces[1].macAddress).toBe(`${P}:01:00`);
     } finally {
       await adminApi().delete({ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', metadata: { name, namespace: 'team-a' } });
@@ -216,12 +217,12 @@ describe('mac set|unset', () => {
     const before = await readVM(ns, 'malformed');
     for (const args of [['set', 'malformed', 'blue', `${P}:00:05`], ['unset', 'malformed', 'blue']]) {
       const r = await mac(...args, '-n', ns);
-      expect(r.code).toBe(5);
+      expect(r.code, r.stderr).toBe(5);
       expect(r.stderr).toContain(`error: annotation ${NETCONF} in the template of virtualmachine "malformed" is malformed: entry [0] ("blue"): "macAddress" is a number, not a string; nothing was changed`);
     }
     await createVM(ns, 'badhooks', { annotations: { [HOOKS]: '{"image": "x"}' } });
     const h = await mac('set', 'badhooks', 'blue', `${P}:00:05`, '-n', ns, '--sidecar-image', IMAGE);
-    expect(h.code).toBe(5);
+    expect(h.code, h.stderr).toBe(5);
     expect(h.stderr).toContain(`annotation ${HOOKS} in the template of virtualmachine "badhooks" is malformed: not a JSON list: it is an object`);
     const after = await readVM(ns, 'malformed');
     expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
@@ -237,13 +238,13 @@ describe('mac set|unset', () => {
       spec: { domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }] } }, networks: [{ name: 'default', pod: {} }] },
     } as any);
     const r = await mac('set', 'lonely', 'default', `${P}:00:06`, '-n', ns, '--sidecar-image', IMAGE);
-    expect(r.code).toBe(5);
+    expect(r.code, r.stderr).toBe(5);
     expect(r.stderr).toContain('"lonely" in namespace "' + ns + '" is a VirtualMachineInstance without a VirtualMachine; hook sidecar annotations are read only when a VMI is created');
     const u = await mac('unset', 'lonely', 'default', '--via', 'spec', '-n', ns);
-    expect(u.code).toBe(5);
+    expect(u.code, u.stderr).toBe(5);
     expect(u.stderr).toContain("a VMI's spec cannot change while it runs");
     const l = await mac('list', 'lonely', '-n', ns);
-    expect(l.code).toBe(3);
+    expect(l.code, l.stderr).toBe(3);
     expect(l.stderr).toContain('is a VirtualMachineInstance without a VirtualMachine; mac list shows VirtualMachines');
     const vmi = await readVMI(ns, 'lonely');
     expect(vmi.metadata.annotations?.[NETCONF]).toBeUndefined();
@@ -252,61 +253,20 @@ describe('mac set|unset', () => {
   it('refuses bad MACs (usage) and the masquerade-reserved MAC (precondition); an unknown interface is not found', async () => {
     await createVM(ns, 'checks');
     const multicast = await mac('set', 'checks', 'blue', '01:00:5e:00:00:01', '-n', ns);
-    expect(multicast.code).toBe(2);
+    expect(multicast.code, multicast.stderr).toBe(2);
     expect(multicast.stderr).toContain('multicast');
     const short = await mac('set', 'checks', 'blue', '02:00:00:00:01', '-n', ns);
-    expect(short.code).toBe(2);
+    expect(short.code, short.stderr).toBe(2);
     const reserved = await mac('set', 'checks', 'default', '02:00:00:00:00:00', '--via', 'spec', '-n', ns);
-    expect(reserved.code).toBe(5);
+    expect(reserved.code, reserved.stderr).toBe(5);
     expect(reserved.stderr).toContain('reserved by KubeVirt for the in-pod bridge');
     const img = await mac('set', 'checks', 'blue', `${P}:00:07`, '--via', 'spec', '--sidecar-image', IMAGE, '-n', ns);
-    expect(img.code).toBe(2);
+    expect(img.code, img.stderr).toBe(2);
     const missing = await mac('set', 'checks', 'pink', `${P}:00:07`, '--via', 'spec', '-n', ns);
-    expect(missing.code).toBe(3);
+    expect(missing.code, missing.stderr).toBe(3);
     expect(missing.stderr).toContain('hint: its interfaces are: default, blue');
     const novm = await mac('set', 'nope', 'blue', `${P}:00:07`, '--via', 'spec', '-n', ns);
-    expect(novm.code).toBe(3);
-  });
-});
-
-describe('the Sidecar feature gate (cluster-wide KubeVirt CR, created and removed here)', () => {
-  let ns: string;
-  const kv = { apiVersion: 'kubevirt.io/v1', kind: 'KubeVirt', metadata: { name: 'kubevirt', namespace: '' } };
-  beforeAll(async () => {
-    ns = await freshNamespace('vnet-mac-gate');
-    kv.metadata.namespace = ns;
-    await create({ ...kv, spec: { configuration: { developerConfiguration: { featureGates: ['HotplugNICs'] } } } } as any);
-  });
-  afterAll(async () => {
-    await adminApi().delete(kv as any).catch(() => undefined);
-  });
-
-  it('refuses --via netconf before sending when the gate is off, allows --via spec, and proceeds once the gate is on', async () => {
-    await createVM(ns, 'gated');
-    const rv = (await readVM(ns, 'gated')).metadata.resourceVersion;
-    const r = await mac('set', 'gated', 'blue', `${P}:00:08`, '-n', ns, '--sidecar-image', IMAGE);
-    expect(r.code).toBe(5);
-    expect(r.stderr).toContain('error: the Sidecar feature gate is not enabled in the KubeVirt CR');
-    expect(r.stderr).toContain('spec.configuration.developerConfiguration.featureGates');
-    expect((await readVM(ns, 'gated')).metadata.resourceVersion).toBe(rv);
-    expect((await mac('set', 'gated', 'blue', `${P}:00:08`, '--via', 'spec', '-n', ns)).code).toBe(0);
-    kubectl(['patch', 'kubevirt', 'kubevirt', '-n', ns, '--type=merge', '-p', JSON.stringify({ spec: { configuration: { developerConfiguration: { featureGates: ['HotplugNICs', 'Sidecar'] } } } })]);
-    const ok = await mac('set', 'gated', 'blue', `${P}:00:08`, '-n', ns, '--sidecar-image', IMAGE);
-    expect(ok.code).toBe(0);
-    expect(JSON.parse((await readVM(ns, 'gated')).spec.template.metadata.annotations[NETCONF])).toEqual([{ name: 'blue', macAddress: `${P}:00:08` }]);
-  });
-
-  it('warns (and proceeds) when the KubeVirt CR is not readable', async () => {
-    const sb = sandbox();
-    const name = `gate-${Date.now().toString(36)}`;
-    await createVM('team-a', name);
-    try {
-      const r = await runCli(['mac', 'set', name, 'blue', `${P}:02:00`, '--sidecar-image', IMAGE], { kubeconfig: sb.editor });
-      expect(r.code).toBe(0);
-      expect(r.stderr).toContain('Warning: could not check the Sidecar feature gate (cannot list kubevirts.kubevirt.io');
-    } finally {
-      await adminApi().delete({ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', metadata: { name, namespace: 'team-a' } });
-    }
+    expect(novm.code, novm.stderr).toBe(3);
   });
 });
 
@@ -331,21 +291,21 @@ describe('mac list and status with the simulator: pending until a restart, match
     expect(before).not.toBe(`${P}:00:10`);
 
     const set = await mac('set', 'runner', 'blue', `${P}:00:10`, '-n', ns, '--sidecar-image', IMAGE);
-    expect(set.code).toBe(0);
+    expect(set.code, set.stderr).toBe(0);
     expect(set.stderr).toContain('KubeVirt does not flag a restart');
 
     const list = await mac('list', 'runner', '-n', ns, '-o', 'json');
-    expect(list.code).toBe(0);
+    expect(list.code, list.stderr).toBe(0);
     const row = JSON.parse(list.stdout).items.find((i: any) => i.interface === 'blue');
     expect(row).toEqual({ namespace: ns, vm: 'runner', interface: 'blue', desired: `${P}:00:10`, source: 'netconf', reported: before.toLowerCase(), state: 'pending' });
     const table = await mac('list', '-n', ns);
-    expect(table.code).toBe(0);
+    expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toMatch(/^VM\s+INTERFACE\s+DESIRED\s+SOURCE\s+REPORTED\s+STATE$/m);
     expect(table.stdout).toMatch(new RegExp(`^runner\\s+blue\\s+${P}:00:10\\s+netconf\\s+${before.toLowerCase()}\\s+pending$`, 'm'));
     expect(table.stderr).toContain('applies at the next start');
 
     const status = await runCli(['status', 'runner', '-n', ns, '-o', 'json']);
-    expect(status.code).toBe(0);
+    expect(status.code, status.stderr).toBe(0);
     const st = JSON.parse(status.stdout);
     const doc = st.kind === 'List' ? st.items[0] : st;
     const blue = doc.interfaces.find((i: any) => i.name === 'blue');
@@ -371,7 +331,7 @@ describe('mac list and status with the simulator: pending until a restart, match
 
   it('-A adds a NAMESPACE column and makes one list call per kind', async () => {
     const r = await mac('list', '-A', '--debug');
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^NAMESPACE\s+VM\s+INTERFACE\s+DESIRED\s+SOURCE\s+REPORTED\s+STATE$/m);
     expect(r.stdout).toMatch(new RegExp(`^${ns}\\s+runner\\s+blue\\s+${P}:00:10\\s+netconf\\s+${P}:00:10\\s+match$`, 'm'));
     const gets = r.stderr.split('\n').filter((l) => /^debug: GET /.test(l));

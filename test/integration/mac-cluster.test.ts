@@ -1,0 +1,176 @@
+// `kubectl vnet mac` checks that depend on cluster-wide objects: the KubeVirt
+// CR's Sidecar feature gate and kubemacpool's webhook configuration and range.
+// They run in a private sandbox (its own kube-apiserver and etcd), so the
+// cluster-wide objects they create never reach other test files.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminApi, runCli, sandbox } from '../support/cluster.js';
+// @ts-expect-error plain ESM script without types
+import { down, up } from '../../scripts/sandbox-lib.mjs';
+
+const NETCONF = 'netconf.kubevirt.io/macAddress';
+const IMAGE = 'registry:5000/kubevirt/netconf-hook-sidecar:latest';
+const VMS_HOOK = 'mutatevirtualmachines.kubemacpool.io';
+
+let dir: string;
+let sb: { kubeconfig: string; editor: string };
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vnet-mac-sb-'));
+  sb = await up({ dir });
+}, 180_000);
+
+afterAll(async () => {
+  if (dir) await down({ dir });
+});
+
+function kubectl(args: string[], kubeconfig = sb.kubeconfig): string {
+  return execFileSync(sandbox().kubectl, ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8' });
+}
+
+function apply(obj: unknown): void {
+  execFileSync(sandbox().kubectl, ['--kubeconfig', sb.kubeconfig, 'apply', '-f', '-'], { input: JSON.stringify(obj), encoding: 'utf8' });
+}
+
+async function namespace(prefix: string, labels: Record<string, string> = {}): Promise<string> {
+  const name = `${prefix}-${randomBytes(3).toString('hex')}`;
+  await adminApi(sb.kubeconfig).create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
+  return name;
+}
+
+async function createVM(ns: string, name: string, ifaces: any[] = [{ name: 'default', masquerade: {} }, { name: 'blue', bridge: {} }]): Promise<void> {
+  await adminApi(sb.kubeconfig).create({
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachine',
+    metadata: { name, namespace: ns },
+    spec: {
+      runStrategy: 'Halted',
+      template: {
+        spec: {
+          domain: { devices: { interfaces: ifaces }, resources: { requests: { memory: '128Mi' } } },
+          networks: ifaces.map((i) => (i.name === 'default' ? { name: 'default', pod: {} } : { name: i.name, multus: { networkName: 'blue-net' } })),
+        },
+      },
+    },
+  } as any);
+}
+
+async function readVM(ns: string, name: string): Promise<any> {
+  return adminApi(sb.kubeconfig).read({ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', metadata: { name, namespace: ns } });
+}
+
+const mac = (...args: string[]) => runCli(['mac', ...args], { kubeconfig: sb.kubeconfig, env: { KUBECTL_VNET_NETCONF_IMAGE: undefined } });
+
+describe('the Sidecar feature gate', () => {
+  let ns: string;
+  beforeAll(async () => {
+    ns = await namespace('gate');
+    apply({ apiVersion: 'kubevirt.io/v1', kind: 'KubeVirt', metadata: { name: 'kubevirt', namespace: ns }, spec: { configuration: { developerConfiguration: { featureGates: ['HotplugNICs'] } } } });
+  });
+  afterAll(() => {
+    kubectl(['delete', 'kubevirt', 'kubevirt', '-n', ns, '--ignore-not-found']);
+  });
+
+  it('refuses --via netconf before sending when the gate is off, allows --via spec, and proceeds once the gate is on', async () => {
+    await createVM(ns, 'gated');
+    const rv = (await readVM(ns, 'gated')).metadata.resourceVersion;
+    const r = await mac('set', 'gated', 'blue', '02:ab:00:00:00:08', '-n', ns, '--sidecar-image', IMAGE);
+    expect(r.code, r.stderr).toBe(5);
+    expect(r.stderr).toContain('error: the Sidecar feature gate is not enabled in the KubeVirt CR, so admission would reject a VM with hook sidecars; nothing was sent');
+    expect(r.stderr).toContain('spec.configuration.developerConfiguration.featureGates');
+    expect((await readVM(ns, 'gated')).metadata.resourceVersion).toBe(rv);
+    const spec = await mac('set', 'gated', 'blue', '02:ab:00:00:00:08', '--via', 'spec', '-n', ns);
+    expect(spec.stderr).not.toContain('error');
+    expect(spec.code, spec.stderr).toBe(0);
+    kubectl(['patch', 'kubevirt', 'kubevirt', '-n', ns, '--type=merge', '-p', JSON.stringify({ spec: { configuration: { developerConfiguration: { featureGates: ['HotplugNICs', 'Sidecar'] } } } })]);
+    const ok = await mac('set', 'gated', 'blue', '02:ab:00:00:00:08', '-n', ns, '--sidecar-image', IMAGE);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse((await readVM(ns, 'gated')).spec.template.metadata.annotations[NETCONF])).toEqual([{ name: 'blue', macAddress: '02:ab:00:00:00:08' }]);
+  });
+
+  it('warns (and proceeds) when the KubeVirt CR is not readable', async () => {
+    await createVM('team-a', 'gate-editor');
+    const r = await runCli(['mac', 'set', 'gate-editor', 'blue', '02:ab:00:00:02:00', '--sidecar-image', IMAGE], { kubeconfig: sb.editor });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('Warning: could not check the Sidecar feature gate (cannot list kubevirts.kubevirt.io');
+  });
+});
+
+describe('kubemacpool', () => {
+  let kmp: string;
+  let managed: string;
+  let ignored: string;
+  beforeAll(async () => {
+    kmp = await namespace('kubemacpool-system');
+    managed = await namespace('kmp-managed');
+    ignored = await namespace('kmp-ignored', { [VMS_HOOK]: 'ignore' });
+    // kubemacpool's release layout, VMs in opt-out mode. No webhook server runs
+    // here, so failurePolicy Ignore lets writes through.
+    apply({
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'MutatingWebhookConfiguration',
+      metadata: { name: 'kubemacpool-mutator' },
+      webhooks: [
+        {
+          name: VMS_HOOK,
+          admissionReviewVersions: ['v1'],
+          clientConfig: { service: { name: 'kubemacpool-service', namespace: kmp, path: '/mutate-virtualmachines' } },
+          failurePolicy: 'Ignore',
+          timeoutSeconds: 1,
+          sideEffects: 'NoneOnDryRun',
+          namespaceSelector: {
+            matchExpressions: [
+              { key: 'runlevel', operator: 'NotIn', values: ['0', '1'] },
+              { key: 'openshift.io/run-level', operator: 'NotIn', values: ['0', '1'] },
+              { key: VMS_HOOK, operator: 'NotIn', values: ['ignore'] },
+            ],
+          },
+          rules: [{ apiGroups: ['kubevirt.io'], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['virtualmachines'] }],
+        },
+      ],
+    });
+    apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kubemacpool-mac-range-config', namespace: kmp }, data: { RANGE_START: '02:00:00:00:00:00', RANGE_END: '02:00:00:FF:FF:FF' } });
+  });
+  afterAll(() => {
+    kubectl(['delete', 'mutatingwebhookconfiguration', 'kubemacpool-mutator', '--ignore-not-found']);
+  });
+
+  it('refuses a netconf MAC inside its range unless --force, and warns that kubemacpool does not see netconf MACs', async () => {
+    await createVM(managed, 'vm1');
+    const rv = (await readVM(managed, 'vm1')).metadata.resourceVersion;
+    const inRange = await mac('set', 'vm1', 'blue', '02:00:00:12:34:56', '-n', managed, '--sidecar-image', IMAGE);
+    expect(inRange.code, inRange.stderr).toBe(5);
+    expect(inRange.stderr).toContain("error: 02:00:00:12:34:56 is inside kubemacpool's range 02:00:00:00:00:00-02:00:00:ff:ff:ff; kubemacpool does not see netconf MACs and may hand it to another VM");
+    expect((await readVM(managed, 'vm1')).metadata.resourceVersion).toBe(rv);
+    const outside = await mac('set', 'vm1', 'blue', '02:ab:00:00:00:01', '-n', managed, '--sidecar-image', IMAGE);
+    expect(outside.code, outside.stderr).toBe(0);
+    expect(outside.stderr).toContain(`Warning: kubemacpool manages VMs in namespace "${managed}" but does not read netconf annotations`);
+    const forced = await mac('set', 'vm1', 'blue', '02:00:00:12:34:56', '-n', managed, '--force');
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stderr).toContain("is inside kubemacpool's range 02:00:00:00:00:00-02:00:00:ff:ff:ff (--force given)");
+  });
+
+  it('a spec MAC inside the range is fine (kubemacpool records it); clearing it says kubemacpool writes it back', async () => {
+    await createVM(managed, 'vm2');
+    const set = await mac('set', 'vm2', 'blue', '02:00:00:12:34:57', '--via', 'spec', '-n', managed);
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stderr).toContain(`kubemacpool manages VMs in namespace "${managed}": it records 02:00:00:12:34:57 as this VM's`);
+    const unset = await mac('unset', 'vm2', 'blue', '--via', 'spec', '-n', managed);
+    expect(unset.code, unset.stderr).toBe(0);
+    expect(unset.stderr).toContain('it writes the MAC it had allocated (02:00:00:12:34:57) back, so the MAC stays');
+  });
+
+  it('says nothing about kubemacpool in a namespace that opted out', async () => {
+    await createVM(ignored, 'vm3', [{ name: 'blue', bridge: {}, macAddress: '02:00:00:12:34:58' }]);
+    const set = await mac('set', 'vm3', 'blue', '02:00:00:12:34:59', '-n', ignored, '--sidecar-image', IMAGE);
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stderr).not.toContain('kubemacpool manages');
+    const unset = await mac('unset', 'vm3', 'blue', '--via', 'spec', '-n', ignored);
+    expect(unset.code, unset.stderr).toBe(0);
+    expect(unset.stderr).not.toContain('kubemacpool manages');
+  });
+});
