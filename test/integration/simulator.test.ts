@@ -442,7 +442,8 @@ describe('SR-IOV hot-plug needs a migration (a private sandbox, so the KubeVirt 
   let kubeconfig: string;
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vnet-sim-sriov-'));
-    const sb = await up({ dir, simulate: true, simulatorArgs: ['--step-ms', '200'] });
+    // Watches that the server ends every second: the simulator must keep watching again.
+    const sb = await up({ dir, simulate: true, simulatorArgs: ['--step-ms', '200', '--watch-timeout', '1'] });
     kubeconfig = sb.kubeconfig;
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfig);
@@ -505,5 +506,8 @@ describe('SR-IOV hot-plug needs a migration (a private sandbox, so the KubeVirt 
     const vfNet = JSON.parse(pods[0].metadata.annotations[NETWORK_STATUS]).find((e: any) => e.interface === podIface('vf1'));
     expect(vfNet.name).toBe('sr/sriov-net');
     expect(vfNet['device-info']?.type).toBe('pci');
+    const log = fs.readFileSync(path.join(dir, 'simulator.log'), 'utf8');
+    expect(log).toMatch(/virtualmachineinstances: watch ended by the server, watching again/);
+    expect(log).toMatch(/launcher pods: watch ended by the server, watching again/);
   });
 });

@@ -30,6 +30,10 @@ export class Rest {
   private kc: KubeConfig;
   private prepared?: Promise<Prepared>;
   private controllers = new Set<AbortController>();
+  /** How long the server keeps one watch open before ending it (the informer then watches again). */
+  watchTimeoutSeconds = 240;
+  /** Watches ended by the server and started again, for the log and tests. */
+  rewatches = 0;
 
   constructor(kc: KubeConfig) {
     this.kc = kc;
@@ -148,7 +152,7 @@ export class Rest {
     const ctl = new AbortController();
     this.controllers.add(ctl);
     try {
-      const res = await this.open('GET', path, { ...query, watch: 'true', allowWatchBookmarks: 'true', timeoutSeconds: 240 }, undefined, undefined, ctl.signal);
+      const res = await this.open('GET', path, { ...query, watch: 'true', allowWatchBookmarks: 'true', timeoutSeconds: this.watchTimeoutSeconds }, undefined, undefined, ctl.signal);
       if ((res.statusCode ?? 0) === 410) {
         res.resume();
         return 'gone';
@@ -293,7 +297,12 @@ export async function runInformer(rest: Rest, cache: Cache, path: string, query:
           if (type === 'DELETED') cache.remove(obj);
           else cache.upsert(obj);
         });
-        if (r === 'gone') break;
+        if (r === 'gone') {
+          log(`${cache.name}: resourceVersion too old, listing again`);
+          break;
+        }
+        rest.rewatches++;
+        if (!isStopped()) log(`${cache.name}: watch ended by the server, watching again from resourceVersion ${rv}`);
       }
     } catch (err) {
       if (isStopped()) return;

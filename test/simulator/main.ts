@@ -17,6 +17,7 @@
 //   --step-ms N                  delay between two steps of a state machine (default 1000)
 //   --nodes A,B                  node names: VMIs start on the first, migrate to the next
 //   --default-network-name NAME  the name Multus reports for the cluster network (default kindnet)
+//   --watch-timeout SECONDS      how long one watch request lasts before it is renewed (default 240)
 //
 // An object annotated `sim.kubectl-vnet.io/ignore: "true"` (a VM, a VMI, a
 // launcher pod) is left alone, so a test can hand-craft statuses.
@@ -28,12 +29,12 @@ import { Rest } from './kube.ts';
 import { Simulator } from './controller.ts';
 
 function usage(msg: string): never {
-  process.stderr.write(`simulator: ${msg}\nusage: node test/simulator/main.ts --kubeconfig FILE [--step-ms N] [--nodes A,B] [--default-network-name NAME]\n`);
+  process.stderr.write(`simulator: ${msg}\nusage: node test/simulator/main.ts --kubeconfig FILE [--step-ms N] [--nodes A,B] [--default-network-name NAME] [--watch-timeout SECONDS]\n`);
   process.exit(2);
 }
 
-function parseArgs(argv: string[]): { kubeconfig: string; stepMs: number; nodes: string[]; defaultNetworkName: string } {
-  const out = { kubeconfig: '', stepMs: 1000, nodes: ['node01', 'node02'], defaultNetworkName: 'kindnet' };
+function parseArgs(argv: string[]): { kubeconfig: string; stepMs: number; nodes: string[]; defaultNetworkName: string; watchTimeout: number } {
+  const out = { kubeconfig: '', stepMs: 1000, nodes: ['node01', 'node02'], defaultNetworkName: 'kindnet', watchTimeout: 240 };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s, 2);
     const value = () => {
@@ -58,6 +59,12 @@ function parseArgs(argv: string[]): { kubeconfig: string; stepMs: number; nodes:
           .filter(Boolean);
         if (out.nodes.length === 0) usage('--nodes needs at least one name');
         break;
+      case '--watch-timeout': {
+        const n = Number(value());
+        if (!Number.isInteger(n) || n < 1) usage('--watch-timeout must be a whole number of seconds, at least 1');
+        out.watchTimeout = n;
+        break;
+      }
       case '--default-network-name':
         out.defaultNetworkName = value();
         break;
@@ -84,7 +91,9 @@ try {
 } catch (err) {
   usage(`cannot read the kubeconfig ${args.kubeconfig}: ${(err as Error).message}`);
 }
-const sim = new Simulator(new Rest(kc), { stepMs: args.stepMs, nodes: args.nodes, defaultNetworkName: args.defaultNetworkName, log });
+const rest = new Rest(kc);
+rest.watchTimeoutSeconds = args.watchTimeout;
+const sim = new Simulator(rest, { stepMs: args.stepMs, nodes: args.nodes, defaultNetworkName: args.defaultNetworkName, log });
 
 process.on('uncaughtException', (err) => log(`unexpected error (carrying on): ${err.stack ?? err.message}`));
 process.on('unhandledRejection', (err) => log(`unexpected rejection (carrying on): ${(err as Error)?.stack ?? String(err)}`));
