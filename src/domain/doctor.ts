@@ -154,7 +154,8 @@ function specFindings(vm: VirtualMachine, id: SpecRule['id']): DoctorCheck[] {
     if (rule.id !== id) continue;
     // No binding at all is legal (KubeVirt's admission only refuses two); more than one is not.
     const result = w.code === 'binding-count' && /it has none$/.test(w.message) ? 'warn' : rule.result;
-    out.push(result === 'warn' ? warn(id, w.message, rule.fix) : fail(id, w.message, rule.fix));
+    const fix = rule.fix.replaceAll('VM IFACE', `${vm.metadata.name} IFACE`);
+    out.push(result === 'warn' ? warn(id, w.message, fix) : fail(id, w.message, fix));
   }
   return out;
 }
