@@ -137,6 +137,9 @@ async function parseFileMode(cmd: CommandSpec, argv: readonly string[], opts: { 
     throw usageError('--local, --in-place and --all work on a manifest file, and no -f FILE was given', 'add -f FILE (or -f - for stdin); without them the command edits the VM in the cluster');
   }
   if (!flags.local) {
+    if (opts.vmArgOptional) {
+      throw usageError(`-f ${flags.filename} needs --local: this command reads a manifest file only with --local (no cluster is read)`, 'add --local to show the desired view of the file; without -f it reads the cluster');
+    }
     throw usageError(`-f ${flags.filename} needs --local: this command edits a manifest file only with --local (nothing is sent to a cluster)`, `add --local to edit the file; to change the live VM, drop -f (and apply the file with kubectl apply -f ${flags.filename})`);
   }
   const vmName = names[0];

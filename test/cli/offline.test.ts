@@ -88,6 +88,20 @@ describe('each write command in file mode prints the edited manifest', () => {
     expect(taken.stderr).toContain('the name "blue" is already used');
   });
 
+  it('checks that need no cluster still refuse: a malformed annotation, a link state on SR-IOV', async () => {
+    const invalid = path.join(fixtures, 'invalid.yaml');
+    const malformed = vms.replace(`'[{"name":"blue","macAddress":"02:00:00:aa:bb:01"}]'`, `'[{"name":"blue"'`);
+    expect(malformed).not.toBe(vms);
+    const mac = await vnet(['mac', 'set', 'web', 'blue', '02:00:00:00:00:31', '-f', '-', '--local'], malformed);
+    expect(mac.code).toBe(5);
+    expect(mac.stderr).toContain('error: annotation netconf.kubevirt.io/macAddress in the template of virtualmachine "web" is malformed');
+    expect(mac.stdout).toBe('');
+    const link = await vnet(['link', 'set', 'broken', 'vf', 'up', '-f', invalid, '--local']);
+    expect(link.code).toBe(5);
+    expect(link.stderr).toContain('uses SR-IOV binding: KubeVirt cannot set the link state');
+    expect(link.stdout).toBe('');
+  });
+
   it('an edit that changes nothing prints the input as it was', async () => {
     const r = await vnet(['link', 'set', 'web', 'blue', 'up', '-f', vmsFile, '--local']);
     expect(r.code).toBe(0);
@@ -238,5 +252,13 @@ describe('status -f FILE --local', () => {
   it('a VM that is not in the file', async () => {
     const r = await vnet(['status', 'nope', '-f', vmsFile, '--local']);
     expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`error: virtualmachine "nope" not found in ${vmsFile}`);
+  });
+
+  it('-f without --local is a usage error with a hint', async () => {
+    const r = await vnet(['status', '-f', vmsFile]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`error: -f ${vmsFile} needs --local`);
+    expect(r.stderr).toContain('hint: add --local to show the desired view of the file');
   });
 });
