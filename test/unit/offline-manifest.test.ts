@@ -364,7 +364,7 @@ describe('every kind of edit at every place of the fixtures', () => {
         }
       });
       expect(cases).toBeGreaterThan(100);
-    });
+    }, 60_000);
 
     it(`${fixture}: three edits at once, at places picked pseudo-randomly`, () => {
       const text = read(fixture);
@@ -397,6 +397,6 @@ describe('every kind of edit at every place of the fixtures', () => {
         }
       });
       expect(cases).toBeGreaterThan(100);
-    });
+    }, 60_000);
   }
 });
