@@ -25,7 +25,9 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  if (dir) await down({ dir });
+  if (!dir) return;
+  await down({ dir });
+  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 function kubectl(args: string[], kubeconfig = sb.kubeconfig): string {
