@@ -21,7 +21,8 @@ import {
   type InterfaceFacts,
   type VMNetworkStatus,
 } from '../../src/domain/status.js';
-import { statusTable } from '../../src/commands/status.js';
+import { alignColumns, statusTable } from '../../src/commands/status.js';
+import { renderTable } from '../../src/render/table.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const fixturesDir = path.join(root, 'test', 'fixtures', 'status');
@@ -302,5 +303,27 @@ describe('joinAll and the table', () => {
     expect(w.headers).toEqual(['NAMESPACE', 'VM', 'INTERFACE', 'BINDING', 'NETWORK', 'STATE', 'LINK', 'MAC', 'IPS', 'GUEST-IFACE', 'POD-IFACE', 'DESIRED-MAC', 'INFO-SOURCE', 'MODEL', 'MULTUS-MAC', 'MULTUS-IPS']);
     expect(w.rows[1]).toEqual(['ns1', 'web', 'blue', 'bridge', 'ns1/blue', 'ready', 'up', '02:00:00:00:00:0b', '192.168.1.10', 'eth1', 'pod16477688c0e', '02:00:00:00:00:0b (spec)', 'domain,guest-agent,multus-status', 'virtio', '02:00:00:00:00:0b', '192.168.1.10']);
     expect(t.rows.length).toBe(st.interfaces.length);
+  });
+
+  it('the linear layout for large tables is the same text as renderTable, colours included', () => {
+    const items = fixtures.flatMap((f) => {
+      const fx = load(f);
+      return [joinVMNetworkStatus({ vm: fx.vm, vmi: fx.vmi, pods: fx.pods ?? [], kubevirt: fx.kubevirt ?? null })];
+    });
+    for (const wide of [false, true]) {
+      for (const colour of [false, true]) {
+        const paint = colour ? (_s: string, t: string) => `\u001b[32m${t}\u001b[0m` : undefined;
+        const { headers, rows } = statusTable(items, { wide, showNamespace: true, paint: paint as never });
+        expect(alignColumns(headers, rows)).toBe(renderTable(headers, rows));
+      }
+    }
+  });
+
+  it('lays out 10,000 rows in well under a second', () => {
+    const rows = Array.from({ length: 10_000 }, (_, i) => ['ns', `vm-${i}`, 'blue', 'bridge', 'ns/blue', 'ready', 'up', '02:00:00:00:00:0b', '10.0.0.1', 'eth1']);
+    const t0 = performance.now();
+    const text = alignColumns(['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J'], rows);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(text.split('\n')).toHaveLength(10_002);
   });
 });
