@@ -1,17 +1,23 @@
-// `kubectl vnet macpool status|opt-in|opt-out` against the sandbox's real API
-// server. No kubemacpool runs here: the webhook configuration is created as
+// `kubectl vnet macpool status|opt-in|opt-out` against a real API server. No
+// kubemacpool runs here: the webhook configuration is created as
 // kubemacpool's release manifests do (config/release/kubemacpool.yaml), but
 // with failurePolicy Ignore, a 1 s timeout and a service that does not exist,
 // so the API server admits matching writes. kubemacpool runs in a fresh
 // namespace (as under CNAO), which also proves the namespace is taken from
-// the webhooks' service. The configuration is cluster-scoped: the tests in
-// this file run in order and delete it at the end.
+// the webhooks' service. The configuration is cluster-scoped and changes what
+// other commands (mac set, doctor) decide, so this file runs in a sandbox of
+// its own, not the shared one; its tests run in order.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ajv } from 'ajv';
-import { adminApi, create, freshNamespace, read, repoRoot, runCli, sandbox } from '../support/cluster.js';
+import { randomBytes } from 'node:crypto';
+import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
+import { repoRoot, runCli as runCliShared, sandbox, type CliResult } from '../support/cluster.js';
+// @ts-expect-error plain ESM script without types
+import { down, up } from '../../scripts/sandbox-lib.mjs';
 import { loadConnection } from '../../src/kube/config.js';
 import { KubeClient } from '../../src/kube/client.js';
 import { editNamespaceLabels, readMacpool } from '../../src/kube/macpool.js';
@@ -20,6 +26,33 @@ import { planOptLabels } from '../../src/domain/macpool.js';
 const VM = 'mutatevirtualmachines.kubemacpool.io';
 const POD = 'mutatepods.kubemacpool.io';
 const validate = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(fs.readFileSync(path.join(repoRoot, 'schemas', 'macpool-status.schema.json'), 'utf8')));
+
+// The private sandbox: its admin, editor and viewer kubeconfigs.
+let dir: string;
+let sb: { kubeconfig: string; editor: string; viewer: string };
+let api: KubernetesObjectApi;
+
+function adminApi(): KubernetesObjectApi {
+  return api;
+}
+
+function runCli(args: string[], opts: { kubeconfig?: string } = {}): Promise<CliResult> {
+  return runCliShared(args, { kubeconfig: opts.kubeconfig ?? sb.kubeconfig });
+}
+
+async function create(obj: object): Promise<unknown> {
+  return api.create(obj as never);
+}
+
+async function read<T>(apiVersion: string, kind: string, namespace: string | undefined, name: string): Promise<T> {
+  return (await api.read({ apiVersion, kind, metadata: { name, namespace } } as never)) as T;
+}
+
+async function freshNamespace(prefix: string, labels: Record<string, string> = {}): Promise<string> {
+  const name = `${prefix}-${randomBytes(3).toString('hex')}`;
+  await create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
+  return name;
+}
 
 function selector(hook: string, mode: 'opt-in' | 'opt-out') {
   return {
@@ -65,7 +98,7 @@ async function setMutator(kmpNs: string, vmMode: 'opt-in' | 'opt-out', podMode: 
 }
 
 function kubectl(args: string[]): string {
-  return execFileSync(sandbox().kubectl, args, { env: { ...process.env, KUBECONFIG: sandbox().kubeconfig }, encoding: 'utf8' });
+  return execFileSync(sandbox().kubectl, args, { env: { ...process.env, KUBECONFIG: sb.kubeconfig }, encoding: 'utf8' });
 }
 
 function setManagerAvailable(kmpNs: string, available: boolean): void {
@@ -89,6 +122,12 @@ async function statusJson(args: string[], kubeconfig?: string): Promise<any> {
 let kmpNs: string;
 
 beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vnet-macpool-'));
+  const p = await up({ dir });
+  sb = { kubeconfig: p.kubeconfig, editor: p.editor, viewer: p.viewer };
+  const kc = new KubeConfig();
+  kc.loadFromFile(sb.kubeconfig);
+  api = KubernetesObjectApi.makeApiClient(kc);
   kmpNs = await freshNamespace('kmp-system');
   await create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kubemacpool-mac-range-config', namespace: kmpNs }, data: { RANGE_START: '02:00:00:00:00:00', RANGE_END: '02:00:00:00:FF:FF' } } as never);
   await create({
@@ -106,8 +145,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await deleteMutator();
-});
+  if (!dir) return;
+  await down({ dir });
+  fs.rmSync(dir, { recursive: true, force: true });
+}, 60_000);
 
 describe('macpool status', () => {
   it('reads the release-style configuration: where it runs, the range, the modes, and the decision per namespace', async () => {
@@ -268,7 +309,7 @@ describe('macpool opt-in / opt-out', () => {
 
   it('a concurrent change of the namespace makes the edit re-read and re-plan (resourceVersion in the merge patch)', async () => {
     const ns = await freshNamespace('mp-race');
-    const client = new KubeClient(await loadConnection({ kubeconfig: sandbox().kubeconfig }));
+    const client = new KubeClient(await loadConnection({ kubeconfig: sb.kubeconfig }));
     try {
       const view = await readMacpool(client);
       let calls = 0;
@@ -299,7 +340,6 @@ describe('macpool opt-in / opt-out', () => {
 
 describe('as editor, who cannot read the webhook configuration', () => {
   it('status says so and shows what the labels mean in each mode, never guessing', async () => {
-    const sb = sandbox();
     const s = await statusJson(['-n', 'team-a'], sb.editor);
     expect(s.installed).toBeNull();
     expect(s.modes).toEqual({ vms: 'unknown', pods: 'unknown' });
@@ -316,7 +356,6 @@ describe('as editor, who cannot read the webhook configuration', () => {
   });
 
   it('opt-in refuses without --mode, explaining the labels; with --mode it tries, and the server says what is missing', async () => {
-    const sb = sandbox();
     const r = await runCli(['macpool', 'opt-in', 'team-a'], { kubeconfig: sb.editor });
     expect(r.code).toBe(5);
     expect(r.stderr).toContain('error: cannot read MutatingWebhookConfiguration kubemacpool-mutator');
