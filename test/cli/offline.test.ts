@@ -262,3 +262,51 @@ describe('status -f FILE --local', () => {
     expect(r.stderr).toContain('hint: add --local to show the desired view of the file');
   });
 });
+
+describe('end to end: through kubectl, and what the API server makes of the result', () => {
+  it('kubectl vnet ... -f FILE --local runs as a kubectl plugin', async () => {
+    const { execFile } = await import('node:child_process');
+    const { sandbox, cliPath } = await import('../support/cluster.js');
+    const binDir = fs.mkdtempSync(path.join(tmp, 'bin-'));
+    fs.symlinkSync(cliPath, path.join(binDir, 'kubectl-vnet'));
+    const env = { ...process.env, PATH: `${binDir}${path.delimiter}${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH}`, KUBECONFIG: noCluster, NO_COLOR: '1' };
+    const out = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(sandbox().kubectl, ['vnet', 'link', 'set', 'web', 'blue', 'down', '-f', vmsFile, '--local'], { env }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+    expect(out.stderr).toContain('virtualmachine.kubevirt.io/web edited: set link down on interface blue');
+    expect(out.code).toBe(0);
+    expect(out.stdout).toBe(goldenOf('vms.web.link-down.yaml'));
+  });
+
+  it('the API server accepts the edited manifest (real KubeVirt CRD schema) and stores what was planned', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { sandbox, freshNamespace, readVM } = await import('../support/cluster.js');
+    const ns = await freshNamespace('vnet-offline');
+    const f = path.join(fs.mkdtempSync(path.join(tmp, 'apply-')), 'vms.yaml');
+    fs.writeFileSync(f, vms.replaceAll('namespace: lab', `namespace: ${ns}`).replaceAll('runStrategy: Always', 'runStrategy: Halted'));
+    const r = await vnet(['hotplug', 'add', 'web', '--network', 'red-net', '--name', 'red', '--mac', '12:34:56:00:00:10', '-f', f, '--local', '--in-place']);
+    expect(r.code).toBe(0);
+    const m = await vnet(['mac', 'set', 'web', 'red', '02:00:00:00:00:44', '-f', f, '--local', '--in-place']);
+    expect(m.code).toBe(0);
+    // The fixture's ConfigMap (with a list in data, to show other documents stay verbatim) is not a valid ConfigMap: apply the VMs only.
+    const vmsOnly = fs
+      .readFileSync(f, 'utf8')
+      .split('\n---\n')
+      .filter((d) => d.includes('kind: VirtualMachine'))
+      .join('\n---\n');
+    execFileSync(sandbox().kubectl, ['--kubeconfig', sandbox().kubeconfig, 'apply', '-f', '-'], { encoding: 'utf8', input: vmsOnly });
+    const vm = await readVM(ns, 'web');
+    const ifaces = vm.spec.template.spec.domain.devices.interfaces;
+    expect(ifaces.map((i: { name: string }) => i.name)).toEqual(['default', 'blue', 'red']);
+    // An all-digit MAC is a string to the API server, not a YAML 1.1 base-60 number.
+    expect(ifaces[2]).toEqual({ name: 'red', bridge: {}, macAddress: '12:34:56:00:00:10' });
+    expect(vm.spec.template.spec.networks[2]).toEqual({ name: 'red', multus: { networkName: 'red-net' } });
+    expect(JSON.parse(vm.spec.template.metadata.annotations['netconf.kubevirt.io/macAddress'])).toEqual([
+      { name: 'blue', macAddress: '02:00:00:aa:bb:01' },
+      { name: 'red', macAddress: '02:00:00:00:00:44' },
+    ]);
+    expect(vm.spec.template.spec.volumes[0].cloudInitNoCloud.userData).toContain('#cloud-config\nusers:\n  - name: lab\n');
+  });
+});
