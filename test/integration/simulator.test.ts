@@ -204,6 +204,23 @@ describe('KubeVirt network simulator', () => {
     expect((await readVMI(ns, 'plug')).spec.domain.devices.interfaces.map((i: any) => i.name)).toEqual(['default', 'blue', 'green']);
   });
 
+  it('keeps guest-only interfaces someone adds to the VMI status while it is writing that status', async () => {
+    await create(withBlue(ns, 'guestonly'));
+    await runningVMI(ns, 'guestonly', (v) => Boolean(statusOf(v, 'blue')));
+    const plug = hotplug(ns, 'guestonly', { name: 'green', bridge: {} }, { name: 'green', multus: { networkName: 'green-net' } });
+    const added: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const name = `docker${i}`;
+      await run(sandbox().kubectl, ['--kubeconfig', sandbox().kubeconfig, '-n', ns, 'patch', 'vmi', 'guestonly', '--type', 'json', '-p', JSON.stringify([{ op: 'add', path: '/status/interfaces/-', value: { interfaceName: name, mac: `02:42:ac:11:00:0${i}`, infoSource: 'guest-agent' } }])]);
+      added.push(name);
+      await new Promise((r) => setTimeout(r, 120));
+    }
+    await plug;
+    const vmi = await runningVMI(ns, 'guestonly', (v) => statusOf(v, 'green')?.infoSource === 'domain, guest-agent, multus-status');
+    const guestOnly = vmi.status.interfaces.filter((i: any) => !i.name).map((i: any) => i.interfaceName);
+    expect(guestOnly).toEqual(added);
+  });
+
   it('walks an unplug to detached, then removes the interface from the VMI status, the pod, the VMI spec and the VM template', async () => {
     await create(
       vmManifest(ns, 'unplug', {

@@ -279,7 +279,7 @@ export class Simulator {
     try {
       return await fn();
     } catch (err) {
-      const stale = err instanceof ApiError && (err.code === 409 || err.code === 404 || (err.code === 422 && /test/i.test(err.message)));
+      const stale = err instanceof ApiError && (err.code === 409 || err.code === 404 || (err.code === 422 && /error in our request|test operation|testing value/i.test(err.message)));
       if (err instanceof ApiError && stale) {
         try {
           cache.upsert(await this.rest.get(path));
@@ -708,7 +708,14 @@ export class Simulator {
   private async patchVMIStatus(vmi: Obj, status: Obj, extraOps: Obj[] = []): Promise<Obj> {
     const ns = vmi.metadata.namespace;
     const name = vmi.metadata.name;
-    const ops: Obj[] = [{ op: 'test', path: '/metadata/uid', value: vmi.metadata.uid }, { op: 'add', path: '/status', value: status }, ...extraOps];
+    // Guarded by the resourceVersion the status was computed from: a concurrent edit (a test
+    // adding a guest-only interface, say) makes this fail and the next pass starts from it.
+    const ops: Obj[] = [
+      { op: 'test', path: '/metadata/uid', value: vmi.metadata.uid },
+      { op: 'test', path: '/metadata/resourceVersion', value: vmi.metadata.resourceVersion },
+      { op: 'add', path: '/status', value: status },
+      ...extraOps,
+    ];
     const updated = await this.write(`vmi ${ns}/${name} status`, this.vmis, vmiPath(ns, name), () => this.rest.jsonPatch(vmiPath(ns, name), ops));
     this.vmis.upsert(updated);
     return updated;
@@ -915,9 +922,11 @@ export class Simulator {
       }
     }
     if (podChanged) {
-      const updated = await this.rest.mergePatch(podPath(ns, current.metadata.name), {
-        metadata: { annotations: { [NETWORKS_ANNOTATION]: requested.length ? JSON.stringify(requested) : null, [NETWORK_STATUS_ANNOTATION]: JSON.stringify(netStatus) } },
-      });
+      // A merge patch with the resourceVersion it was computed from: a conflict re-reads the pod.
+      const body = {
+        metadata: { resourceVersion: current.metadata.resourceVersion, annotations: { [NETWORKS_ANNOTATION]: requested.length ? JSON.stringify(requested) : null, [NETWORK_STATUS_ANNOTATION]: JSON.stringify(netStatus) } },
+      };
+      const updated = await this.write(`pod ${ns}/${current.metadata.name}`, this.pods, podPath(ns, current.metadata.name), () => this.rest.mergePatch(podPath(ns, current.metadata.name), body));
       this.pods.upsert(updated);
     }
 
