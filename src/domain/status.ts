@@ -437,7 +437,7 @@ export function joinVMNetworkStatus(input: JoinInput): VMNetworkStatus {
       warn('mac-mismatch', `interface ${n}: desired MAC ${desired.mac} (${desired.source}) differs from the reported MAC ${rep.mac}${when}`);
     }
     if (state === 'pending' && vmi && ti && !si && binding && binding !== 'bridge' && binding !== 'sriov') {
-      warn('not-hotpluggable', `interface ${n}: binding ${binding} is not hot-plugged by KubeVirt (only bridge and sriov are); it is added when the VM restarts`);
+      warn('not-hotpluggable', `interface ${n}: ${binding.startsWith('binding:') ? `the network binding plugin ${binding.slice(8)}` : `binding ${binding}`} is not hot-plugged by KubeVirt (only bridge and sriov are); it is added when the VM restarts`);
     }
   }
   // Guest-only interfaces: reported by the guest agent without a spec name.

@@ -137,6 +137,19 @@ describe('joinVMNetworkStatus on fixtures', () => {
     expect(st.interfaces.find((i) => i.name === 'red')!.state).toBe('pending');
   });
 
+  it('a template interface with a binding KubeVirt does not hot-plug stays pending, with a warning', () => {
+    const fx = parse(fs.readFileSync(path.join(fixturesDir, 'stopped.yaml'), 'utf8'));
+    const vm = structuredClone(fx.vm);
+    vm.spec.template.spec = {
+      domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }, { name: 'p', binding: { name: 'passt' } }, { name: 'b', bridge: {} }] } },
+      networks: [{ name: 'default', pod: {} }, { name: 'p', multus: { networkName: 'x' } }, { name: 'b', multus: { networkName: 'y' } }],
+    };
+    const vmi = { metadata: { name: 'db', namespace: 'ns1', uid: 'u' }, spec: { domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }] } }, networks: [{ name: 'default', pod: {} }] }, status: { phase: 'Running', interfaces: [{ name: 'default', infoSource: 'domain' }] } };
+    const st = joinVMNetworkStatus({ vm, vmi: vmi as never, pods: [] });
+    expect(st.interfaces.map((i) => [i.name, i.binding, i.state])).toEqual([['default', 'masquerade', 'ready'], ['p', 'binding:passt', 'pending'], ['b', 'bridge', 'pending']]);
+    expect(st.warnings).toEqual([{ code: 'not-hotpluggable', object: 'ns1/db', message: 'interface p: the network binding plugin passt is not hot-plugged by KubeVirt (only bridge and sriov are); it is added when the VM restarts' }]);
+  });
+
   it('the Sidecar gate is checked only when the KubeVirt CR is readable', () => {
     const fx = parse(fs.readFileSync(path.join(fixturesDir, 'netconf-mac.yaml'), 'utf8'));
     const noGate = { metadata: { name: 'kv' }, spec: { configuration: { developerConfiguration: { featureGates: [] } } } };
