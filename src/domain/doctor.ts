@@ -408,7 +408,10 @@ function joinStatus(facts: DoctorFacts): VMNetworkStatus {
 /** In-place plugs need the multus dynamic networks controller; without it a plug waits for a migration. */
 export function checkDynamicNetworks(facts: DoctorFacts, status: VMNetworkStatus = joinStatus(facts)): DoctorCheck[] {
   const id = 'dynamic-networks-controller';
-  const waiting = status.interfaces.filter((i) => (i.state === 'pending' || i.state === 'attaching') && i.binding === 'bridge' && i.network !== 'pod' && status.running);
+  // Plugs in flight: in the running VMI's spec (KubeVirt propagated them), not yet in the domain.
+  // An interface only in the VM template waits for KubeVirt (rollout strategy), not for Multus.
+  const inVMISpec = new Set(interfacesOf(facts.vmi?.spec).map((i) => i.name));
+  const waiting = status.interfaces.filter((i) => (i.state === 'pending' || i.state === 'attaching') && i.binding === 'bridge' && i.network !== 'pod' && status.running && inVMISpec.has(i.name));
   const d = facts.dynamicNetworks;
   const names = waiting.map((i) => i.name).join(', ');
   if (d.state === 'unreadable') {

@@ -387,6 +387,13 @@ describe('running-VM checks', () => {
     const migrates = pendingPlug();
     migrates.dynamicNetworks = { state: 'found', value: [{ namespace: 'kube-system', name: 'dynamic-networks-controller-ds', desired: 2, ready: 0 }] };
     expect(checkDynamicNetworks(migrates)[0]).toMatchObject({ result: 'warn', message: expect.stringContaining('has no ready pod: hot-plugged interface(s) green are plugged through a live migration') });
+    // only in the VM template (not propagated to the VMI yet): KubeVirt's business, not Multus's
+    const templateOnly = healthy();
+    templateOnly.vm.spec.template.spec.domain!.devices!.interfaces!.push({ name: 'green', bridge: {} });
+    templateOnly.vm.spec.template.spec.networks!.push({ name: 'green', multus: { networkName: 'blue-net' } });
+    templateOnly.dynamicNetworks = { state: 'absent' };
+    templateOnly.kubevirt = { state: 'found', value: kubevirt({ methods: [] }) };
+    expect(checkDynamicNetworks(templateOnly)[0].result).toBe('warn');
     const unread = healthy();
     unread.dynamicNetworks = { state: 'unreadable', message: 'forbidden' };
     expect(checkDynamicNetworks(unread)[0].result).toBe('warn');
