@@ -158,6 +158,16 @@ describe('YAML: edits keep everything not edited', () => {
   });
 });
 
+describe('YAML: a changed value keeps the comment after it', () => {
+  it('only the value is rewritten', () => {
+    const m = parseManifest(vms, 'vms.yaml');
+    const [t] = selectVMs(m, { name: 'web' });
+    const out = patchManifest(m, t.ref, [{ op: 'replace', path: '/spec/template/spec/networks/1/multus/networkName', value: 'lab/green-net' }]);
+    expect(removedLines(out, vms)).toEqual(['            networkName: lab/green-net   # NAD in the lab namespace']);
+    expect(removedLines(vms, out)).toEqual(['            networkName: lab/blue-net   # NAD in the lab namespace']);
+  });
+});
+
 describe('YAML: flow collections, block scalars, first keys, no final newline', () => {
   const edge = read('edge.yaml');
 
