@@ -19,8 +19,14 @@
 //   --default-network-name NAME  the name Multus reports for the cluster network (default kindnet)
 //   --watch-timeout SECONDS      how long one watch request lasts before it is renewed (default 240)
 //
-// An object annotated `sim.kubectl-vnet.io/ignore: "true"` (a VM, a VMI, a
-// launcher pod) is left alone, so a test can hand-craft statuses.
+// Hand-seeded states are left alone, so a test can craft any status: VMs with
+// runStrategy Manual, VMIs stored with a status.phase that the simulator did
+// not start (it marks its own with the annotation sim.kubectl-vnet.io/managed),
+// and any VM, VMI or launcher pod annotated `sim.kubectl-vnet.io/ignore: "true"`.
+//
+// Timing: each step of a walk (pod up, attach, domain, guest agent, detach,
+// link, migration) waits --step-ms after the previous one; an SR-IOV plug
+// waits three steps for the migration to start and two for it to finish.
 //
 // It logs one line per action to stdout, never crashes on bad input, re-lists
 // and re-watches when a watch ends, and exits on SIGTERM or SIGINT.
