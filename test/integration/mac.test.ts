@@ -4,8 +4,13 @@
 // in a private sandbox: mac-cluster.test.ts.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Ajv } from 'ajv';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { adminApi, create, eventually, freshNamespace, readVM, readVMI, runCli, sandbox } from '../support/cluster.js';
+import { adminApi, create, eventually, freshNamespace, readVM, readVMI, repoRoot, runCli, sandbox } from '../support/cluster.js';
+
+const validateMacList = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(fs.readFileSync(path.join(repoRoot, 'schemas', 'mac-list.schema.json'), 'utf8')));
 
 const NETCONF = 'netconf.kubevirt.io/macAddress';
 const HOOKS = 'hooks.kubevirt.io/hookSidecars';
@@ -296,7 +301,9 @@ describe('mac list and status with the simulator: pending until a restart, match
 
     const list = await mac('list', 'runner', '-n', ns, '-o', 'json');
     expect(list.code, list.stderr).toBe(0);
-    const row = JSON.parse(list.stdout).items.find((i: any) => i.interface === 'blue');
+    const doc0 = JSON.parse(list.stdout);
+    expect(validateMacList(doc0), JSON.stringify(validateMacList.errors)).toBe(true);
+    const row = doc0.items.find((i: any) => i.interface === 'blue');
     expect(row).toEqual({ namespace: ns, vm: 'runner', interface: 'blue', desired: `${P}:00:10`, source: 'netconf', reported: before.toLowerCase(), state: 'pending' });
     const table = await mac('list', '-n', ns);
     expect(table.code, table.stderr).toBe(0);
@@ -322,7 +329,9 @@ describe('mac list and status with the simulator: pending until a restart, match
     kubectl(['patch', 'vm', 'runner', '-n', ns, '--type=merge', '-p', '{"spec":{"runStrategy":"Always"}}']);
     expect(await runningMac('runner', 'blue')).toBe(`${P}:00:10`);
 
-    const after = JSON.parse((await mac('list', '-n', ns, '-o', 'json')).stdout).items.find((i: any) => i.vm === 'runner' && i.interface === 'blue');
+    const afterDoc = JSON.parse((await mac('list', '-n', ns, '-o', 'json')).stdout);
+    expect(validateMacList(afterDoc), JSON.stringify(validateMacList.errors)).toBe(true);
+    const after = afterDoc.items.find((i: any) => i.vm === 'runner' && i.interface === 'blue');
     expect(after).toEqual({ namespace: ns, vm: 'runner', interface: 'blue', desired: `${P}:00:10`, source: 'netconf', reported: `${P}:00:10`, state: 'match' });
     const status2 = JSON.parse((await runCli(['status', 'runner', '-n', ns, '-o', 'json'])).stdout);
     const doc2 = status2.kind === 'List' ? status2.items[0] : status2;

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { planMacSet, planMacUnset, type MacFacts, type MacSetOptions } from '../../src/domain/mac-plan.js';
 import { applyPatch, PatchConflict } from '../../src/domain/patch.js';
@@ -257,6 +260,11 @@ describe('buildMacList', () => {
       ['vm2', 'blue', '02:00:00:00:00:dd', 'spec', null, 'stopped'],
     ]);
     expect(list.items[1].specMac).toBe('02:00:00:00:00:bb');
+    const schema = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '..', '..', 'schemas', 'mac-list.schema.json'), 'utf8'));
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+    expect(validate(list), JSON.stringify(validate.errors)).toBe(true);
+    // the schema is not a rubber stamp
+    expect(validate({ ...list, items: [{ ...list.items[0], state: 'fine' }] })).toBe(false);
   });
 
   it('a malformed netconf annotation is a warning, not an error', () => {
