@@ -1,8 +1,11 @@
 // link set against the sandbox and the simulator (which reports the link
 // state in vmi.status.interfaces[].linkState).
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { eventually, freshNamespace, readVM, readVMI, runCli } from '../support/cluster.js';
 import { bridgeNad, makeVM, runningWith } from '../support/hotplug.js';
+
+// Each test runs several CLI processes; on a loaded machine (two cores shared with other suites) 60 s is tight.
+vi.setConfig({ testTimeout: 150_000 });
 
 const linkOf = (vmi: any, name: string) => (vmi.status?.interfaces ?? []).find((s: any) => s.name === name)?.linkState;
 
@@ -17,7 +20,7 @@ describe('link set', () => {
     expect(r.stdout).toBe('virtualmachine.kubevirt.io/vm1 patched: set link down on interface blue\n');
     const vm = await readVM(ns, 'vm1');
     expect(vm.spec.template.spec.domain.devices.interfaces[1]).toEqual({ name: 'blue', bridge: {}, state: 'down' });
-    await eventually(async () => linkOf(await readVMI(ns, 'vm1'), 'blue') === 'down', 30_000, 'link down reported');
+    await eventually(async () => linkOf(await readVMI(ns, 'vm1'), 'blue') === 'down', 60_000, 'link down reported');
     // The same again is a no-op.
     const again = await runCli(['link', 'set', 'vm1', 'blue', 'down', '-n', ns, '-o', 'name']);
     expect(again.code).toBe(0);

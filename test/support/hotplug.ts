@@ -1,6 +1,7 @@
 // Helpers for the hotplug and link integration tests: NADs, VMs, and waiting
 // for the simulator to report interfaces.
 import { PatchStrategy } from '@kubernetes/client-node';
+import { expect } from 'vitest';
 import { adminApi, create, eventually, readVMI } from './cluster.js';
 
 export function bridgeNad(namespace: string, name = 'blue-net', config: unknown = { cniVersion: '0.3.1', type: 'bridge', bridge: 'br1' }) {
@@ -34,7 +35,7 @@ export async function runningWith(namespace: string, name: string, ifaces: strin
   return eventually(async () => {
     const vmi = await readVMI(namespace, name);
     return vmi.status?.phase === 'Running' && ifaces.every((i) => inDomain(vmi, i)) ? vmi : undefined;
-  }, 30_000, `VMI ${name} running with ${ifaces.join(', ')}`);
+  }, 60_000, `VMI ${name} running with ${ifaces.join(', ')}`);
 }
 
 export async function setRunStrategy(namespace: string, name: string, runStrategy: string) {
@@ -43,3 +44,12 @@ export async function setRunStrategy(namespace: string, name: string, runStrateg
 
 export const names = (list: { name: string }[] | undefined) => (list ?? []).map((x) => x.name);
 
+
+/**
+ * The VM's spec was not written: same generation (bumped by every spec
+ * change, not by the simulator's status updates) and the same spec.
+ */
+export function expectSpecUnchanged(before: any, after: any): void {
+  expect(after.metadata.generation).toBe(before.metadata.generation);
+  expect(after.spec).toEqual(before.spec);
+}
