@@ -47,7 +47,14 @@ export async function readDynamicNetworksControllers(client: KubeClient): Promis
 }
 
 export async function gatherDoctorFacts(client: KubeClient, target: { namespace: string; name: string }): Promise<DoctorFacts> {
-  const vm = await readVM(client, target.namespace, target.name);
+  const vm = await readVM(client, target.namespace, target.name).catch((err: unknown) => {
+    if (err instanceof VnetError && err.code === 'precondition') {
+      throw new VnetError('precondition', `"${target.name}" in namespace "${target.namespace}" is a VirtualMachineInstance without a VirtualMachine; doctor checks VirtualMachines`, {
+        hint: `kubectl vnet status vmi/${target.name} shows its interfaces`,
+      });
+    }
+    throw err;
+  });
   const nadNamespaces = new Set<string>();
   for (const n of networksOf(vm.spec?.template?.spec)) {
     const ref = networkRefOf(n, target.namespace);
