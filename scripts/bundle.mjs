@@ -6,7 +6,7 @@
 // Every command registered in src/commands.ts at build time is in the bundle
 // (dist/commands.js is the entry of the command map).
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -45,22 +45,26 @@ const clientNodeSideEffectFree = {
 };
 
 /**
- * CommonJS packages that client-node imports but only needs for proxies and
- * fetch (undici is 700 kB whose top level costs tens of milliseconds): each
- * is replaced by a module of getters that loads the real package on first use.
+ * Modules that are loaded at start-up but used later if at all, replaced by a
+ * module of getters that loads the real one on first use: CommonJS packages
+ * that client-node needs only for proxies and fetch (undici is 700 kB whose
+ * top level costs tens of milliseconds), and node:crypto (about 10 ms to
+ * load; the CLI hashes only when it edits).
  */
-const LAZY = ['undici', 'socks', 'socks-proxy-agent', 'hpagent'];
+const LAZY = ['undici', 'socks', 'socks-proxy-agent', 'hpagent', 'node:crypto', 'crypto'];
 const lazyPackages = {
   name: 'lazy-packages',
   setup(b) {
     const req = createRequire(path.join(root, 'package.json'));
-    const filter = new RegExp(`^(${LAZY.map((m) => m.replace(/[-/]/g, '\\$&')).join('|')})$`);
+    const filter = new RegExp(`^(${LAZY.map((m) => m.replace(/[-/:]/g, '\\$&')).join('|')})$`);
     b.onResolve({ filter }, (args) => (args.namespace === 'lazy' ? undefined : { path: args.path, namespace: 'lazy' }));
     b.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => {
+      const builtin = isBuiltin(args.path);
       const names = Object.keys(req(args.path)).filter((k) => k !== '__esModule' && k !== 'default');
       const getters = names.map((k) => `Object.defineProperty(exports, ${JSON.stringify(k)}, { enumerable: true, get: () => real()[${JSON.stringify(k)}] });`);
+      const target = builtin ? args.path : req.resolve(args.path);
       return {
-        contents: `let m; const real = () => (m ??= require(${JSON.stringify(req.resolve(args.path))}));\n${getters.join('\n')}\n`,
+        contents: `let m; const real = () => (m ??= require(${JSON.stringify(target)}));\n${getters.join('\n')}\n`,
         loader: 'js',
         resolveDir: root,
       };
@@ -117,7 +121,7 @@ export async function bundle(outDir = path.join(root, 'release', 'build')) {
     ...common,
     entryPoints: [path.join(root, 'scripts', 'sea-entry.mjs')],
     outfile: main,
-    plugins: [kubelibPlugin],
+    plugins: [kubelibPlugin, lazyPackages],
   });
   const names = clientNodeNames();
   await build({

@@ -34,6 +34,9 @@ function loadKubeLib() {
     source = require('node:fs').readFileSync(filename, 'utf8');
   }
   const script = new vm.Script(wrap(source), { filename, cachedData });
+  if (process.env.KUBECTL_VNET_DEBUG_STARTUP) {
+    process.stderr.write(`startup: kubelib.cjs code cache ${cachedData ? (script.cachedDataRejected ? 'rejected' : 'used') : 'absent'}\n`);
+  }
   const fn = script.runInThisContext();
   const mod = { exports: {} };
   fn.call(mod.exports, mod.exports, require, mod, filename, path.dirname(filename));

@@ -68,16 +68,35 @@ export function nodeBinary(p) {
   return out;
 }
 
-/** The V8 code cache of kubelib.cjs, made by this Node (host platform only). */
-function kubelibCache(kubelib, outFile) {
-  const script = `
+/**
+ * V8 code caches for the host platform, made by this Node (the same version
+ * as the executables): kubelib.cjs after loading it, kubectl-vnet.cjs after
+ * runs of `--help` and `version` (config, command lookup, help rendering, a
+ * command), so that the cache holds the functions start-up compiles, not
+ * only the top level. The runs print nothing anywhere and need no cluster.
+ */
+function codeCaches(built) {
+  const harness = `
     const { wrap } = require('node:module'); const vm = require('node:vm'); const fs = require('node:fs'); const path = require('node:path');
-    const [src, out] = process.argv.slice(1);
+    const [src, out, ...runs] = process.argv.slice(1);
     const s = new vm.Script(wrap(fs.readFileSync(src, 'utf8')), { filename: src });
-    const m = { exports: {} };
-    s.runInThisContext().call(m.exports, m.exports, require, m, src, path.dirname(src));
-    fs.writeFileSync(out, s.createCachedData());`;
-  execFileSync(process.execPath, ['-e', script, kubelib, outFile], { stdio: 'inherit' });
+    const fn = s.runInThisContext();
+    const queue = runs.map((r) => r.split(' ').filter(Boolean));
+    const next = () => {
+      const argv = queue.shift();
+      if (!argv) return;
+      process.argv = [process.execPath, src, ...argv];
+      const m = { exports: {} };
+      fn.call(m.exports, m.exports, require, m, src, path.dirname(src));
+    };
+    process.on('beforeExit', next); // one run after the other, each to completion
+    process.on('exit', () => fs.writeFileSync(out, s.createCachedData()));
+    next();`;
+  built.kubelibCache = `${built.kubelib.replace(/\.cjs$/, '')}.cache`;
+  built.mainCache = `${built.main.replace(/\.cjs$/, '')}.cache`;
+  const opts = { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NO_COLOR: '1', KUBECONFIG: path.join(root, '.no-kubeconfig') } };
+  execFileSync(process.execPath, ['-e', harness, built.kubelib, built.kubelibCache, ''], opts);
+  execFileSync(process.execPath, ['-e', harness, built.main, built.mainCache, '--help', 'version', 'status --help'], opts);
 }
 
 function smoke(p, bin) {
@@ -103,14 +122,15 @@ function buildPlatform(p, built, workDir, outDir, mtime, doSmoke) {
   mkdirSync(dir, { recursive: true });
   const bin = path.join(dir, binName(p));
   const host = isHost(p);
-  const assets = { 'kubelib.cjs': built.kubelib };
-  if (host && built.kubelibCache) assets['kubelib.cache'] = built.kubelibCache;
+  const assets = { 'kubectl-vnet.cjs': built.main, 'kubelib.cjs': built.kubelib };
+  // V8 code caches are only valid for the Node (version and platform) that made them.
+  if (host && built.mainCache) Object.assign(assets, { 'kubectl-vnet.cache': built.mainCache, 'kubelib.cache': built.kubelibCache });
   const config = {
-    main: built.main,
+    main: path.join(root, 'scripts', 'sea-main.cjs'),
     output: bin,
     executable: nodeBinary(p),
-    // The code cache is V8's and only valid for the Node that builds it.
-    useCodeCache: host,
+    // sea-main.cjs is a few lines; the CLI's own caches are assets (above).
+    useCodeCache: false,
     useSnapshot: false,
     disableExperimentalSEAWarning: true,
     assets,
@@ -229,10 +249,7 @@ export async function release(opts = {}) {
   const workDir = path.join(outDir, 'build');
   mkdirSync(workDir, { recursive: true });
   const built = await bundle(workDir);
-  if (platforms.some(isHost)) {
-    built.kubelibCache = path.join(workDir, 'kubelib.cache');
-    kubelibCache(built.kubelib, built.kubelibCache);
-  }
+  if (platforms.some(isHost)) codeCaches(built);
   // Reproducible archives: file times are the last commit's time.
   let mtime = Number(process.env.SOURCE_DATE_EPOCH ?? NaN);
   if (!Number.isFinite(mtime)) {
