@@ -205,9 +205,18 @@ describe('doctor', () => {
     expect(table.stderr).toContain('hint: apply the fixes above and run kubectl vnet doctor again');
   });
 
-  it('a VM that does not exist is "not found" (exit 3), not a failed check', async () => {
+  it('a VM that does not exist is "not found" (exit 3), a standalone VMI is refused (exit 5); neither is a failed check', async () => {
     const r = await runCli(['doctor', 'nope', '-n', NS], { kubeconfig });
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('virtualmachine "nope" not found in namespace "doc"');
+    await create({
+      apiVersion: 'kubevirt.io/v1',
+      kind: 'VirtualMachineInstance',
+      metadata: { name: 'lonely', namespace: NS, annotations: { 'sim.kubectl-vnet.io/ignore': 'true' } },
+      spec: { domain: { devices: {} } },
+    });
+    const vmi = await runCli(['doctor', 'lonely', '-n', NS], { kubeconfig });
+    expect(vmi.code).toBe(5);
+    expect(vmi.stderr).toContain('"lonely" in namespace "doc" is a VirtualMachineInstance without a VirtualMachine; doctor checks VirtualMachines');
   });
 });
