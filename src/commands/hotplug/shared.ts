@@ -14,7 +14,7 @@ import type { WaitGoal } from '../../kube/wait.js';
 
 export const waitFlags = {
   wait: Flags.boolean({ description: 'Watch the VMI and show progress until the change is live (a spinner on a TTY, plain lines otherwise)', default: false }),
-  timeout: Flags.string({ description: 'How long --wait waits (e.g. 90s, 5m); on expiry the exit code is 6 and the current state is printed', default: '5m' }),
+  timeout: Flags.string({ description: 'How long --wait waits (e.g. 90s, 5m; 0 waits without a limit); on expiry the exit code is 6 and the current state is printed', default: '5m' }),
 };
 
 /** -o for write commands: absent means the human line. */
