@@ -61,6 +61,18 @@ const P = `02:aa:${R.slice(0, 2)}:${R.slice(2)}`;
 const DASH = P.toUpperCase().replaceAll(':', '-');
 const DOT = `02aa.${R}`;
 
+/**
+ * The VM once the simulator has written its status for the current
+ * generation: from then on its resourceVersion changes only when something
+ * writes the VM, so "unchanged" can be asserted on it.
+ */
+async function settledVM(ns: string, name: string): Promise<any> {
+  return eventually(async () => {
+    const vm = await readVM(ns, name);
+    return vm.status?.observedGeneration === vm.metadata.generation ? vm : null;
+  }, 20_000, `the status of VM ${ns}/${name} to catch up with its generation`);
+}
+
 const mac = (...args: string[]) => runCli(['mac', ...args], { env: { KUBECTL_VNET_NETCONF_IMAGE: undefined } });
 
 describe('mac set|unset', () => {
@@ -85,7 +97,7 @@ describe('mac set|unset', () => {
   });
 
   it('setting the same MAC again changes nothing (resourceVersion unchanged), and needs no image', async () => {
-    const before = await readVM(ns, 'smbios');
+    const before = await settledVM(ns, 'smbios');
     const r = await mac('set', 'smbios', 'blue', `${DOT}.0001`, '-n', ns);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('virtualmachine.kubevirt.io/smbios unchanged');
@@ -122,7 +134,7 @@ describe('mac set|unset', () => {
     expect(JSON.parse(ann[HOOKS])).toEqual(JSON.parse(SMBIOS));
     expect(ann['smbios.vm.kubevirt.io/baseBoardManufacturer']).toBe('Radical Edward');
     // and once more: nothing to do
-    const rv = (await readVM(ns, 'smbios')).metadata.resourceVersion;
+    const rv = (await settledVM(ns, 'smbios')).metadata.resourceVersion;
     r = await mac('unset', 'smbios', 'red', '-n', ns);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('unchanged');
@@ -131,7 +143,7 @@ describe('mac set|unset', () => {
 
   it('without any sidecar the image comes from KUBECTL_VNET_NETCONF_IMAGE; with none at all it refuses and says how', async () => {
     await createVM(ns, 'plain');
-    const before = await readVM(ns, 'plain');
+    const before = await settledVM(ns, 'plain');
     const none = await mac('set', 'plain', 'blue', `${P}:00:03`, '-n', ns);
     expect(none.code, none.stderr).toBe(5);
     expect(none.stderr).toContain('has no netconf sidecar yet, and no image for it was given');
@@ -152,7 +164,7 @@ describe('mac set|unset', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('virtualmachine.kubevirt.io/specvm patched\n');
     expect(r.stderr).toContain('globally administered');
-    let vm = await readVM(ns, 'specvm');
+    let vm = await settledVM(ns, 'specvm');
     expect(vm.spec.template.spec.domain.devices.interfaces).toEqual([{ name: 'default', masquerade: {} }, { name: 'blue', bridge: {}, macAddress: '0c:bb:cc:00:00:0a' }]);
     expect(vm.spec.template.metadata.annotations).toEqual({ [HOOKS]: SMBIOS });
     const rv = vm.metadata.resourceVersion;
@@ -168,7 +180,7 @@ describe('mac set|unset', () => {
 
   it('--dry-run=client prints the patch and --dry-run=server sends it with dryRun; neither changes the VM', async () => {
     await createVM(ns, 'dry');
-    const rv = (await readVM(ns, 'dry')).metadata.resourceVersion;
+    const rv = (await settledVM(ns, 'dry')).metadata.resourceVersion;
     const c = await mac('set', 'dry', 'blue', `${P}:00:04`, '-n', ns, '--sidecar-image', IMAGE, '--dry-run=client');
     expect(c.code, c.stderr).toBe(0);
     const ops = JSON.parse(c.stdout);
@@ -184,7 +196,7 @@ describe('mac set|unset', () => {
     const other = await freshNamespace('vnet-mac-other');
     await createVM(other, 'owner', { ifaces: [{ name: 'eth1', bridge: {}, macAddress: `${P.toUpperCase()}:00:99` }] });
     await createVM(ns, 'wants');
-    const rv = (await readVM(ns, 'wants')).metadata.resourceVersion;
+    const rv = (await settledVM(ns, 'wants')).metadata.resourceVersion;
     for (const via of ['netconf', 'spec']) {
       const r = await mac('set', 'wants', 'blue', `${P}:00:99`, '--via', via, '-n', ns, ...(via === 'netconf' ? ['--sidecar-image', IMAGE] : []));
       expect(r.code, r.stderr).toBe(5);
@@ -219,7 +231,7 @@ describe('mac set|unset', () => {
   it('a malformed annotation is refused, named, and left untouched', async () => {
     const bad = '[{"name": "blue", "macAddress": 2}]';
     await createVM(ns, 'malformed', { annotations: { [NETCONF]: bad, [HOOKS]: `[{"image":"${IMAGE}"}]` } });
-    const before = await readVM(ns, 'malformed');
+    const before = await settledVM(ns, 'malformed');
     for (const args of [['set', 'malformed', 'blue', `${P}:00:05`], ['unset', 'malformed', 'blue']]) {
       const r = await mac(...args, '-n', ns);
       expect(r.code, r.stderr).toBe(5);
