@@ -299,6 +299,21 @@ describe('KubeVirt network simulator', () => {
     await eventually(async () => !(await launcherPods(ns)).some((p) => p.metadata.labels['kubevirt.io/created-by'] === third.metadata.uid), 20_000, 'pods deleted with the VM');
   });
 
+  it('fails the VMI when its launcher pod vanishes, and an Always VM restarts after a back-off', async () => {
+    await create(vmManifest(ns, 'vanish'));
+    const first = await runningVMI(ns, 'vanish');
+    const pod = (await launcherPods(ns)).find((p) => p.metadata.labels['kubevirt.io/created-by'] === first.metadata.uid);
+    await adminApi().delete({ apiVersion: 'v1', kind: 'Pod', metadata: { name: pod.metadata.name, namespace: ns } });
+    const failed = await eventually(async () => {
+      const v = await readVMI(ns, 'vanish').catch(() => null);
+      return v?.metadata.uid === first.metadata.uid && v.status?.phase === 'Failed' ? v : null;
+    });
+    expect(failed.status.reason).toBe('PodVanished');
+    await eventually(async () => (await readVM(ns, 'vanish')).status?.printableStatus === 'CrashLoopBackOff', 20_000, 'CrashLoopBackOff');
+    const second = await runningVMI(ns, 'vanish', (v) => v.metadata.uid !== first.metadata.uid, 30_000);
+    expect(Object.keys(second.status.activePods)).not.toContain(pod.metadata.uid);
+  });
+
   it('reports a netconf MAC only after a restart; the CNI keeps its own MAC', async () => {
     const want = '02:aa:00:00:00:42';
     await create(withBlue(ns, 'netconf'));
