@@ -71,7 +71,7 @@ export function parseMac(input: string): string {
   const mac = colonForm(bytes);
   if (bytes.every((b) => b === 0xff)) throw usageError(`${mac} is the broadcast address; it cannot be an interface MAC`, 'pick a unicast address, e.g. one starting with 02 (locally administered)');
   if (bytes.every((b) => b === 0)) throw usageError(`${mac} is the all-zero address; it cannot be an interface MAC`, 'pick a unicast address, e.g. one starting with 02 (locally administered)');
-  if (bytes[0] & 0x01) throw usageError(`${mac} is a multicast address (the low bit of its first octet is set); an interface MAC must be unicast`, `clear that bit: e.g. ${colonForm([bytes[0] & 0xfe, ...bytes.slice(1)])}`);
+  if (bytes[0] & 0x01) throw usageError(`${mac} is a multicast address (the low bit of its first octet is set); an interface MAC must be unicast`, `clear that bit (and set the locally administered one): e.g. ${colonForm([(bytes[0] & 0xfe) | 0x02, ...bytes.slice(1)])}`);
   return mac;
 }
 

@@ -77,7 +77,9 @@ describe('parseMac', () => {
     const m = usage(() => parseMac('03:00:00:00:00:01'));
     expect(m.message).toContain('03:00:00:00:00:01 is a multicast address');
     expect(m.hint).toContain('02:00:00:00:00:01');
-    expect(usage(() => parseMac('01:00:5e:00:00:fb')).message).toContain('multicast');
+    const m2 = usage(() => parseMac('01:00:5e:00:00:fb'));
+    expect(m2.message).toContain('multicast');
+    expect(m2.hint).toContain('e.g. 02:00:5e:00:00:fb');
     expect(usage(() => parseMac('00:00:00:00:00:00')).message).toContain('all-zero');
     expect(usage(() => parseMac('FF-FF-FF-FF-FF-FF')).message).toContain('ff:ff:ff:ff:ff:ff is the broadcast address');
   });
