@@ -8,7 +8,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
+import { KubeConfig, KubernetesObjectApi, PatchStrategy, Watch } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminApi, create, eventually, freshNamespace, readVM, readVMI, sandbox } from '../support/cluster.js';
 // @ts-expect-error plain ESM script without types
@@ -88,17 +88,52 @@ async function hotplug(ns: string, vm: string, iface: any, network: any, kubecon
   throw new Error(`hot-plug of ${iface.name} kept conflicting`);
 }
 
-/** Polls fn quickly and records each distinct value until done(value). */
-async function walk<T>(fn: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 20_000): Promise<T[]> {
-  const seen: T[] = [];
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const v = await fn();
-    if (!seen.length || JSON.stringify(seen[seen.length - 1]) !== JSON.stringify(v)) seen.push(v);
-    if (done(v)) return seen;
-    await new Promise((r) => setTimeout(r, 40));
+/**
+ * Records every stored version of one object through a watch (started before
+ * the change under test), so a walk is seen step by step however slow the
+ * machine is. until() resolves once pred holds for the latest version.
+ */
+async function record(kind: 'virtualmachines' | 'virtualmachineinstances', ns: string, name: string) {
+  const kc = new KubeConfig();
+  kc.loadFromFile(sandbox().kubeconfig);
+  const versions: any[] = [];
+  const waiters: { pred: (o: any) => boolean; resolve: () => void }[] = [];
+  const check = () => {
+    const last = versions[versions.length - 1];
+    for (const w of [...waiters]) if (last && w.pred(last)) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
+  };
+  const ctl = await new Watch(kc).watch(
+    `/apis/kubevirt.io/v1/namespaces/${ns}/${kind}`,
+    { fieldSelector: `metadata.name=${name}` },
+    (type, obj) => {
+      versions.push(type === 'DELETED' ? null : obj);
+      check();
+    },
+    () => undefined,
+  );
+  return {
+    versions,
+    stop: () => ctl.abort(),
+    until: (pred: (o: any) => boolean, timeoutMs = 20_000) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`watch of ${kind} ${ns}/${name}: condition not met; saw ${versions.length} versions`)), timeoutMs);
+        waiters.push({ pred, resolve: () => (clearTimeout(timer), resolve()) });
+        check();
+      }),
+  };
+}
+
+/** The distinct consecutive values of f over the recorded versions. */
+function distinct<T>(versions: any[], f: (o: any) => T): T[] {
+  const out: T[] = [];
+  for (const v of versions) {
+    const x = f(v);
+    if (!out.length || JSON.stringify(out[out.length - 1]) !== JSON.stringify(x)) out.push(x);
   }
-  throw new Error(`walk did not finish; saw ${JSON.stringify(seen)}`);
+  return out;
 }
 
 describe('KubeVirt network simulator', () => {
@@ -178,12 +213,18 @@ describe('KubeVirt network simulator', () => {
   it('walks a bridge hot-plug through attaching and ready, and does not propagate other bindings', async () => {
     await create(withBlue(ns, 'plug'));
     const before = await runningVMI(ns, 'plug', (v) => Boolean(statusOf(v, 'blue')));
+    const rec = await record('virtualmachineinstances', ns, 'plug');
     await hotplug(ns, 'plug', { name: 'green', bridge: {} }, { name: 'green', multus: { networkName: 'green-net' } });
-    const seen = await walk(
-      async () => statusOf(await readVMI(ns, 'plug'), 'green')?.infoSource ?? null,
-      (s) => s === 'domain, guest-agent, multus-status',
-    );
-    expect(seen.filter((s) => s !== null)).toEqual(['multus-status', 'domain, multus-status', 'domain, guest-agent, multus-status']);
+    await rec.until((v) => statusOf(v, 'green')?.infoSource === 'domain, guest-agent, multus-status');
+    rec.stop();
+    // In the VMI spec first, then attaching (multus-status), ready (domain), seen by the guest.
+    expect(distinct(rec.versions, (v) => [v.spec.domain.devices.interfaces.some((i: any) => i.name === 'green'), statusOf(v, 'green')?.infoSource ?? null])).toEqual([
+      [false, null],
+      [true, null],
+      [true, 'multus-status'],
+      [true, 'domain, multus-status'],
+      [true, 'domain, guest-agent, multus-status'],
+    ]);
     const vmi = await readVMI(ns, 'plug');
     expect(vmi.metadata.uid).toBe(before.metadata.uid);
     expect(vmi.spec.domain.devices.interfaces.find((i: any) => i.name === 'green')).toEqual({ name: 'green', bridge: {} });
@@ -229,29 +270,43 @@ describe('KubeVirt network simulator', () => {
       }),
     );
     const vmi0 = await runningVMI(ns, 'unplug', (v) => statusOf(v, 'gone')?.infoSource === 'domain, guest-agent, multus-status');
+    const recVMI = await record('virtualmachineinstances', ns, 'unplug');
+    const recVM = await record('virtualmachines', ns, 'unplug');
     await jsonPatchVM(ns, 'unplug', [
       { op: 'test', path: '/spec/template/spec/domain/devices/interfaces/2/name', value: 'gone' },
       { op: 'add', path: '/spec/template/spec/domain/devices/interfaces/2/state', value: 'absent' },
     ]);
-    const seen = await walk(
-      async () => {
-        const [vm, vmi] = await Promise.all([readVM(ns, 'unplug'), readVMI(ns, 'unplug')]);
-        return {
-          vmSpec: vm.spec.template.spec.domain.devices.interfaces.find((i: any) => i.name === 'gone')?.state ?? (vm.spec.template.spec.networks.some((n: any) => n.name === 'gone') ? 'network-only' : 'removed'),
-          vmiSpec: vmi.spec.domain.devices.interfaces.find((i: any) => i.name === 'gone')?.state ?? (vmi.spec.domain.devices.interfaces.some((i: any) => i.name === 'gone') ? 'present' : 'removed'),
-          status: statusOf(vmi, 'gone')?.infoSource ?? 'removed',
-        };
-      },
-      (v) => v.vmSpec === 'removed',
-    );
-    const statuses = [...new Set(seen.map((s) => s.status))];
-    expect(statuses).toEqual(['domain, guest-agent, multus-status', 'multus-status', 'removed']);
-    // Removed from the VMI spec only once gone from the status, and from the VM only after the VMI.
-    for (const s of seen) {
-      if (s.vmiSpec === 'removed') expect(s.status).toBe('removed');
-      if (s.vmSpec === 'removed') expect(s.vmiSpec).toBe('removed');
-    }
-    expect(seen.some((s) => s.vmiSpec === 'absent' && s.status === 'multus-status')).toBe(true);
+    await recVM.until((v) => !v.spec.template.spec.domain.devices.interfaces.some((i: any) => i.name === 'gone'));
+    await recVMI.until((v) => !v.spec.domain.devices.interfaces.some((i: any) => i.name === 'gone'));
+    recVM.stop();
+    recVMI.stop();
+    // The VMI: absent copied while in the domain (unplugging), out of the domain (detached),
+    // gone from the status, and only then gone from the spec.
+    const vmiSpecState = (v: any) => {
+      const i = v.spec.domain.devices.interfaces.find((x: any) => x.name === 'gone');
+      return i ? (i.state ?? 'up') : 'removed';
+    };
+    expect(distinct(recVMI.versions, (v) => [vmiSpecState(v), statusOf(v, 'gone')?.infoSource ?? 'removed'])).toEqual([
+      ['up', 'domain, guest-agent, multus-status'],
+      ['absent', 'domain, guest-agent, multus-status'],
+      ['absent', 'multus-status'],
+      ['absent', 'removed'],
+      ['removed', 'removed'],
+    ]);
+    // The VM template: absent, then the interface and its network removed together, after the VMI.
+    const vmSpecState = (v: any) => {
+      const i = v.spec.template.spec.domain.devices.interfaces.find((x: any) => x.name === 'gone');
+      return i ? (i.state ?? 'up') : 'removed';
+    };
+    expect(distinct(recVM.versions, (v) => [vmSpecState(v), v.spec.template.spec.networks.some((n: any) => n.name === 'gone')])).toEqual([
+      ['up', true],
+      ['absent', true],
+      ['removed', false],
+    ]);
+    const vmiGoneRv = Number(recVMI.versions.find((v) => vmiSpecState(v) === 'removed').metadata.resourceVersion);
+    const vmGoneRv = Number(recVM.versions.find((v) => !v.spec.template.spec.networks.some((n: any) => n.name === 'gone')).metadata.resourceVersion);
+    // etcd revisions order writes across resources in this sandbox.
+    expect(vmGoneRv).toBeGreaterThan(vmiGoneRv);
     const [vm, vmi] = await Promise.all([readVM(ns, 'unplug'), readVMI(ns, 'unplug')]);
     expect(vm.spec.template.spec.networks.map((n: any) => n.name)).toEqual(['default', 'blue']);
     expect(vmi.spec.networks.map((n: any) => n.name)).toEqual(['default', 'blue']);
