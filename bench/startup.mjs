@@ -119,7 +119,9 @@ try {
     { label: 'kubectl version --client', cmd: kubectl, argv: ['version', '--client'], env },
     { label: 'node -e 0', cmd: process.execPath, argv: ['-e', '0'], env },
     { label: 'kubectl-vnet version', cmd: bin, argv: ['version'], env },
+    { label: 'kubectl-vnet version (through oclif: KUBECTL_VNET_NO_FAST_PATH=1)', cmd: bin, argv: ['version'], env: { ...env, KUBECTL_VNET_NO_FAST_PATH: '1' } },
     { label: 'kubectl-vnet --help', cmd: bin, argv: ['--help'], env },
+    { label: 'kubectl vnet version (through kubectl)', cmd: kubectl, argv: ['vnet', 'version'], env },
     { label: 'node bin/kubectl-vnet.js version (npm install)', cmd: process.execPath, argv: [path.join(root, 'bin', 'kubectl-vnet.js'), 'version'], env },
   ]);
 

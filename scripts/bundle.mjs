@@ -48,10 +48,12 @@ const clientNodeSideEffectFree = {
  * Modules that are loaded at start-up but used later if at all, replaced by a
  * module of getters that loads the real one on first use: CommonJS packages
  * that client-node needs only for proxies and fetch (undici is 700 kB whose
- * top level costs tens of milliseconds), and node:crypto (about 10 ms to
- * load; the CLI hashes only when it edits).
+ * top level costs tens of milliseconds), node:crypto (about 10 ms to load;
+ * the CLI hashes only when it edits), yaml and cli-table3 (only for output).
+ * A package whose module.exports is a function or class (cli-table3) gets a
+ * stand-in function that calls or constructs the real one.
  */
-const LAZY = ['undici', 'socks', 'socks-proxy-agent', 'hpagent', 'node:crypto', 'crypto'];
+const LAZY = ['undici', 'socks', 'socks-proxy-agent', 'hpagent', 'node:crypto', 'crypto', 'yaml', 'cli-table3'];
 const lazyPackages = {
   name: 'lazy-packages',
   setup(b) {
@@ -60,11 +62,16 @@ const lazyPackages = {
     b.onResolve({ filter }, (args) => (args.namespace === 'lazy' ? undefined : { path: args.path, namespace: 'lazy' }));
     b.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => {
       const builtin = isBuiltin(args.path);
-      const names = Object.keys(req(args.path)).filter((k) => k !== '__esModule' && k !== 'default');
-      const getters = names.map((k) => `Object.defineProperty(exports, ${JSON.stringify(k)}, { enumerable: true, get: () => real()[${JSON.stringify(k)}] });`);
+      const mod = req(args.path);
+      const names = Object.keys(mod).filter((k) => k !== '__esModule' && k !== 'default');
       const target = builtin ? args.path : req.resolve(args.path);
+      const fn = typeof mod === 'function';
+      const head = fn
+        ? 'function Lazy(...a) { return new.target ? Reflect.construct(real(), a) : Reflect.apply(real(), this, a); }\nmodule.exports = Lazy;\nconst out = Lazy;'
+        : 'const out = exports;';
+      const getters = names.map((k) => `Object.defineProperty(out, ${JSON.stringify(k)}, { enumerable: true, get: () => real()[${JSON.stringify(k)}] });`);
       return {
-        contents: `let m; const real = () => (m ??= require(${JSON.stringify(target)}));\n${getters.join('\n')}\n`,
+        contents: `let m; const real = () => (m ??= require(${JSON.stringify(target)}));\n${head}\n${getters.join('\n')}\n`,
         loader: 'js',
         resolveDir: root,
       };
@@ -113,12 +120,13 @@ const common = {
   logOverride: { 'empty-import-meta': 'silent', 'require-resolve-not-external': 'silent' },
 };
 
-export async function bundle(outDir = path.join(root, 'release', 'build')) {
+export async function bundle(outDir = path.join(root, 'release', 'build'), { minify = true } = {}) {
   mkdirSync(outDir, { recursive: true });
   const main = path.join(outDir, 'kubectl-vnet.cjs');
   const kubelib = path.join(outDir, 'kubelib.cjs');
   await build({
     ...common,
+    minify,
     entryPoints: [path.join(root, 'scripts', 'sea-entry.mjs')],
     outfile: main,
     plugins: [kubelibPlugin, lazyPackages],

@@ -13,7 +13,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { readTarGz, sha256, tarGz, zip } from './archive.mjs';
 import { bundle } from './bundle.mjs';
 import { adhocSign, readSignature } from './macho-sign.mjs';
@@ -100,7 +100,7 @@ function codeCaches(built) {
 }
 
 function smoke(p, bin) {
-  const expect = `Client Version: v${pjson.version}`;
+  const expect = `Client Version: v${pjson.version}\n`;
   let cmd;
   if (isHost(p)) cmd = [bin];
   else if (p.os === 'linux' && p.arch === 'arm64' && process.platform === 'linux' && existsSync('/usr/bin/qemu-aarch64-static')) {
@@ -108,11 +108,14 @@ function smoke(p, bin) {
     if (!existsSync('/usr/aarch64-linux-gnu/lib/libatomic.so.1') || !existsSync('/usr/aarch64-linux-gnu/lib/libstdc++.so.6')) return 'not run: arm64 libraries missing';
     cmd = ['/usr/bin/qemu-aarch64-static', '-L', '/usr/aarch64-linux-gnu', bin];
   } else return 'not run here';
-  const r = spawnSync(cmd[0], [...cmd.slice(1), 'version'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 });
-  if (r.status !== 0 || !r.stdout.includes(expect)) {
-    throw new Error(`${bin} version failed (exit ${r.status}): ${r.stdout}${r.stderr}${r.error ?? ''}`);
+  // Both the fast path and the oclif command must print the same.
+  for (const env of [{}, { KUBECTL_VNET_NO_FAST_PATH: '1' }]) {
+    const r = spawnSync(cmd[0], [...cmd.slice(1), 'version'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 120_000 });
+    if (r.status !== 0 || r.stdout !== expect || r.stderr !== '') {
+      throw new Error(`${bin} version${env.KUBECTL_VNET_NO_FAST_PATH ? ' (oclif)' : ''} failed (exit ${r.status}): ${r.stdout}${r.stderr}${r.error ?? ''}`);
+    }
   }
-  return `ran ${cmd.length > 1 ? 'under qemu-aarch64-static' : 'natively'}: ${r.stdout.trim()}`;
+  return `ran ${cmd.length > 1 ? 'under qemu-aarch64-static' : 'natively'}: ${expect.trim()}`;
 }
 
 /** Builds one platform's executable and archive; returns what the manifest needs. */
@@ -122,7 +125,7 @@ function buildPlatform(p, built, workDir, outDir, mtime, doSmoke) {
   mkdirSync(dir, { recursive: true });
   const bin = path.join(dir, binName(p));
   const host = isHost(p);
-  const assets = { 'kubectl-vnet.cjs': built.main, 'kubelib.cjs': built.kubelib };
+  const assets = { 'kubectl-vnet.cjs': built.main, 'kubelib.cjs': built.kubelib, 'meta.json': built.meta };
   // V8 code caches are only valid for the Node (version and platform) that made them.
   if (host && built.mainCache) Object.assign(assets, { 'kubectl-vnet.cache': built.mainCache, 'kubelib.cache': built.kubelibCache });
   const config = {
@@ -249,6 +252,10 @@ export async function release(opts = {}) {
   const workDir = path.join(outDir, 'build');
   mkdirSync(workDir, { recursive: true });
   const built = await bundle(workDir);
+  // The client version for sea-main.cjs's `version` fast path: the CLI's own constant.
+  const { VERSION } = await import(pathToFileURL(path.join(root, 'dist', 'version.js')).href);
+  built.meta = path.join(workDir, 'meta.json');
+  writeFileSync(built.meta, JSON.stringify({ version: VERSION }));
   if (platforms.some(isHost)) codeCaches(built);
   // Reproducible archives: file times are the last commit's time.
   let mtime = Number(process.env.SOURCE_DATE_EPOCH ?? NaN);
