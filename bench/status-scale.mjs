@@ -123,10 +123,14 @@ async function seed(kubeconfig) {
     const extra = [...existing].filter((n) => !wanted.has(n));
     await pool(extra, CONC, async (name) => {
       for (const [apiVersion, kind, n] of [['kubevirt.io/v1', 'VirtualMachine', name], ['kubevirt.io/v1', 'VirtualMachineInstance', name], ['v1', 'Pod', `virt-launcher-${name}-abcde`]]) {
-        await api.delete({ apiVersion, kind, metadata: { name: n, namespace: ns } }).catch(() => undefined);
+        // Grace period 0: the sandbox has no kubelet to finish a graceful pod deletion.
+        await api.delete({ apiVersion, kind, metadata: { name: n, namespace: ns } }, undefined, undefined, 0).catch(() => undefined);
       }
     });
     if (extra.length > 0) log(`removed ${extra.length} VMs of an earlier run from ${ns}`);
+    const stuck = (await api.list('v1', 'Pod', ns)).items.filter((p) => p.metadata.deletionTimestamp);
+    await pool(stuck, CONC, (p) => api.delete(p, undefined, undefined, 0).catch(() => undefined));
+    if (stuck.length > 0) log(`force-deleted ${stuck.length} terminating pods in ${ns}`);
   }
   if (todo.length === 0) return log(`${N} VMs already seeded`);
   const t0 = Date.now();
