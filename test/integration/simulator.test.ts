@@ -141,6 +141,14 @@ describe('KubeVirt network simulator', () => {
   beforeAll(async () => {
     ns = await freshNamespace('vnet-sim');
   });
+  // The sandbox has no namespace controller: delete what runs, so a kept sandbox stays quiet.
+  afterAll(async () => {
+    const api = adminApi();
+    for (const kind of ['VirtualMachine', 'VirtualMachineInstance']) {
+      const list = await api.list('kubevirt.io/v1', kind, ns).catch(() => ({ items: [] as any[] }));
+      for (const o of list.items) await api.delete({ apiVersion: 'kubevirt.io/v1', kind, metadata: { name: o.metadata!.name, namespace: ns } }).catch(() => undefined);
+    }
+  });
 
   it('gives a running VM a VMI, a launcher pod with Multus annotations, and statuses as KubeVirt reports them', async () => {
     const mac = '02:aa:bb:cc:00:01';

@@ -253,7 +253,8 @@ export class Cache {
     if (uid && this.deletedUids.has(uid)) return;
     const key = keyOf(obj);
     const old = this.items.get(key);
-    if (old && old.metadata?.uid === uid && rvNum(old) > rvNum(obj)) return;
+    // Older than what is cached (a late watch event after our own write), or the same version again.
+    if (old && old.metadata?.uid === uid && rvNum(old) > 0 && rvNum(old) >= rvNum(obj)) return;
     this.items.set(key, obj);
     this.emit(old ? 'MODIFIED' : 'ADDED', obj, old);
   }
