@@ -43,6 +43,8 @@ export const COMPLETE_HELPER = 'kubectl_complete-vnet';
 export const binName = (p) => (p.os === 'windows' ? 'kubectl-vnet.exe' : 'kubectl-vnet');
 export const archiveName = (p, version = pjson.version) => `kubectl-vnet_${version}_${p.os}_${p.arch}.${p.os === 'windows' ? 'zip' : 'tar.gz'}`;
 const isHost = (p) => p.nodeOs === process.platform && p.nodeArch === process.arch;
+/** The Node that runs --build-sea and makes the code caches (set by release()). */
+let builderNode = process.execPath;
 
 function log(line) {
   process.stderr.write(`release: ${line}\n`);
@@ -95,8 +97,8 @@ function codeCaches(built) {
   built.kubelibCache = `${built.kubelib.replace(/\.cjs$/, '')}.cache`;
   built.mainCache = `${built.main.replace(/\.cjs$/, '')}.cache`;
   const opts = { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NO_COLOR: '1', KUBECONFIG: path.join(root, '.no-kubeconfig') } };
-  execFileSync(process.execPath, ['-e', harness, built.kubelib, built.kubelibCache, ''], opts);
-  execFileSync(process.execPath, ['-e', harness, built.main, built.mainCache, '--help', 'version', 'status --help'], opts);
+  execFileSync(builderNode, ['-e', harness, built.kubelib, built.kubelibCache, ''], opts);
+  execFileSync(builderNode, ['-e', harness, built.main, built.mainCache, '--help', 'version', 'status --help'], opts);
 }
 
 function smoke(p, bin) {
@@ -116,6 +118,26 @@ function smoke(p, bin) {
     }
   }
   return `ran ${cmd.length > 1 ? 'under qemu-aarch64-static' : 'natively'}: ${expect.trim()}`;
+}
+
+/** What the executable's header says it is: os/arch in the platform's names. */
+export function binaryFormat(buf) {
+  if (buf.readUInt32BE(0) === 0x7f454c46) {
+    const machine = buf.readUInt16LE(18);
+    return { os: 'linux', arch: { 62: 'amd64', 183: 'arm64' }[machine] ?? `elf-${machine}` };
+  }
+  if (buf.readUInt32LE(0) === 0xfeedfacf) {
+    const cpu = buf.readUInt32LE(4);
+    return { os: 'darwin', arch: { 0x01000007: 'amd64', 0x0100000c: 'arm64' }[cpu] ?? `macho-${cpu}` };
+  }
+  if (buf.toString('latin1', 0, 2) === 'MZ') {
+    const pe = buf.readUInt32LE(0x3c);
+    if (buf.toString('latin1', pe, pe + 4) === 'PE\0\0') {
+      const machine = buf.readUInt16LE(pe + 4);
+      return { os: 'windows', arch: { 0x8664: 'amd64', 0xaa64: 'arm64' }[machine] ?? `pe-${machine}` };
+    }
+  }
+  return { os: 'unknown', arch: 'unknown' };
 }
 
 /** Builds one platform's executable and archive; returns what the manifest needs. */
@@ -140,7 +162,7 @@ function buildPlatform(p, built, workDir, outDir, mtime, doSmoke) {
   };
   const configFile = path.join(dir, 'sea-config.json');
   writeFileSync(configFile, JSON.stringify(config, null, 2));
-  execFileSync(process.execPath, ['--build-sea', configFile], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(builderNode, ['--build-sea', configFile], { stdio: ['ignore', 'ignore', 'inherit'] });
   rmSync(configFile);
   let signed = '';
   if (p.os === 'darwin') {
@@ -150,6 +172,8 @@ function buildPlatform(p, built, workDir, outDir, mtime, doSmoke) {
     writeFileSync(bin, out, { mode: 0o755 });
     signed = ', signed ad hoc';
   }
+  const format = binaryFormat(readFileSync(bin));
+  if (format.os !== p.os || format.arch !== p.arch) throw new Error(`${bin} is a ${format.os}/${format.arch} executable, not ${p.os}/${p.arch}`);
   const smoked = doSmoke ? smoke(p, bin) : 'skipped';
   const entries = [
     { name: binName(p), data: readFileSync(bin), mode: 0o755 },
@@ -241,7 +265,12 @@ export async function release(opts = {}) {
     if (!p) throw new Error(`unknown platform ${w}; known: ${PLATFORMS.map((x) => `${x.os}-${x.arch}`).join(', ')}`);
     return p;
   });
-  if (process.version !== `v${NODE_VERSION}`) {
+  // The blob and the code caches are made by Node NODE_VERSION, the version of
+  // the binaries they go into: the host platform's binary from the npm
+  // package when the host is a release platform, else this Node.
+  const hostPlatform = PLATFORMS.find(isHost);
+  builderNode = hostPlatform ? nodeBinary(hostPlatform) : process.execPath;
+  if (!hostPlatform && process.version !== `v${NODE_VERSION}`) {
     throw new Error(`the blob must be built by Node ${NODE_VERSION}, the version of the binaries it goes into; this is ${process.version} (source scripts/node-env.sh)`);
   }
   if (opts.build !== false) {
