@@ -38,6 +38,11 @@ function loadKubeLib() {
     process.stderr.write(`startup: kubelib.cjs code cache ${cachedData ? (script.cachedDataRejected ? 'rejected' : 'used') : 'absent'}\n`);
   }
   const fn = script.runInThisContext();
+  if (!(sea && sea.isSea()) && process.env.KUBECTL_VNET_KUBELIB_CACHE_OUT) {
+    // Build time only (scripts/release.mjs): the code cache after this run.
+    const out = process.env.KUBECTL_VNET_KUBELIB_CACHE_OUT;
+    process.on('exit', () => require('node:fs').writeFileSync(out, script.createCachedData()));
+  }
   const mod = { exports: {} };
   fn.call(mod.exports, mod.exports, require, mod, filename, path.dirname(filename));
   loaded = mod.exports;

@@ -72,10 +72,12 @@ export function nodeBinary(p) {
 
 /**
  * V8 code caches for the host platform, made by this Node (the same version
- * as the executables): kubelib.cjs after loading it, kubectl-vnet.cjs after
- * runs of `--help` and `version` (config, command lookup, help rendering, a
- * command), so that the cache holds the functions start-up compiles, not
- * only the top level. The runs print nothing anywhere and need no cluster.
+ * as the executables), after runs of the CLI: `--help`, `version`,
+ * `status --help`, and `status` and `version --server` against a cluster
+ * address that refuses connections (config, command lookup, help, flag
+ * parsing, kubeconfig, credentials, a request, error output), so that the
+ * caches hold the functions start-up compiles, not only the top level.
+ * The runs print nothing anywhere and use no network.
  */
 function codeCaches(built) {
   const harness = `
@@ -92,13 +94,35 @@ function codeCaches(built) {
       fn.call(m.exports, m.exports, require, m, src, path.dirname(src));
     };
     process.on('beforeExit', next); // one run after the other, each to completion
-    process.on('exit', () => fs.writeFileSync(out, s.createCachedData()));
+    process.on('exit', () => {
+      fs.writeFileSync(out, s.createCachedData());
+      process.exitCode = 0; // the runs against the refusing cluster fail, as they should
+    });
     next();`;
   built.kubelibCache = `${built.kubelib.replace(/\.cjs$/, '')}.cache`;
   built.mainCache = `${built.main.replace(/\.cjs$/, '')}.cache`;
-  const opts = { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NO_COLOR: '1', KUBECONFIG: path.join(root, '.no-kubeconfig') } };
-  execFileSync(builderNode, ['-e', harness, built.kubelib, built.kubelibCache, ''], opts);
-  execFileSync(builderNode, ['-e', harness, built.main, built.mainCache, '--help', 'version', 'status --help'], opts);
+  // A cluster that refuses connections at once (nothing listens on port 1):
+  // `status` then runs the connection path (kubeconfig, credentials, TLS
+  // options, a request, the error) without any network.
+  const kubeconfig = path.join(path.dirname(built.main), 'warm-kubeconfig.json');
+  writeFileSync(
+    kubeconfig,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1' } }],
+      users: [{ name: 'u', user: { token: 'build-time-placeholder' } }],
+      contexts: [{ name: 'x', context: { cluster: 'c', user: 'u', namespace: 'default' } }],
+      'current-context': 'x',
+    }),
+  );
+  const env = { ...process.env, NO_COLOR: '1', KUBECONFIG: kubeconfig, KUBECTL_VNET_KUBELIB_CACHE_OUT: built.kubelibCache };
+  execFileSync(builderNode, ['-e', harness, built.main, built.mainCache, '--help', 'version', 'status --help', 'status vm1 --request-timeout 5s', 'version --server'], {
+    stdio: ['ignore', 'ignore', 'ignore'],
+    env,
+  });
+  rmSync(kubeconfig);
+  for (const f of [built.mainCache, built.kubelibCache]) if (!existsSync(f)) throw new Error(`no code cache written: ${f}`);
 }
 
 function smoke(p, bin) {
