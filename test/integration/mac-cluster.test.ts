@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminApi, runCli, sandbox } from '../support/cluster.js';
+import { adminApi, runCli, sandbox, writtenState } from '../support/cluster.js';
 // @ts-expect-error plain ESM script without types
 import { down, up } from '../../scripts/sandbox-lib.mjs';
 
@@ -79,12 +79,12 @@ describe('the Sidecar feature gate', () => {
 
   it('refuses --via netconf before sending when the gate is off, allows --via spec, and proceeds once the gate is on', async () => {
     await createVM(ns, 'gated');
-    const rv = (await readVM(ns, 'gated')).metadata.resourceVersion;
+    const rv = writtenState(await readVM(ns, 'gated'));
     const r = await mac('set', 'gated', 'blue', '02:ab:00:00:00:08', '-n', ns, '--sidecar-image', IMAGE);
     expect(r.code, r.stderr).toBe(5);
     expect(r.stderr).toContain('error: the Sidecar feature gate is not enabled in the KubeVirt CR, so admission would reject a VM with hook sidecars; nothing was sent');
     expect(r.stderr).toContain('spec.configuration.developerConfiguration.featureGates');
-    expect((await readVM(ns, 'gated')).metadata.resourceVersion).toBe(rv);
+    expect(writtenState(await readVM(ns, 'gated'))).toEqual(rv);
     const spec = await mac('set', 'gated', 'blue', '02:ab:00:00:00:08', '--via', 'spec', '-n', ns);
     expect(spec.stderr).not.toContain('error');
     expect(spec.code, spec.stderr).toBe(0);
@@ -143,11 +143,11 @@ describe('kubemacpool', () => {
 
   it('refuses a netconf MAC inside its range unless --force, and warns that kubemacpool does not see netconf MACs', async () => {
     await createVM(managed, 'vm1');
-    const rv = (await readVM(managed, 'vm1')).metadata.resourceVersion;
+    const rv = writtenState(await readVM(managed, 'vm1'));
     const inRange = await mac('set', 'vm1', 'blue', '02:00:00:12:34:56', '-n', managed, '--sidecar-image', IMAGE);
     expect(inRange.code, inRange.stderr).toBe(5);
     expect(inRange.stderr).toContain("error: 02:00:00:12:34:56 is inside kubemacpool's range 02:00:00:00:00:00-02:00:00:ff:ff:ff; kubemacpool does not see netconf MACs and may hand it to another VM");
-    expect((await readVM(managed, 'vm1')).metadata.resourceVersion).toBe(rv);
+    expect(writtenState(await readVM(managed, 'vm1'))).toEqual(rv);
     const outside = await mac('set', 'vm1', 'blue', '02:ab:00:00:00:01', '-n', managed, '--sidecar-image', IMAGE);
     expect(outside.code, outside.stderr).toBe(0);
     expect(outside.stderr).toContain(`Warning: kubemacpool manages VMs in namespace "${managed}" but does not read netconf annotations`);

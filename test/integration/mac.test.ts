@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { adminApi, create, eventually, freshNamespace, readVM, readVMI, repoRoot, runCli, sandbox } from '../support/cluster.js';
+import { adminApi, create, eventually, freshNamespace, readVM, readVMI, repoRoot, runCli, sandbox, writtenState } from '../support/cluster.js';
 
 const validateMacList = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(fs.readFileSync(path.join(repoRoot, 'schemas', 'mac-list.schema.json'), 'utf8')));
 
@@ -63,8 +63,9 @@ const DOT = `02aa.${R}`;
 
 /**
  * The VM once the simulator has written its status for the current
- * generation: from then on its resourceVersion changes only when something
- * writes the VM, so "unchanged" can be asserted on it.
+ * generation, so the checks below start from a VM the simulator has caught
+ * up with. "Unchanged" is asserted on writtenState (generation and spec),
+ * which the simulator's later status writes do not touch.
  */
 async function settledVM(ns: string, name: string): Promise<any> {
   return eventually(async () => {
@@ -96,13 +97,15 @@ describe('mac set|unset', () => {
     expect(hooks[0]).toEqual({ args: ['--version', 'v1alpha2'], image: 'registry:5000/kubevirt/sidecar-shim:devel', configMap: { name: 'my-config-map', key: 'my_script.sh', hookPath: '/usr/bin/onDefineDomain' } });
   });
 
-  it('setting the same MAC again changes nothing (resourceVersion unchanged), and needs no image', async () => {
+  it('setting the same MAC again changes nothing (no PATCH is sent), and needs no image', async () => {
     const before = await settledVM(ns, 'smbios');
-    const r = await mac('set', 'smbios', 'blue', `${DOT}.0001`, '-n', ns);
+    const r = await mac('set', 'smbios', 'blue', `${DOT}.0001`, '-n', ns, '--debug');
     expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('debug: GET /apis/kubevirt.io/v1/namespaces/');
+    expect(r.stderr).not.toContain('debug: PATCH ');
     expect(r.stdout).toContain('virtualmachine.kubevirt.io/smbios unchanged');
     const after = await readVM(ns, 'smbios');
-    expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+    expect(writtenState(after)).toEqual(writtenState(before));
   });
 
   it('a second interface gets its own entry; the existing entry and the sidecar image stay', async () => {
@@ -134,11 +137,11 @@ describe('mac set|unset', () => {
     expect(JSON.parse(ann[HOOKS])).toEqual(JSON.parse(SMBIOS));
     expect(ann['smbios.vm.kubevirt.io/baseBoardManufacturer']).toBe('Radical Edward');
     // and once more: nothing to do
-    const rv = (await settledVM(ns, 'smbios')).metadata.resourceVersion;
+    const rv = writtenState(await settledVM(ns, 'smbios'));
     r = await mac('unset', 'smbios', 'red', '-n', ns);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('unchanged');
-    expect((await readVM(ns, 'smbios')).metadata.resourceVersion).toBe(rv);
+    expect(writtenState(await readVM(ns, 'smbios'))).toEqual(rv);
   });
 
   it('without any sidecar the image comes from KUBECTL_VNET_NETCONF_IMAGE; with none at all it refuses and says how', async () => {
@@ -148,7 +151,7 @@ describe('mac set|unset', () => {
     expect(none.code, none.stderr).toBe(5);
     expect(none.stderr).toContain('has no netconf sidecar yet, and no image for it was given');
     expect(none.stderr).toContain('hint: pass --sidecar-image IMAGE');
-    expect((await readVM(ns, 'plain')).metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+    expect(writtenState(await readVM(ns, 'plain'))).toEqual(writtenState(before));
     const r = await runCli(['mac', 'set', 'plain', 'blue', `${P}:00:03`, '-n', ns], { env: { KUBECTL_VNET_NETCONF_IMAGE: 'mirror.example/netconf-hook-sidecar:v1' } });
     expect(r.code, r.stderr).toBe(0);
     const ann = (await readVM(ns, 'plain')).spec.template.metadata.annotations;
@@ -167,10 +170,10 @@ describe('mac set|unset', () => {
     let vm = await settledVM(ns, 'specvm');
     expect(vm.spec.template.spec.domain.devices.interfaces).toEqual([{ name: 'default', masquerade: {} }, { name: 'blue', bridge: {}, macAddress: '0c:bb:cc:00:00:0a' }]);
     expect(vm.spec.template.metadata.annotations).toEqual({ [HOOKS]: SMBIOS });
-    const rv = vm.metadata.resourceVersion;
+    const rv = writtenState(vm);
     r = await mac('set', 'specvm', 'blue', '0c:bb:cc:00:00:0a', '--via', 'spec', '-n', ns);
     expect(r.code, r.stderr).toBe(0);
-    expect((await readVM(ns, 'specvm')).metadata.resourceVersion).toBe(rv);
+    expect(writtenState(await readVM(ns, 'specvm'))).toEqual(rv);
     r = await mac('unset', 'specvm', 'blue', '--via', 'spec', '-n', ns, '-o', 'json');
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).spec.template.spec.domain.devices.interfaces[1]).toEqual({ name: 'blue', bridge: {} });
@@ -180,7 +183,7 @@ describe('mac set|unset', () => {
 
   it('--dry-run=client prints the patch and --dry-run=server sends it with dryRun; neither changes the VM', async () => {
     await createVM(ns, 'dry');
-    const rv = (await settledVM(ns, 'dry')).metadata.resourceVersion;
+    const rv = writtenState(await settledVM(ns, 'dry'));
     const c = await mac('set', 'dry', 'blue', `${P}:00:04`, '-n', ns, '--sidecar-image', IMAGE, '--dry-run=client');
     expect(c.code, c.stderr).toBe(0);
     const ops = JSON.parse(c.stdout);
@@ -189,21 +192,21 @@ describe('mac set|unset', () => {
     const s = await mac('set', 'dry', 'blue', `${P}:00:04`, '-n', ns, '--sidecar-image', IMAGE, '--dry-run=server', '-o', 'json');
     expect(s.code, s.stderr).toBe(0);
     expect(JSON.parse(JSON.parse(s.stdout).spec.template.metadata.annotations[NETCONF])).toEqual([{ name: 'blue', macAddress: `${P}:00:04` }]);
-    expect((await readVM(ns, 'dry')).metadata.resourceVersion).toBe(rv);
+    expect(writtenState(await readVM(ns, 'dry'))).toEqual(rv);
   });
 
   it('refuses a MAC used by another VM in another namespace (naming it), unless --force', async () => {
     const other = await freshNamespace('vnet-mac-other');
     await createVM(other, 'owner', { ifaces: [{ name: 'eth1', bridge: {}, macAddress: `${P.toUpperCase()}:00:99` }] });
     await createVM(ns, 'wants');
-    const rv = (await settledVM(ns, 'wants')).metadata.resourceVersion;
+    const rv = writtenState(await settledVM(ns, 'wants'));
     for (const via of ['netconf', 'spec']) {
       const r = await mac('set', 'wants', 'blue', `${P}:00:99`, '--via', via, '-n', ns, ...(via === 'netconf' ? ['--sidecar-image', IMAGE] : []));
       expect(r.code, r.stderr).toBe(5);
       expect(r.stderr).toContain(`error: ${P}:00:99 is already used by VirtualMachine ${other}/owner interface "eth1" (spec macAddress)`);
       expect(r.stderr).toContain('--force');
     }
-    expect((await readVM(ns, 'wants')).metadata.resourceVersion).toBe(rv);
+    expect(writtenState(await readVM(ns, 'wants'))).toEqual(rv);
     const forced = await mac('set', 'wants', 'blue', `${P}:00:99`, '-n', ns, '--sidecar-image', IMAGE, '--force');
     expect(forced.code, forced.stderr).toBe(0);
     expect(forced.stderr).toContain(`Warning: ${P}:00:99 is also used by VirtualMachine ${other}/owner`);
@@ -242,7 +245,7 @@ describe('mac set|unset', () => {
     expect(h.code, h.stderr).toBe(5);
     expect(h.stderr).toContain(`annotation ${HOOKS} in the template of virtualmachine "badhooks" is malformed: not a JSON list: it is an object`);
     const after = await readVM(ns, 'malformed');
-    expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+    expect(writtenState(after)).toEqual(writtenState(before));
     expect(after.spec.template.metadata.annotations[NETCONF]).toBe(bad);
     expect((await readVM(ns, 'badhooks')).spec.template.metadata.annotations[HOOKS]).toBe('{"image": "x"}');
   });

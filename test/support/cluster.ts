@@ -85,3 +85,13 @@ export async function eventually<T>(fn: () => Promise<T | undefined | null | fal
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
+
+/**
+ * What a write to a VM would change: its generation (bumped by every spec
+ * change) and its spec, template annotations included. The simulator's
+ * status updates change the resourceVersion but never this, so "nothing was
+ * written" is asserted on it rather than on the resourceVersion.
+ */
+export function writtenState(vm: any): { generation: number; spec: unknown; annotations: unknown; labels: unknown } {
+  return { generation: vm.metadata.generation, spec: vm.spec, annotations: vm.metadata.annotations ?? {}, labels: vm.metadata.labels ?? {} };
+}
