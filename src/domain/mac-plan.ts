@@ -52,7 +52,7 @@ function findInterface(vm: VirtualMachine, iface: string): { index: number; entr
   const index = ifaces.findIndex((i) => i.name === iface);
   if (index < 0) {
     const names = ifaces.map((i) => i.name);
-    throw new VnetError('notFound', `virtualmachine "${vm.metadata.name}" has no interface "${iface}"`, {
+    throw new VnetError('precondition', `virtualmachine "${vm.metadata.name}" has no interface "${iface}"`, {
       hint: names.length > 0 ? `its interfaces are: ${names.join(', ')}` : 'its template lists no interfaces (only the implicit default pod network, which has no spec entry to configure)',
     });
   }

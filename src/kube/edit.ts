@@ -33,7 +33,7 @@ export function isStalePatch(err: unknown): boolean {
   return err.status === 422 && err.reason === 'Invalid' && /the server rejected our request due to an error in our request$/.test(err.message);
 }
 
-/** Reads a VM, or fails with a message naming it and its namespace. */
+/** Reads the VM to edit, or refuses with a message naming it and its namespace. */
 export async function readVM(client: KubeClient, namespace: string, name: string): Promise<VirtualMachine> {
   const vm = await client.getOrNull<VirtualMachine>(resourcePath(Resources.vm, namespace, name));
   if (vm) return vm;
@@ -43,7 +43,9 @@ export async function readVM(client: KubeClient, namespace: string, name: string
       hint: 'a standalone VMI cannot be changed while it runs: create it anew with the change, or manage it through a VirtualMachine',
     });
   }
-  throw new VnetError('notFound', `virtualmachine "${name}" not found in namespace "${namespace}"`, {
+  // Every write command refuses a missing VM before sending anything: the
+  // precondition exit code, as for every other refusal (read commands use notFound).
+  throw new VnetError('precondition', `virtualmachine "${name}" not found in namespace "${namespace}"`, {
     hint: 'check the name, and the namespace with -n (kubectl get vm -n NAMESPACE lists them)',
   });
 }

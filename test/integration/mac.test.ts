@@ -283,10 +283,10 @@ describe('mac set|unset', () => {
     const img = await mac('set', 'checks', 'blue', `${P}:00:07`, '--via', 'spec', '--sidecar-image', IMAGE, '-n', ns);
     expect(img.code, img.stderr).toBe(2);
     const missing = await mac('set', 'checks', 'pink', `${P}:00:07`, '--via', 'spec', '-n', ns);
-    expect(missing.code, missing.stderr).toBe(3);
+    expect(missing.code, missing.stderr).toBe(5);
     expect(missing.stderr).toContain('hint: its interfaces are: default, blue');
     const novm = await mac('set', 'nope', 'blue', `${P}:00:07`, '--via', 'spec', '-n', ns);
-    expect(novm.code, novm.stderr).toBe(3);
+    expect(novm.code, novm.stderr).toBe(5);
   });
 });
 

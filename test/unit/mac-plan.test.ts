@@ -156,7 +156,7 @@ describe('planMacSet --via netconf', () => {
   it('refuses 02:00:00:00:00:00 on masquerade, and an unknown interface (listing the real ones)', () => {
     expect(refusal(() => planMacSet(makeVM(), setOpts({ iface: 'default', mac: '02:00:00:00:00:00' }), gateOn)).message).toContain('reserved');
     const nf = refusal(() => planMacSet(makeVM(), setOpts({ iface: 'pink' }), gateOn));
-    expect(nf.code).toBe('notFound');
+    expect(nf.code).toBe('precondition');
     expect(nf.hint).toBe('its interfaces are: default, blue');
   });
 

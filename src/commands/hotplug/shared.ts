@@ -60,10 +60,6 @@ export async function editAndWait(input: EditAndWaitInput): Promise<void> {
     },
     { dryRun: input.dryRun, maxAttempts: 15 },
   ).catch((err: unknown) => {
-    // A missing VM is a refusal before anything is sent (the precondition exit code), like every other one here.
-    if (err instanceof VnetError && err.code === 'notFound' && err.message.startsWith('virtualmachine "')) {
-      throw new VnetError('precondition', err.message, { hint: err.hint });
-    }
     if (err instanceof VnetError && err.code === 'precondition' && err.message.includes('is a VirtualMachineInstance without a VirtualMachine')) {
       throw new VnetError('precondition', `"${name}" in namespace "${namespace}" is a VirtualMachineInstance without a VirtualMachine: only VirtualMachines can be hot-plugged or changed live`, {
         hint: 'run the workload through a VirtualMachine, or create the VMI anew with the interface in its spec',
