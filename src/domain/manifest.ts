@@ -18,7 +18,7 @@
  */
 import { isMap, isScalar, isSeq, parseAllDocuments, stringify, Document, type Pair, type ParsedNode, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
 import { usageError, VnetError } from '../errors.js';
-import { applyPatch, type JsonPatchOp } from './patch.js';
+import { applyPatch, deepEqual, type JsonPatchOp } from './patch.js';
 import type { VirtualMachine } from './types.js';
 
 export type ManifestFormat = 'yaml' | 'json';
@@ -54,19 +54,6 @@ export interface ManifestVM {
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const bb = b as unknown[];
-    return a.length === bb.length && a.every((x, i) => deepEqual(x, bb[i]));
-  }
-  const ka = Object.keys(a as object);
-  const kb = Object.keys(b as object);
-  return ka.length === kb.length && ka.every((k) => Object.hasOwn(b as object, k) && deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
 function lineOf(text: string, pos: number): number {

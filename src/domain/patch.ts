@@ -42,7 +42,8 @@ function parsePointer(p: string): string[] {
     .map((t) => t.replaceAll('~1', '/').replaceAll('~0', '~'));
 }
 
-function deepEqual(a: unknown, b: unknown): boolean {
+/** Structural equality of JSON values, as a JSON Patch `test` compares them. */
+export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') return false;
   if (Array.isArray(a) !== Array.isArray(b)) return false;
