@@ -123,13 +123,13 @@ async function seed(kubeconfig) {
     const extra = [...existing].filter((n) => !wanted.has(n));
     await pool(extra, CONC, async (name) => {
       for (const [apiVersion, kind, n] of [['kubevirt.io/v1', 'VirtualMachine', name], ['kubevirt.io/v1', 'VirtualMachineInstance', name], ['v1', 'Pod', `virt-launcher-${name}-abcde`]]) {
-        // Grace period 0: the sandbox has no kubelet to finish a graceful pod deletion.
-        await api.delete({ apiVersion, kind, metadata: { name: n, namespace: ns } }, undefined, undefined, 0).catch(() => undefined);
+        await api.delete({ apiVersion, kind, metadata: { name: n, namespace: ns } }).catch(() => undefined);
       }
     });
     if (extra.length > 0) log(`removed ${extra.length} VMs of an earlier run from ${ns}`);
     const stuck = (await api.list('v1', 'Pod', ns)).items.filter((p) => p.metadata.deletionTimestamp);
-    await pool(stuck, CONC, (p) => api.delete(p, undefined, undefined, 0).catch(() => undefined));
+    // client-node drops a grace period of 0 from the request; kubectl sends it.
+    if (stuck.length > 0) spawnSync(ensureKubectl(), ['--kubeconfig', kubeconfig, 'delete', 'pod', '-n', ns, '--force', '--grace-period=0', ...stuck.map((p) => p.metadata.name)], { stdio: 'ignore' });
     if (stuck.length > 0) log(`force-deleted ${stuck.length} terminating pods in ${ns}`);
   }
   if (todo.length === 0) return log(`${N} VMs already seeded`);
