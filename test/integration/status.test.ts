@@ -264,4 +264,24 @@ describe('status and RBAC', () => {
     expect(all.stderr).toMatch(/^hint: use -n NAMESPACE/m);
     expect(all.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
+
+  it('the sandbox users: viewer (cluster-wide view) reads -A; editor (edit in team-a only) is told to use -n', async () => {
+    const sb = sandbox();
+    const ns = await freshNamespace('vnet-status-view');
+    await seed(fixture('every-state.yaml', ns), ns);
+    const viewer = await runCli(['status', '-A', '-o', 'json'], { kubeconfig: sb.viewer });
+    expect(viewer.code, viewer.stderr).toBe(0);
+    const doc = JSON.parse(viewer.stdout);
+    expectValid(doc);
+    const web = doc.items.find((i: any) => i.namespace === ns && i.name === 'web');
+    expect(web.launcherPod).toBe('virt-launcher-web-abcde');
+    expect(web.warnings).toEqual([]);
+    const editor = await runCli(['status', '-A'], { kubeconfig: sb.editor });
+    expect(editor.code).toBe(4);
+    expect(editor.stderr).toMatch(/^error: you may not list VMs across all namespaces \(-A\)/m);
+    expect(editor.stderr).toMatch(/^hint: use -n NAMESPACE for a namespace you can read \(e\.g\. -n team-a\)/m);
+    const inTeamA = await runCli(['status', '-n', 'team-a', '-o', 'json'], { kubeconfig: sb.editor });
+    expect(inTeamA.code, inTeamA.stderr).toBe(0);
+    expect(JSON.parse(inTeamA.stdout).kind).toBe('List');
+  });
 });
