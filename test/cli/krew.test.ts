@@ -138,7 +138,7 @@ describe.runIf(process.platform === 'linux' && process.arch === 'x64')('krew-sty
 
   it('the packaged binary prints what the npm-installed CLI prints', async () => {
     // `version` alone takes the executable's fast path (scripts/sea-main.cjs); the npm CLI runs oclif.
-    const cases = [['version'], ['--help'], ['status', '--help'], ['hotplug'], ['version', '-o', 'yaml'], ['completion', 'bash'], ['no-such-command'], ['status', '--output', 'bogus']];
+    const cases = [[], ['--version'], ['version'], ['--help'], ['status', '--help'], ['hotplug'], ['version', '-o', 'yaml'], ['completion', 'bash'], ['no-such-command'], ['status', '--output', 'bogus']];
     for (const args of cases) {
       const packaged = await kubectl(['vnet', ...args]);
       // NODE_ENV: vitest sets "test", which makes oclif print development warnings.
