@@ -11,10 +11,9 @@ import { VnetError } from '../errors.js';
 import type { DoctorFacts, DynamicNetworksController, Lookup } from '../domain/doctor.js';
 import type { NamespaceLike } from '../domain/macpool.js';
 import { isKubeOvnNad, type KubeOvnSubnet } from '../domain/nad.js';
-import type { NetworkAttachmentDefinition, Pod } from '../domain/types.js';
+import type { NetworkAttachmentDefinition, Pod, VirtualMachine } from '../domain/types.js';
 import { networkRefOf, networksOf } from '../domain/vmspec.js';
 import type { KubeClient } from './client.js';
-import { readVM } from './edit.js';
 import { readVMIFact } from './hotplug-facts.js';
 import { readKubeVirt } from './kubevirt.js';
 import { gatherMacFacts } from './mac-facts.js';
@@ -47,14 +46,19 @@ export async function readDynamicNetworksControllers(client: KubeClient): Promis
 }
 
 export async function gatherDoctorFacts(client: KubeClient, target: { namespace: string; name: string }): Promise<DoctorFacts> {
-  const vm = await readVM(client, target.namespace, target.name).catch((err: unknown) => {
-    if (err instanceof VnetError && err.code === 'precondition') {
+  const vm = await client.getOrNull<VirtualMachine>(resourcePath(Resources.vm, target.namespace, target.name));
+  if (!vm) {
+    // doctor reads: a missing VM is "not found" (exit 3); a standalone VMI is named as such.
+    const vmi = await client.getOrNull(resourcePath(Resources.vmi, target.namespace, target.name)).catch(() => null);
+    if (vmi) {
       throw new VnetError('precondition', `"${target.name}" in namespace "${target.namespace}" is a VirtualMachineInstance without a VirtualMachine; doctor checks VirtualMachines`, {
         hint: `kubectl vnet status vmi/${target.name} shows its interfaces`,
       });
     }
-    throw err;
-  });
+    throw new VnetError('notFound', `virtualmachine "${target.name}" not found in namespace "${target.namespace}"`, {
+      hint: 'check the name, and the namespace with -n (kubectl get vm -n NAMESPACE lists them)',
+    });
+  }
   const nadNamespaces = new Set<string>();
   for (const n of networksOf(vm.spec?.template?.spec)) {
     const ref = networkRefOf(n, target.namespace);

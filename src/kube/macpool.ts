@@ -108,7 +108,8 @@ export async function editNamespaceLabels(client: KubeClient, name: string, plan
   const maxAttempts = opts.maxAttempts ?? 5;
   for (let attempt = 1; ; attempt++) {
     const before = await client.getOrNull<NamespaceLike>(path);
-    if (!before) throw new VnetError('notFound', `namespace "${name}" not found`, { hint: 'check the name (kubectl get namespaces)' });
+    // A write command refuses what it needs and does not find with the precondition code.
+    if (!before) throw new VnetError('precondition', `namespace "${name}" not found; nothing was changed`, { hint: 'check the name (kubectl get namespaces)' });
     const p = plan(before);
     if (p.noop || opts.dryRun === 'client') {
       const after: NamespaceLike = { ...before, metadata: { ...before.metadata, labels: p.after } };

@@ -331,10 +331,13 @@ describe('macpool opt-in / opt-out', () => {
     }
   });
 
-  it('a missing namespace is "not found"', async () => {
+  it('a missing namespace: opt-in (a write) refuses with exit 5, status (a read) says not found with exit 3', async () => {
     const r = await runCli(['macpool', 'opt-in', 'no-such-namespace-mp']);
-    expect(r.code).toBe(3);
-    expect(r.stderr).toContain('namespace "no-such-namespace-mp" not found');
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain('error: namespace "no-such-namespace-mp" not found; nothing was changed');
+    const s = await runCli(['macpool', 'status', '-n', 'no-such-namespace-mp']);
+    expect(s.code).toBe(3);
+    expect(s.stderr).toContain('error: namespace "no-such-namespace-mp" not found');
   });
 });
 
