@@ -1,12 +1,23 @@
 // Completion planning (src/cli/complete.ts) on a fixed manifest, the Cobra
 // output format, and the shell scripts of `kubectl vnet completion`.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, chmodSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Directive, formatCompletion, planCompletion, type CompletionManifest } from '../../src/cli/complete.js';
 import { COMPLETION_SCRIPTS } from '../../src/commands/completion.js';
+
+const tmpDirs: string[] = [];
+function tmp(prefix: string): string {
+  const d = mkdtempSync(path.join(os.tmpdir(), prefix));
+  tmpDirs.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
+});
+
 
 const conn = {
   kubeconfig: { name: 'kubeconfig', type: 'option' as const, description: 'Path to the kubeconfig file to use' },
@@ -117,7 +128,7 @@ describe('formatCompletion', () => {
 describe('completion scripts', () => {
   it('bash: the function completes from `kubectl-vnet __complete`', () => {
     // A stand-in kubectl-vnet that answers like __complete and records its arguments.
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'vnet-compl-'));
+    const dir = tmp('vnet-compl-');
     const log = path.join(dir, 'args');
     writeFileSync(
       path.join(dir, 'kubectl-vnet'),
@@ -142,7 +153,7 @@ describe('completion scripts', () => {
     ] as const) {
       const which = spawnSync('sh', ['-c', `command -v ${shell}`], { encoding: 'utf8' });
       if (which.status !== 0) continue; // not installed here; bash is checked above
-      const dir = mkdtempSync(path.join(os.tmpdir(), 'vnet-compl-'));
+      const dir = tmp('vnet-compl-');
       const f = path.join(dir, `c.${shell}`);
       writeFileSync(f, COMPLETION_SCRIPTS[shell]);
       const r = spawnSync(shell, [flag, f], { encoding: 'utf8' });

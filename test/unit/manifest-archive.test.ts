@@ -2,15 +2,26 @@
 // trips, reproducible bytes, and archives that the system's own tar and
 // Python's zipfile read (where installed), plus the executable-format check.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM script without types
 import { readArchive, readTarGz, readZip, tarGz, zip } from '../../scripts/archive.mjs';
 // @ts-expect-error plain ESM script without types
 import { binaryFormat } from '../../scripts/release.mjs';
+
+const tmpDirs: string[] = [];
+function tmp(prefix: string): string {
+  const d = mkdtempSync(path.join(os.tmpdir(), prefix));
+  tmpDirs.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
+});
+
 
 const entries = [
   { name: 'kubectl-vnet', data: Buffer.concat([Buffer.from('#!/bin/sh\n'), Buffer.alloc(70_000, 7)]), mode: 0o755 },
@@ -29,7 +40,7 @@ describe('tar.gz', () => {
   });
 
   it('is read by the system tar with modes and times', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'vnet-tar-'));
+    const dir = tmp('vnet-tar-');
     writeFileSync(path.join(dir, 'a.tar.gz'), tarGz(entries, mtime));
     execFileSync('tar', ['xzf', 'a.tar.gz'], { cwd: dir });
     expect(readFileSync(path.join(dir, 'kubectl-vnet')).equals(entries[0].data)).toBe(true);
@@ -60,7 +71,7 @@ describe('zip', () => {
   it("is read by Python's zipfile (where Python is installed)", () => {
     const py = spawnSync('sh', ['-c', 'command -v python3'], { encoding: 'utf8' });
     if (py.status !== 0) return; // no python3 here; the round trip above still holds
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'vnet-zip-'));
+    const dir = tmp('vnet-zip-');
     writeFileSync(path.join(dir, 'a.zip'), zip(entries, mtime));
     const out = execFileSync('python3', ['-c', 'import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); print(z.testzip()); print([(i.filename, i.file_size, oct(i.external_attr >> 16)) for i in z.infolist()])', path.join(dir, 'a.zip')], { encoding: 'utf8' });
     expect(out).toBe("None\n[('kubectl-vnet', 70010, '0o100755'), ('LICENSE', 15, '0o100644'), ('empty', 0, '0o100644')]\n");
