@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import tls from 'node:tls';
 import { VnetError } from '../errors.js';
 import type { Connection } from './config.js';
 import { describeRequest } from './resources.js';
@@ -69,9 +70,13 @@ export class KubeClient {
       const headers = { ...(opts.headers as Record<string, string | string[]>) };
       if (this.conn.impersonateUser) headers['Impersonate-User'] = this.conn.impersonateUser;
       if (this.conn.impersonateGroups.length > 0) headers['Impersonate-Group'] = this.conn.impersonateGroups;
-      const tlsOpts = { ca: opts.ca, cert: opts.cert, key: opts.key, pfx: opts.pfx, passphrase: opts.passphrase, servername: opts.servername, rejectUnauthorized: opts.rejectUnauthorized };
       const isHttps = this.conn.server.startsWith('https:');
-      const agent = isHttps ? new https.Agent({ keepAlive: true, ...tlsOpts }) : new http.Agent({ keepAlive: true });
+      // One TLS context for every connection of this invocation: the CA and the
+      // client certificate are parsed once, not once per socket.
+      const secureContext = isHttps ? tls.createSecureContext({ ca: opts.ca, cert: opts.cert, key: opts.key, pfx: opts.pfx, passphrase: opts.passphrase }) : undefined;
+      const agent = isHttps
+        ? new https.Agent({ keepAlive: true, secureContext, servername: opts.servername, rejectUnauthorized: opts.rejectUnauthorized })
+        : new http.Agent({ keepAlive: true });
       return { base: { headers, auth: opts.auth }, agent };
     })();
     return this.prepared;

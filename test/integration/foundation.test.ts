@@ -103,6 +103,17 @@ describe('error mapping', () => {
     expect(dbg.stderr).not.toContain('secret-token-never-printed');
   });
 
+  it('TLS verification stays on: a server whose CA the kubeconfig lacks is refused (exit 7)', async () => {
+    const doc = parse(fs.readFileSync(sandbox().kubeconfig, 'utf8'));
+    delete doc.clusters[0].cluster['certificate-authority-data'];
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vnet-noca-'));
+    fs.writeFileSync(path.join(dir, 'kubeconfig'), stringify(doc));
+    const r = await runCli(['version', '--server'], { kubeconfig: path.join(dir, 'kubeconfig') });
+    expect(r.code).toBe(7);
+    expect(r.stderr).toMatch(/^error: TLS verification of https:\/\/127\.0\.0\.1:\d+ failed \(/m);
+    expect(r.stderr).toContain("hint: the kubeconfig needs the cluster's certificate-authority; verification stays on");
+  });
+
   it('a missing kubeconfig is one clear line and exit 7', async () => {
     const r = await runCli(['version', '--server', '--kubeconfig', '/nonexistent/kubeconfig']);
     expect(r.code).toBe(7);
