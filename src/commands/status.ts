@@ -83,7 +83,7 @@ export default class Status extends ClusterCommand {
 /** Reads what the join needs: one list per kind for a namespace or -A; a get of the VM and VMI plus one pod list for one VM. */
 export async function readStatus(client: KubeClient, opts: StatusOptions, contextNamespace: string): Promise<VMNetworkStatus | VMNetworkStatusList> {
   const [stores, status] = await Promise.all([import('../kube/stores.js'), import('../domain/status.js')]);
-  const kubevirtP = stores.readKubeVirt(client).then((kv) => (kv.state === 'installed' ? kv.cr : null));
+  const readKubeVirtCR = () => stores.readKubeVirt(client).then((kv) => (kv.state === 'installed' ? kv.cr : null));
   const podsOrReason = async (p: Promise<Pod[]>, ns: string | undefined): Promise<{ pods: Pod[]; unreadable?: string }> => {
     try {
       return { pods: await p };
@@ -102,17 +102,17 @@ export async function readStatus(client: KubeClient, opts: StatusOptions, contex
   if (opts.target) {
     const ns = opts.namespace as string;
     const { kind, name } = opts.target;
-    const [vm, vmi, kubevirt] = await Promise.all([
-      kind === 'vm' ? stores.getVMOrNull(client, ns, name) : Promise.resolve(null),
-      stores.getVMI(client, ns, name),
-      kubevirtP,
-    ]);
+    const [vm, vmi] = await Promise.all([kind === 'vm' ? stores.getVMOrNull(client, ns, name) : Promise.resolve(null), stores.getVMI(client, ns, name)]);
     if (!vm && !vmi) {
       throw new VnetError('notFound', `${kind === 'vm' ? 'virtualmachine' : 'virtualmachineinstance'} "${name}" not found in namespace "${ns}"`, {
         hint: 'check the name and the namespace (-n); list them with: kubectl vnet status' + (kind === 'vm' ? '; a standalone VMI is vmi/NAME' : ''),
       });
     }
-    const { pods, unreadable } = vmi ? await podsOrReason(stores.listLauncherPodsOfVMI(client, vmi), ns) : { pods: [] as Pod[], unreadable: undefined };
+    // The KubeVirt CR matters only for hook annotations: read it then, beside the pods.
+    const [{ pods, unreadable }, kubevirt] = await Promise.all([
+      vmi ? podsOrReason(stores.listLauncherPodsOfVMI(client, vmi), ns) : Promise.resolve({ pods: [] as Pod[], unreadable: undefined }),
+      status.needsKubeVirtCR(vm, vmi) ? readKubeVirtCR() : Promise.resolve(null),
+    ]);
     return status.joinVMNetworkStatus({ vm, vmi, pods, kubevirt: kubevirt as KubeVirtCR | null, podsUnreadable: unreadable });
   }
 
@@ -123,7 +123,7 @@ export async function readStatus(client: KubeClient, opts: StatusOptions, contex
       stores.listVMs(client, ns, opts.selector, { project: status.projectVMForStatus }),
       stores.listVMIs(client, ns, undefined, { project: status.projectVMIForStatus }),
       podsOrReason(stores.listLauncherPods(client, ns, undefined, { project: status.projectPodForStatus }), ns),
-      kubevirtP,
+      readKubeVirtCR(),
     ]);
   } catch (err) {
     if (err instanceof VnetError && err.code === 'forbidden' && !ns) {

@@ -302,6 +302,20 @@ function effectiveSpec(spec: VMISpecLike | undefined): { ifaces: VMInterface[]; 
   return { ifaces, nets };
 }
 
+/** Where a VM's hook annotations live: the template (the VMI copies them at start), else a standalone VMI's. */
+function sidecarAnnotationSources(vm: VirtualMachine | null | undefined, vmi: VirtualMachineInstance | null | undefined): { where: string; ann: Record<string, string> | undefined }[] {
+  return vm ? [{ where: 'VM template', ann: vm.spec?.template?.metadata?.annotations }] : [{ where: 'VMI', ann: vmi?.metadata.annotations }];
+}
+
+/**
+ * True when the join would check the KubeVirt CR (the Sidecar feature gate):
+ * the VM or standalone VMI carries a netconf or hookSidecars annotation. A
+ * reader can skip reading the CR otherwise.
+ */
+export function needsKubeVirtCR(vm: VirtualMachine | null | undefined, vmi: VirtualMachineInstance | null | undefined): boolean {
+  return sidecarAnnotationSources(vm, vmi).some(({ ann }) => Boolean(ann && typeof ann === 'object' && (ann[NETCONF_MAC_ANNOTATION] !== undefined || ann[HOOK_SIDECARS_ANNOTATION] !== undefined)));
+}
+
 /** Joins a VM (or a standalone VMI), its VMI and launcher pods into one VMNetworkStatus. */
 export function joinVMNetworkStatus(input: JoinInput): VMNetworkStatus {
   const vm = input.vm ?? null;
@@ -340,9 +354,7 @@ export function joinVMNetworkStatus(input: JoinInput): VMNetworkStatus {
   }
 
   // Annotations: netconf MACs and hook sidecars, from the template (the VMI copies them at start).
-  const annSources: { where: string; ann: Record<string, string> | undefined }[] = vm
-    ? [{ where: 'VM template', ann: vm.spec?.template?.metadata?.annotations }]
-    : [{ where: 'VMI', ann: vmi?.metadata.annotations }];
+  const annSources = sidecarAnnotationSources(vm, vmi);
   const netconf = new Map<string, string>();
   let sidecarAnnotations: string[] = [];
   for (const { where, ann } of annSources) {

@@ -106,7 +106,17 @@ describe('status, seeded objects', () => {
     expect(reqs.filter((l) => l.includes('/virtualmachineinstances/web '))).toHaveLength(1);
     expect(reqs.filter((l) => /\/pods\?/.test(l))).toHaveLength(1);
     expect(reqs.find((l) => /\/pods\?/.test(l))).toMatch(/labelSelector=kubevirt.io%3Dvirt-launcher%2Ckubevirt.io%2Fcreated-by%3D/);
-    expect(reqs.length).toBeLessThanOrEqual(4);
+    // No hook annotations on this VM: the KubeVirt CR (read only for the Sidecar gate) is not fetched.
+    expect(reqs.filter((l) => l.includes('/kubevirts'))).toEqual([]);
+    expect(reqs).toHaveLength(3);
+  });
+
+  it('one VM with hook annotations also reads the KubeVirt CR, for the Sidecar gate', async () => {
+    const r = await runCli(['status', 'bad', '-n', ns, '-o', 'json', '--debug']);
+    expect(r.code, r.stderr).toBe(0);
+    const reqs = requestLines(r.stderr);
+    expect(reqs.filter((l) => l.includes('/kubevirts'))).toHaveLength(1);
+    expect(reqs).toHaveLength(4);
   });
 
   it('the namespace: a List of every VM and standalone VMI, one list call per kind', async () => {
