@@ -14,6 +14,28 @@ export function redact(text: string): string {
     .replace(/(client-key-data|client-certificate-data|password)(["'=:\s]+)\S+/gi, '$1$2<redacted>');
 }
 
+/**
+ * One line from an oclif parse error: oclif's messages span several lines (an
+ * argument list, a note on --as-group, "See more help with --help"); the tool
+ * prints one `error:` line and a `hint:` line instead.
+ */
+export function usageLine(message: string, args?: unknown): string {
+  // eslint-disable-next-line no-control-regex
+  const plain = message.replace(/\u001b\[[0-9;]*m/g, '');
+  const missing = /^Missing (\d+) required args?\b/.exec(plain);
+  if (missing && Array.isArray(args)) {
+    const names = args.map((a: { name?: string }) => a.name).filter((n): n is string => Boolean(n));
+    if (names.length > 0) return `missing ${names.length === 1 ? 'argument' : 'arguments'}: ${names.map((n) => n.toUpperCase()).join(' ')}`;
+  }
+  const lines = plain
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && l !== 'See more help with --help' && !l.startsWith('Note: --') && !l.startsWith('Alternatively, you can use "--"'));
+  if (lines.length === 0) return plain.trim();
+  if (/^The following errors? occurred:$/.test(lines[0]) && lines.length > 1) return lines.slice(1).join('; ');
+  return lines.length > 1 && lines[0].endsWith(':') ? `${lines[0]} ${lines.slice(1).join('; ')}` : lines.join('; ');
+}
+
 export abstract class VnetCommand extends Command {
   static override baseFlags = { ...debugFlag };
   protected debugEnabled = false;
@@ -46,7 +68,12 @@ export abstract class VnetCommand extends Command {
     if (err.oclif && err.oclif.exit !== undefined && err.oclif.exit !== 1) {
       // oclif parse errors: unknown flags, missing arguments, bad options.
       process.exitCode = err.oclif.exit === 0 ? 0 : ExitCode.usage;
-      if (err.oclif.exit !== 0) this.note(`error: ${err.message}`);
+      // parse() threw, so oclif would warn "did not parse its arguments" when NODE_ENV is development or test.
+      this.parsed = true;
+      if (err.oclif.exit !== 0) {
+        this.note(`error: ${usageLine(err.message, (err as { args?: unknown }).args)}`);
+        this.note(`hint: see ${this.config?.bin ?? 'kubectl vnet'}${this.id ? ' ' + this.id.replaceAll(':', ' ') : ''} --help`);
+      }
       return;
     }
     if ((err as { code?: string }).code === 'EPIPE') return;
@@ -65,7 +92,9 @@ export abstract class ClusterCommand extends VnetCommand {
   protected async connect(flags: ConnectionFlags & { debug?: boolean }): Promise<{ conn: Connection; client: KubeClient }> {
     this.debugEnabled = Boolean(flags.debug);
     if (flags['as-group'] && flags['as-group'].length > 0 && !flags.as) {
-      throw new VnetError('usage', '--as-group needs --as: the API server impersonates groups only together with a user');
+      throw new VnetError('usage', '--as-group needs --as: the API server impersonates groups only together with a user', {
+        hint: 'add --as USER (e.g. --as jane --as-group team-a), or leave --as-group out',
+      });
     }
     const [{ loadConnection }, { KubeClient }] = await Promise.all([import('../kube/config.js'), import('../kube/client.js')]);
     const conn = await loadConnection(flags);
