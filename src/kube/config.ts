@@ -100,7 +100,9 @@ export async function loadConnection(flags: ConnectionFlags, env: NodeJS.Process
       try {
         one.loadFromFile(file);
       } catch (err) {
-        throw new VnetError('unreachable', `kubeconfig ${file} cannot be read: ${(err as Error).message}`, {
+        // The YAML parser's message carries a code frame over several lines: keep its first line (the reason and position).
+        const reason = String((err as Error).message ?? err).split('\n')[0].trim();
+        throw new VnetError('unreachable', `kubeconfig ${file} cannot be read: ${reason}`, {
           hint: 'fix the file or point --kubeconfig at another one',
           cause: err,
         });

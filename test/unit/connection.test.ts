@@ -80,6 +80,12 @@ describe('kubeconfig loading', () => {
     const bad = path.join(dir, 'bad');
     fs.writeFileSync(bad, 'clusters: [ {name: x, cluster: {}} ]\n');
     await expect(loadConnection({ kubeconfig: bad }, { HOME: dir })).rejects.toBeInstanceOf(VnetError);
+    // A YAML syntax error is one line (the parser's code frame is left out).
+    const broken = path.join(dir, 'broken');
+    fs.writeFileSync(broken, 'garbage: [\n');
+    const err = await loadConnection({ kubeconfig: broken }, { HOME: dir }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'unreachable', message: expect.stringMatching(/^kubeconfig \S+ cannot be read: \S/) });
+    expect((err as Error).message).not.toContain('\n');
   });
 
   it('lists files from KUBECONFIG and skips the missing ones', () => {
