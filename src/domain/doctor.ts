@@ -17,7 +17,7 @@
 import { desiredNetworkView } from './desired.js';
 import { HOOK_SIDECARS_ANNOTATION } from './hooks.js';
 import { estimateInterfaceSlots } from './hotplug.js';
-import { hasFeatureGate, kubevirtVersion, liveMigrateEnabled, nicHotplugSupport, versionAtLeast, vmRolloutStrategy } from './kubevirt-config.js';
+import { defaultPodInterface, hasFeatureGate, kubevirtVersion, liveMigrateEnabled, nicHotplugSupport, versionAtLeast, vmRolloutStrategy } from './kubevirt-config.js';
 import { describeMacUse, findCollisions, normaliseMac, type MacUse } from './mac.js';
 import { buildMacpoolView, macInRange, macpoolCoverage, type MacpoolView, type NamespaceLike } from './macpool.js';
 import { analyzeNad, checkKubeOvnNad, type KubeOvnSubnet } from './nad.js';
@@ -97,9 +97,12 @@ interface Pair {
 }
 
 /** The VM template's interfaces and networks, with the implicit default written out. */
-function templatePairs(vm: VirtualMachine): Pair[] {
+function templatePairs(vm: VirtualMachine, kubevirt?: KubeVirtCR): Pair[] {
   const spec = vm.spec?.template?.spec;
-  if (hasImplicitDefaultNetwork(spec)) return [{ name: 'default', iface: { name: 'default', masquerade: {} }, net: { name: 'default', pod: {} } }];
+  if (hasImplicitDefaultNetwork(spec)) {
+    const d = defaultPodInterface(kubevirt);
+    return [{ name: 'default', iface: d.iface, net: d.network }];
+  }
   const pairs = new Map<string, Pair>();
   for (const i of interfacesOf(spec)) if (i && typeof i.name === 'string') pairs.set(i.name, { ...(pairs.get(i.name) ?? { name: i.name }), iface: i });
   for (const n of networksOf(spec)) if (n && typeof n.name === 'string') pairs.set(n.name, { ...(pairs.get(n.name) ?? { name: n.name }), net: n });

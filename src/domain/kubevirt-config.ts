@@ -5,6 +5,7 @@
  * could not be read); nothing here talks to a cluster.
  */
 import type { KubeVirtCR, VMInterface, VMNetwork } from './types.js';
+import { implicitDefault, KUBEVIRT_DEFAULT_NETWORK_INTERFACE } from './vmspec.js';
 
 export interface Version {
   major: number;
@@ -128,6 +129,6 @@ export function linkStateSupport(cr: KubeVirtCR | null | undefined): { supported
  */
 export function defaultPodInterface(cr: KubeVirtCR | null | undefined): { iface: VMInterface; network: VMNetwork; binding: string; fromCluster: boolean } {
   const configured = cr?.spec?.configuration?.network?.defaultNetworkInterface;
-  const binding = typeof configured === 'string' && configured ? configured : 'bridge';
-  return { iface: { name: 'default', [binding]: {} } as VMInterface, network: { name: 'default', pod: {} }, binding, fromCluster: typeof configured === 'string' && configured !== '' };
+  const binding = typeof configured === 'string' && configured ? configured : KUBEVIRT_DEFAULT_NETWORK_INTERFACE;
+  return { ...implicitDefault(binding), binding, fromCluster: typeof configured === 'string' && configured !== '' };
 }

@@ -13,7 +13,8 @@
 import type { Condition, KubeVirtCR, NetworkStatusEntry, Pod, VirtualMachine, VirtualMachineInstance, VMIStatusInterface, VMInterface, VMISpecLike, VMNetwork, Warning } from './types.js';
 import { parseHookSidecars } from './hooks.js';
 import { parseNetconfAnnotation } from './netconf.js';
-import { bindingOf, hashedPodInterfaceName, hasImplicitDefaultNetwork, implicitDefault, interfacesOf, isPrimaryNetwork, networkLabel, networkRefOf, networksOf } from './vmspec.js';
+import { defaultPodInterface } from './kubevirt-config.js';
+import { bindingOf, hashedPodInterfaceName, hasImplicitDefaultNetwork, interfacesOf, isPrimaryNetwork, networkLabel, networkRefOf, networksOf } from './vmspec.js';
 
 export const INTERFACE_STATES = ['stopped', 'pending', 'attaching', 'ready', 'unplugging', 'detached', 'guest-only', 'stale'] as const;
 export type InterfaceState = (typeof INTERFACE_STATES)[number];
@@ -291,10 +292,14 @@ function conditionsOf(vm: VirtualMachine | null | undefined, vmi: VirtualMachine
   return out;
 }
 
-/** Effective template interfaces and networks, with the implicit default written out. */
-function effectiveSpec(spec: VMISpecLike | undefined): { ifaces: VMInterface[]; nets: VMNetwork[] } {
+/**
+ * Effective template interfaces and networks, with the implicit default
+ * written out (its binding from the KubeVirt CR when it was read, else
+ * KubeVirt's built-in default).
+ */
+function effectiveSpec(spec: VMISpecLike | undefined, kubevirt?: KubeVirtCR | null): { ifaces: VMInterface[]; nets: VMNetwork[] } {
   if (spec && hasImplicitDefaultNetwork(spec)) {
-    const d = implicitDefault();
+    const d = defaultPodInterface(kubevirt);
     return { ifaces: [d.iface], nets: [d.network] };
   }
   const ifaces = Array.isArray(interfacesOf(spec)) ? interfacesOf(spec).filter((i) => i && typeof i.name === 'string') : [];
@@ -328,9 +333,9 @@ export function joinVMNetworkStatus(input: JoinInput): VMNetworkStatus {
   const warnings: Warning[] = [];
   const warn = (code: string, message: string) => warnings.push({ code, message, object: obj });
 
-  const tpl = vm ? effectiveSpec(vm.spec?.template?.spec) : { ifaces: [], nets: [] };
+  const tpl = vm ? effectiveSpec(vm.spec?.template?.spec, input.kubevirt) : { ifaces: [], nets: [] };
   // A VMI's spec always carries its interfaces explicitly (defaults applied at creation).
-  const vspec = vmi ? effectiveSpec(vmi.spec) : { ifaces: [], nets: [] };
+  const vspec = vmi ? effectiveSpec(vmi.spec, input.kubevirt) : { ifaces: [], nets: [] };
   const statusIfaces: VMIStatusInterface[] = Array.isArray(vmi?.status?.interfaces) ? vmi!.status!.interfaces!.filter((x) => x && typeof x === 'object') : [];
 
   // Launcher pod and its attachments.

@@ -75,16 +75,29 @@ export function isPrimaryNetwork(net: VMNetwork | undefined): boolean {
 }
 
 /**
+ * KubeVirt's built-in binding for the implicit default interface when the
+ * KubeVirt CR leaves spec.configuration.network.defaultNetworkInterface unset
+ * (pkg/virt-config: DefaultNetworkInterface = "bridge").
+ */
+export const KUBEVIRT_DEFAULT_NETWORK_INTERFACE = 'bridge';
+
+/**
  * The implicit default: a spec with no interfaces and no networks gets one
- * `default` pod network with masquerade binding when its VMI is created
- * (unless autoattachPodInterface is false), as KubeVirt's vmispec defaults do.
+ * `default` pod network when its VMI is created (unless
+ * autoattachPodInterface is false), as KubeVirt's vmispec defaults
+ * (SetDefaultNetworkInterface) do.
  */
 export function hasImplicitDefaultNetwork(spec: VMISpecLike | undefined): boolean {
   return interfacesOf(spec).length === 0 && networksOf(spec).length === 0 && spec?.domain?.devices?.autoattachPodInterface !== false;
 }
 
-export function implicitDefault(): { iface: VMInterface; network: VMNetwork } {
-  return { iface: { name: 'default', masquerade: {} }, network: { name: 'default', pod: {} } };
+/**
+ * The implicit default interface and network. The binding is the KubeVirt
+ * CR's defaultNetworkInterface when given (see kubevirt-config.ts
+ * defaultPodInterface), else KubeVirt's built-in default, bridge.
+ */
+export function implicitDefault(binding: string = KUBEVIRT_DEFAULT_NETWORK_INTERFACE): { iface: VMInterface; network: VMNetwork } {
+  return { iface: { name: 'default', [binding]: {} } as VMInterface, network: { name: 'default', pod: {} } };
 }
 
 /** The VM is meant to run (runStrategy Always/RerunOnFailure/Once or running: true). */

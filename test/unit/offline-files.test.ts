@@ -171,7 +171,7 @@ describe('desired view (status -f --local)', () => {
 
   it('the implicit default network and a malformed hook sidecars annotation', () => {
     const v = view('invalid.yaml', 'bare');
-    expect(v.interfaces).toEqual([{ name: 'default', binding: 'masquerade', network: 'pod', state: 'up', desiredMac: null, desiredMacSource: null, model: null, implicit: true }]);
+    expect(v.interfaces).toEqual([{ name: 'default', binding: 'bridge', network: 'pod', state: 'up', desiredMac: null, desiredMacSource: null, model: null, implicit: true }]);
     expect(v.annotations[0]).toMatchObject({ name: 'hooks.kubevirt.io/hookSidecars', valid: false });
     expect(v.warnings.map((w) => w.code)).toEqual(['malformed-annotation']);
   });

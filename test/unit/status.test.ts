@@ -150,6 +150,13 @@ describe('joinVMNetworkStatus on fixtures', () => {
     expect(st.warnings).toEqual([{ code: 'not-hotpluggable', object: 'ns1/db', message: 'interface p: the network binding plugin passt is not hot-plugged by KubeVirt (only bridge and sriov are); it is added when the VM restarts' }]);
   });
 
+  it('the implicit default interface of a stopped VM: bridge (KubeVirt\'s built-in default), or the KubeVirt CR\'s defaultNetworkInterface', () => {
+    const vm = { metadata: { name: 'bare', namespace: 'ns1', uid: 'u' }, spec: { runStrategy: 'Halted', template: { spec: { domain: { devices: {} } } } } };
+    const binding = (kubevirt: any) => joinVMNetworkStatus({ vm, vmi: null, pods: [], kubevirt }).interfaces.map((i) => [i.name, i.binding, i.network]);
+    expect(binding(null)).toEqual([['default', 'bridge', 'pod']]);
+    expect(binding({ metadata: { name: 'kubevirt', namespace: 'kubevirt' }, spec: { configuration: { network: { defaultNetworkInterface: 'masquerade' } } } })).toEqual([['default', 'masquerade', 'pod']]);
+  });
+
   it('the Sidecar gate is checked only when the KubeVirt CR is readable', () => {
     const fx = parse(fs.readFileSync(path.join(fixturesDir, 'netconf-mac.yaml'), 'utf8'));
     const noGate = { metadata: { name: 'kv' }, spec: { configuration: { developerConfiguration: { featureGates: [] } } } };
