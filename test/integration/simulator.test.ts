@@ -205,10 +205,10 @@ describe('KubeVirt network simulator', () => {
     expect(vmAfter.status).toMatchObject({ created: true, ready: true, printableStatus: 'Running' });
   });
 
-  it('adds the implicit default pod network (masquerade) when the template has no interfaces and networks', async () => {
+  it('adds the implicit default pod network (bridge, KubeVirt\'s built-in default) when the template has no interfaces and networks', async () => {
     await create(vmManifest(ns, 'implicit'));
     const vmi = await runningVMI(ns, 'implicit', (v) => Boolean(statusOf(v, 'default')));
-    expect(vmi.spec.domain.devices.interfaces).toEqual([{ name: 'default', masquerade: {} }]);
+    expect(vmi.spec.domain.devices.interfaces).toEqual([{ name: 'default', bridge: {} }]);
     expect(vmi.spec.networks).toEqual([{ name: 'default', pod: {} }]);
     expect(statusOf(vmi, 'default')).toMatchObject({ infoSource: 'domain, guest-agent', podInterfaceName: 'eth0' });
     const vm = await readVM(ns, 'implicit');

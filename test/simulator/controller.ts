@@ -11,6 +11,7 @@ import {
   NETWORKS_ANNOTATION,
   NETWORK_STATUS_ANNOTATION,
   applyDefaultNetwork,
+  defaultNetworkInterface,
   bindingOf,
   clone,
   controllerRef,
@@ -415,7 +416,7 @@ export class Simulator {
     }
     if (vmi?.status?.phase === 'Running') this.crashes.delete(vm.metadata.uid);
     if (!vmi && wantRunning === true) {
-      const body = vmiFromVM(vm);
+      const body = vmiFromVM(vm, defaultNetworkInterface(this.kubevirts.values()));
       try {
         vmi = await this.rest.create(vmiPath(ns), body);
       } catch (err) {
@@ -511,7 +512,7 @@ export class Simulator {
   private restartRequired(vm: Obj, vmi: Obj): boolean {
     const norm = (spec: Obj, fromTemplate: boolean) => {
       const s = clone(spec ?? {}) as Obj;
-      if (fromTemplate) applyDefaultNetwork(s);
+      if (fromTemplate) applyDefaultNetwork(s, defaultNetworkInterface(this.kubevirts.values()));
       const ifaces = interfacesOf(s)
         .filter((i) => !isAbsent(i))
         .map((i) => {
@@ -734,7 +735,8 @@ export class Simulator {
     // The VMI mutating webhook's default, for VMIs created without one (standalone).
     if (!vmi.status?.phase && !controllerRef(vmi)) {
       const spec = clone(vmi.spec ?? {}) as Obj;
-      if (applyDefaultNetwork(spec)) {
+      const binding = defaultNetworkInterface(this.kubevirts.values());
+      if (applyDefaultNetwork(spec, binding)) {
         const updated = await this.write(`vmi ${ns}/${name} spec`, this.vmis, vmiPath(ns, name), () =>
           this.rest.jsonPatch(vmiPath(ns, name), [
             { op: 'test', path: '/metadata/resourceVersion', value: vmi.metadata.resourceVersion },
@@ -743,7 +745,7 @@ export class Simulator {
           ]),
         );
         this.vmis.upsert(updated);
-        this.log(`vmi ${ns}/${name}: added the implicit default pod network (masquerade)`);
+        this.log(`vmi ${ns}/${name}: added the implicit default pod network (${binding})`);
         return;
       }
     }

@@ -88,13 +88,25 @@ export function nadNamespacedName(namespace: string, networkName: unknown): { na
   return i >= 0 ? { namespace: s.slice(0, i), name: s.slice(i + 1) } : { namespace, name: s };
 }
 
-/** SetDefaultNetworkInterface: the implicit `default` pod network with masquerade. */
-export function applyDefaultNetwork(spec: Obj): boolean {
+/** KubeVirt's built-in defaultNetworkInterface (pkg/virt-config: DefaultNetworkInterface). */
+export const DEFAULT_NETWORK_INTERFACE = 'bridge';
+
+/** The KubeVirt CR's spec.configuration.network.defaultNetworkInterface, else KubeVirt's built-in default. */
+export function defaultNetworkInterface(kubevirts: Obj[]): string {
+  for (const kv of kubevirts) {
+    const b = kv?.spec?.configuration?.network?.defaultNetworkInterface;
+    if (typeof b === 'string' && b) return b;
+  }
+  return DEFAULT_NETWORK_INTERFACE;
+}
+
+/** SetDefaultNetworkInterface: the implicit `default` pod network, with the cluster's default binding. */
+export function applyDefaultNetwork(spec: Obj, binding: string = DEFAULT_NETWORK_INTERFACE): boolean {
   spec.domain ??= {};
   spec.domain.devices ??= {};
   if (spec.domain.devices.autoattachPodInterface === false) return false;
   if (networksOf(spec).length > 0 || interfacesOf(spec).length > 0) return false;
-  spec.domain.devices.interfaces = [{ name: 'default', masquerade: {} }];
+  spec.domain.devices.interfaces = [{ name: 'default', [binding]: {} }];
   spec.networks = [{ name: 'default', pod: {} }];
   return true;
 }
@@ -106,7 +118,7 @@ export function filterNetworksByInterfaces(networks: Obj[], interfaces: Obj[]): 
 }
 
 /** The VMI a VM's controller creates (setupVMIFromVM, plus the VMI mutator's network default). */
-export function vmiFromVM(vm: Obj): Obj {
+export function vmiFromVM(vm: Obj, defaultBinding: string = DEFAULT_NETWORK_INTERFACE): Obj {
   const tmpl = vm.spec?.template ?? {};
   const spec = clone(tmpl.spec ?? {}) as Obj;
   spec.domain ??= {};
@@ -114,7 +126,7 @@ export function vmiFromVM(vm: Obj): Obj {
   const kept = interfacesOf(spec).filter((i) => !isAbsent(i));
   if (Array.isArray(spec.domain.devices.interfaces)) spec.domain.devices.interfaces = kept;
   if (Array.isArray(spec.networks)) spec.networks = filterNetworksByInterfaces(networksOf(spec), kept);
-  applyDefaultNetwork(spec);
+  applyDefaultNetwork(spec, defaultBinding);
   const annotations: Obj = { ...(tmpl.metadata?.annotations ?? {}) };
   annotations['kubevirt.io/vm-generation'] = String(vm.metadata?.generation ?? 1);
   annotations[MANAGED_ANNOTATION] = 'true';

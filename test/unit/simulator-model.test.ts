@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   MANAGED_ANNOTATION,
   applyDefaultNetwork,
+  defaultNetworkInterface,
   isHandMade,
   joinInfoSources,
   multusNetworksAnnotation,
@@ -68,13 +69,25 @@ describe('simulator model', () => {
   it('applies the implicit default network only when there are no interfaces and no networks and autoattach is not false', () => {
     const empty: any = { domain: { devices: {} } };
     expect(applyDefaultNetwork(empty)).toBe(true);
-    expect(empty.domain.devices.interfaces).toEqual([{ name: 'default', masquerade: {} }]);
+    expect(empty.domain.devices.interfaces).toEqual([{ name: 'default', bridge: {} }]);
     expect(empty.networks).toEqual([{ name: 'default', pod: {} }]);
+    const masq: any = { domain: { devices: {} } };
+    expect(applyDefaultNetwork(masq, 'masquerade')).toBe(true);
+    expect(masq.domain.devices.interfaces).toEqual([{ name: 'default', masquerade: {} }]);
     const off: any = { domain: { devices: { autoattachPodInterface: false } } };
     expect(applyDefaultNetwork(off)).toBe(false);
     expect(off.networks).toBeUndefined();
     const some: any = { domain: { devices: {} }, networks: [{ name: 'x', multus: { networkName: 'x' } }] };
     expect(applyDefaultNetwork(some)).toBe(false);
+  });
+
+  it('takes the default binding from the KubeVirt CR\'s defaultNetworkInterface, else KubeVirt\'s built-in bridge', () => {
+    expect(defaultNetworkInterface([])).toBe('bridge');
+    expect(defaultNetworkInterface([{ spec: {} }])).toBe('bridge');
+    expect(defaultNetworkInterface([{ spec: { configuration: { network: { defaultNetworkInterface: 'masquerade' } } } }])).toBe('masquerade');
+    const vm = { metadata: { name: 'v', namespace: 'n', uid: 'u', generation: 1 }, spec: { template: { spec: { domain: { devices: {} } } } } };
+    expect(vmiFromVM(vm).spec.domain.devices.interfaces).toEqual([{ name: 'default', bridge: {} }]);
+    expect(vmiFromVM(vm, 'masquerade').spec.domain.devices.interfaces).toEqual([{ name: 'default', masquerade: {} }]);
   });
 
   it('builds a VMI from a VM: template metadata, owner reference, absent interfaces left out, marked as its own', () => {
