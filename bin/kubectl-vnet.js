@@ -13,6 +13,6 @@ if (process.argv[2] === '__complete') {
   const { runComplete } = await import('../dist/cli/complete-run.js');
   await runComplete(manifest, pjson.oclif.topics ?? {}, process.argv.slice(3));
 } else {
-  const { execute } = await import('@oclif/core');
-  await execute({ dir: import.meta.url });
+  const { runTopLevel } = await import('../dist/cli/top-level.js');
+  await runTopLevel(process.argv.slice(2), import.meta.url);
 }

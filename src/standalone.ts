@@ -7,8 +7,9 @@
  * reads nothing from disk to find commands; help, topics, flag parsing and
  * errors are oclif's own, exactly as in the npm-installed CLI.
  */
-import { Config, flush, handle, run, type Command, type Interfaces } from '@oclif/core';
+import { Config, type Command, type Interfaces } from '@oclif/core';
 import { COMMANDS } from './commands.js';
+import { runTopLevel } from './cli/top-level.js';
 
 export interface EmbeddedManifest {
   version: string;
@@ -77,10 +78,5 @@ export async function embeddedConfig(pjson: Interfaces.PJSON, manifest: Embedded
 
 /** What bin/kubectl-vnet.js does through `execute`, for the embedded CLI. */
 export async function runEmbedded(pjson: Interfaces.PJSON, manifest: EmbeddedManifest, argv = process.argv.slice(2)): Promise<void> {
-  try {
-    await run(argv, embeddedLoadOptions(pjson, manifest));
-    await flush();
-  } catch (error) {
-    await handle(error instanceof Error ? error : new Error(String(error)));
-  }
+  await runTopLevel(argv, embeddedLoadOptions(pjson, manifest));
 }

@@ -50,3 +50,33 @@ describe('usage errors are one error line and one hint line', () => {
     expect(h).toMatch(/--as USER/);
   });
 });
+
+describe('an unknown command is a usage error too', () => {
+  it('names the command with spaces, exit 2', async () => {
+    const [e, h] = await usage(['nosuchcmd']);
+    expect(e).toBe('error: unknown command "nosuchcmd" for "kubectl vnet"');
+    expect(h).toBe("hint: run 'kubectl vnet --help' for the list of commands");
+    const [e2] = await usage(['hotplug', 'bogus']);
+    expect(e2).toBe('error: unknown command "hotplug bogus" for "kubectl vnet"');
+  });
+});
+
+describe('a reader that stops early', () => {
+  it('`kubectl vnet --help | head -1` ends quietly: nothing on stderr, exit 0', async () => {
+    const { spawn } = await import('node:child_process');
+    const { cliPath } = await import('../support/cluster.js');
+    for (let i = 0; i < 3; i++) {
+      const r = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+        const child = spawn(process.execPath, [cliPath, '--help'], { env: { ...process.env, NO_COLOR: '1', KUBECONFIG: noCluster }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (d) => (stderr += d));
+        // Read the first chunk, then close the pipe as head does.
+        child.stdout.once('data', () => child.stdout.destroy());
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, stderr }));
+      });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    }
+  });
+});
