@@ -85,8 +85,9 @@ function readSidecars(vm: VirtualMachine): HookSidecar[] {
 /**
  * JSON Patch ops that turn the template annotations into `next` for the given
  * keys (undefined = remove), each guarded: a `test` of the old value of every
- * key it rewrites or removes, and for a key it adds, a `test` of the whole
- * map as read (JSON Patch cannot test for absence).
+ * key it rewrites, removes or keeps (a key passed with its current value is
+ * one the plan relies on), and for a key it adds, a `test` of the whole map
+ * as read (JSON Patch cannot test for absence).
  */
 export function annotationOps(vm: VirtualMachine, next: Record<string, string | undefined>): JsonPatchOp[] {
   const current = templateAnnotations(vm);
@@ -109,7 +110,11 @@ export function annotationOps(vm: VirtualMachine, next: Record<string, string | 
   for (const [k, v] of Object.entries(next)) {
     const path = pointer(...P_ANNOTATIONS, k);
     const had = Object.hasOwn(current, k);
-    if (had && v === current[k]) continue;
+    if (had && v === current[k]) {
+      // Kept as is but relied on (e.g. the netconf sidecar already there): guard it too.
+      ops.push({ op: 'test', path, value: current[k] });
+      continue;
+    }
     if (had) {
       ops.push({ op: 'test', path, value: current[k] });
       ops.push(v === undefined ? { op: 'remove', path } : { op: 'replace', path, value: v });

@@ -83,7 +83,17 @@ describe('planMacSet --via netconf', () => {
       { op: 'test', path: '/spec/template/spec/domain/devices/interfaces/1/name', value: 'blue' },
       { op: 'test', path: '/spec/template/metadata/annotations/netconf.kubevirt.io~1macAddress', value: nc },
       { op: 'replace', path: '/spec/template/metadata/annotations/netconf.kubevirt.io~1macAddress', value: '[{"name":"red","macAddress":"02:00:00:00:00:0a","owner":"ops"},{"name":"blue","macAddress":"02:00:00:00:00:01"}]' },
+      { op: 'test', path: '/spec/template/metadata/annotations/hooks.kubevirt.io~1hookSidecars', value: `[{"image":"${IMAGE}","imagePullPolicy":"IfNotPresent"}]` },
     ]);
+  });
+
+  it('guards the existing netconf sidecar it relies on: a concurrent removal of the sidecar fails the patch', () => {
+    const vm = makeVM({ annotations: { [NETCONF]: '[{"name":"blue","macAddress":"02:00:00:00:00:0b"}]', [HOOKS]: `[{"image":"${IMAGE}"}]` } });
+    const p = planMacSet(vm, setOpts({ sidecarImage: undefined }), gateOn);
+    const changed = structuredClone(vm);
+    changed.spec.template.metadata!.annotations![HOOKS] = SMBIOS;
+    expect(() => applyPatch(changed, p.ops)).toThrow(PatchConflict);
+    expect(JSON.parse(annotationsAfter(vm, p.ops)[NETCONF])).toEqual([{ name: 'blue', macAddress: '02:00:00:00:00:01' }]);
   });
 
   it('is a no-op when the MAC and the sidecar are already there (even formatted differently)', () => {
