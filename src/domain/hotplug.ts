@@ -262,6 +262,17 @@ function implicitDefaultToWrite(facts: ClusterFacts): { iface: VMInterface; netw
   return { iface: d.iface, network: d.network, from };
 }
 
+/**
+ * Writing out the implicit default relies on autoattachPodInterface not
+ * being false. appendOps tests a parent holding it when the interface list
+ * is missing; when the list exists (empty), test the devices as read.
+ */
+function implicitDefaultGuard(vm: VirtualMachine): JsonPatchOp[] {
+  const devices = get(vm, DEVICES);
+  if (!Array.isArray(get(vm, IFACES)) || devices === null || typeof devices !== 'object') return [];
+  return [{ op: 'test', path: pointer(...DEVICES), value: devices }];
+}
+
 function runningNote(facts: ClusterFacts, notes: string[], stoppedText: string): void {
   if (facts.vmi === null) notes.push(stoppedText);
   else if (facts.vmi === undefined) notes.push('the VMI was not checked: whether the VM runs is not known');
@@ -405,7 +416,7 @@ export function planHotplug(vm: VirtualMachine, req: HotplugRequest, facts: Clus
 
   const a = appendOps(vm, IFACES, ifaces);
   const b = appendOps(vm, NETWORKS, nets);
-  const ops = [...a.tests, ...b.tests, ...a.adds, ...b.adds];
+  const ops = [...(implicit ? implicitDefaultGuard(vm) : []), ...a.tests, ...b.tests, ...a.adds, ...b.adds];
   const summary = `add interface ${name} (${binding}) on ${nadFull}${implicit ? ', and write out the implicit default pod network' : ''}`;
   return { ops, summary, warnings, notes, interfaceName: name };
 }
@@ -499,7 +510,7 @@ export function planLinkState(vm: VirtualMachine, req: { name: string; state: st
     const iface = { ...d.iface, state } as VMInterface;
     const a = appendOps(vm, IFACES, [iface]);
     const b = appendOps(vm, NETWORKS, [d.network]);
-    return { ops: [...a.tests, ...b.tests, ...a.adds, ...b.adds], summary: `set link ${state} on interface ${name} (and write out the implicit default pod network)`, warnings, notes };
+    return { ops: [...implicitDefaultGuard(vm), ...a.tests, ...b.tests, ...a.adds, ...b.adds], summary: `set link ${state} on interface ${name} (and write out the implicit default pod network)`, warnings, notes };
   }
 
   const { iface, index, net } = found;

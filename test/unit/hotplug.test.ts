@@ -140,6 +140,18 @@ describe('planHotplug', () => {
       expect(after.spec.template.spec.networks).toHaveLength(2);
     });
 
+    it('with empty interface and network lists: guards the devices it read, so a concurrent autoattachPodInterface: false fails the patch', () => {
+      const v = bareVM();
+      v.spec.template.spec.domain!.devices!.interfaces = [];
+      v.spec.template.spec.networks = [];
+      const changed = structuredClone(v);
+      changed.spec.template.spec.domain!.devices!.autoattachPodInterface = false;
+      for (const plan of [planHotplug(v, { network: 'blue-net', name: 'blue' }, { ...healthy, vmi: null }), planLinkState(v, { name: 'default', state: 'down' }, { ...healthy, vmi: null })]) {
+        expect(applyPatch(v, plan.ops).spec.template.spec.networks![0]).toEqual({ name: 'default', pod: {} });
+        expect(() => applyPatch(changed, plan.ops)).toThrow(PatchConflict);
+      }
+    });
+
     it('uses KubeVirt\'s default binding when the VM is stopped: the CR\'s, else bridge', () => {
       const masq = planHotplug(bareVM(), { network: 'blue-net', name: 'blue' }, { nad: bridgeNad, kubevirt: kubevirt('v1.6.0', { network: { defaultNetworkInterface: 'masquerade' } }), vmi: null });
       const ifaces = masq.ops.find((o) => o.op === 'add' && o.path.endsWith('/interfaces')) as { value: unknown[] };
