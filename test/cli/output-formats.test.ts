@@ -1,0 +1,38 @@
+// Machine output of the read commands: every -o json has its -o yaml twin with the same
+// document, and stdout holds nothing else (warnings and errors go to stderr).
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { create, freshNamespace, runCli } from '../support/cluster.js';
+
+let ns: string;
+beforeAll(async () => {
+  ns = await freshNamespace('vnet-fmt');
+  await create({
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachine',
+    metadata: { name: 'fmt', namespace: ns },
+    spec: {
+      runStrategy: 'Halted',
+      template: {
+        spec: {
+          domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }, { name: 'blue', bridge: {} }] } },
+          networks: [{ name: 'default', pod: {} }, { name: 'blue', multus: { networkName: 'no-such-nad' } }],
+        },
+      },
+    },
+  } as never);
+});
+
+describe('-o yaml matches -o json', () => {
+  it('doctor (failing checks: exit 8 either way, the report alone on stdout)', async () => {
+    const json = await runCli(['doctor', 'fmt', '-n', ns, '-o', 'json']);
+    const yaml = await runCli(['doctor', 'fmt', '-n', ns, '-o', 'yaml']);
+    expect(json.code, json.stderr).toBe(8);
+    expect(yaml.code, yaml.stderr).toBe(8);
+    const report = JSON.parse(json.stdout);
+    expect(report).toMatchObject({ kind: 'DoctorReport', namespace: ns, name: 'fmt' });
+    expect(parse(yaml.stdout)).toEqual(report);
+    expect(yaml.stderr).toMatch(/^error: \d+ checks? failed for virtualmachine /m);
+    expect(report.checks.find((c: { id: string }) => c.id === 'nad-exists')).toMatchObject({ result: 'fail' });
+  });
+});
