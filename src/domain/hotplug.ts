@@ -11,7 +11,7 @@
  */
 import { refused, usageError } from '../errors.js';
 import { defaultPodInterface, kubevirtVersion, linkStateSupport, liveMigrateEnabled, nicHotplugSupport, versionAtLeast, vmRolloutStrategy, type Version } from './kubevirt-config.js';
-import { macWarnings, MASQUERADE_RESERVED_MAC, parseMac } from './mac.js';
+import { macWarnings, parseMac } from './mac.js';
 import { bridgeBindingProblem, checkKubeOvnNad, customMacSupport, isKubeOvnNad, mainCniType, type KubeOvnSubnet } from './nad.js';
 import { pointer, type EditPlan, type JsonPatchOp } from './patch.js';
 import type { KubeVirtCR, NetworkAttachmentDefinition, VirtualMachine, VirtualMachineInstance, VMInterface, VMISpecLike, VMNetwork, Warning } from './types.js';
@@ -310,7 +310,7 @@ export function planHotplug(vm: VirtualMachine, req: HotplugRequest, facts: Clus
   let mac: string | undefined;
   if (req.mac !== undefined) {
     mac = parseMac(req.mac);
-    if (mac === MASQUERADE_RESERVED_MAC) throw refused(`${mac} is reserved by KubeVirt for masquerade interfaces`, 'pick another MAC');
+    // KubeVirt reserves 02:00:00:00:00:00 only on masquerade interfaces, which are never hot-plugged.
     for (const w of macWarnings(mac)) warn(w.code, w.message);
   }
   if (req.model !== undefined && !(INTERFACE_MODELS as readonly string[]).includes(req.model)) {

@@ -112,6 +112,11 @@ describe('planHotplug', () => {
     expect(plan.summary).toBe('add interface fast (sriov) on infra/sriov-net');
   });
 
+  it('takes 02:00:00:00:00:00 on a bridge interface: KubeVirt reserves it only on masquerade interfaces (admitter validateMasqueradeBinding)', () => {
+    const plan = planHotplug(vm(), { network: 'blue-net', name: 'blue', mac: '02:00:00:00:00:00' }, healthy);
+    expect(plan.ops.filter((o) => o.op === 'add').map((o) => (o as { value: unknown }).value)[0]).toEqual({ name: 'blue', bridge: {}, macAddress: '02:00:00:00:00:00' });
+  });
+
   it('derives the name from the NAD when --name is absent, past taken names', () => {
     const v = vm({ domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }, { name: 'blue-net', bridge: {} }] } }, networks: [{ name: 'default', pod: {} }, { name: 'blue-net', multus: { networkName: 'blue-net' } }] });
     const plan = planHotplug(v, { network: 'blue-net' }, healthy);
