@@ -80,3 +80,14 @@ describe('a reader that stops early', () => {
     }
   });
 });
+
+describe('words after a command that takes no arguments', () => {
+  it('are unexpected arguments of that command, not an unknown command', async () => {
+    const [e, h] = await usage(['macpool', 'status', 'team-a']);
+    expect(e).toBe('error: unexpected argument for "kubectl vnet macpool status": team-a');
+    expect(h).toContain("see 'kubectl vnet macpool status --help'");
+    expect(h).toContain('-n NAMESPACE');
+    const [e2] = await usage(['version', 'a', 'b']);
+    expect(e2).toBe('error: unexpected arguments for "kubectl vnet version": a b');
+  });
+});
