@@ -15,6 +15,25 @@ export const HOOK_SIDECARS_ANNOTATION = 'hooks.kubevirt.io/hookSidecars';
 /** The environment variable that names the netconf sidecar image when --sidecar-image is not given. */
 export const NETCONF_IMAGE_ENV = 'KUBECTL_VNET_NETCONF_IMAGE';
 
+// The image reference grammar of the container runtimes (distribution/reference):
+// [domain[:port]/]path-component[/path-component...][:tag][@digest].
+const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?`;
+const IMAGE_REFERENCE = new RegExp(
+  `^(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*(?::[\\w][\\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$`,
+);
+
+/** Why `image` is not a container image reference the kubelet can pull, or undefined when it is one. */
+export function imageReferenceProblem(image: string): string | undefined {
+  if (image.trim() === '') return 'it is empty';
+  if (/\s/.test(image)) return 'it contains white space';
+  if (!IMAGE_REFERENCE.test(image)) return 'it is not [REGISTRY[:PORT]/]PATH[:TAG][@DIGEST] with a lower-case PATH';
+  const name = image.replace(/@.*$/, '').replace(/:[\w][\w.-]*$/, '');
+  if (name.length > 255) return 'its name is longer than 255 characters';
+  return undefined;
+}
+
 export interface HookSidecar {
   image?: string;
   imagePullPolicy?: string;

@@ -6,8 +6,8 @@
  * offline mode: those checks are skipped, and a note says so) and return an
  * EditPlan whose `test` ops guard exactly what it rewrites.
  */
-import { refused, VnetError } from '../errors.js';
-import { HOOK_SIDECARS_ANNOTATION, NETCONF_IMAGE_ENV, ensureNetconfSidecar, netconfSidecarImage, parseHookSidecars, removeNetconfSidecar, serializeHookSidecars, type HookSidecar } from './hooks.js';
+import { refused, usageError, VnetError } from '../errors.js';
+import { HOOK_SIDECARS_ANNOTATION, NETCONF_IMAGE_ENV, ensureNetconfSidecar, imageReferenceProblem, netconfSidecarImage, parseHookSidecars, removeNetconfSidecar, serializeHookSidecars, type HookSidecar } from './hooks.js';
 import { checkMacForInterface, describeMacUse, findCollisions, macInRange, macWarnings, normaliseMac, type MacUse } from './mac.js';
 import { NETCONF_ANNOTATION, netconfMacFor, parseNetconfAnnotation, serializeNetconf, setNetconfEntry, unsetNetconfEntry, type NetconfEntry } from './netconf.js';
 import { pointer, type EditPlan, type JsonPatchOp } from './patch.js';
@@ -189,6 +189,11 @@ export function planMacSet(vm: VirtualMachine, opts: MacSetOptions, facts: MacFa
 }
 
 function planNetconfSet(vm: VirtualMachine, opts: MacSetOptions, facts: MacFacts, index: number, entry: VMInterface, warnings: Warning[], notes: string[]): EditPlan {
+  if (opts.sidecarImage) {
+    // A reference the kubelet cannot pull would only fail when the VM starts (the launcher pod stays in InvalidImageName).
+    const problem = imageReferenceProblem(opts.sidecarImage.image);
+    if (problem) throw usageError(`${JSON.stringify(opts.sidecarImage.image)} (${opts.sidecarImage.from}) is not a container image reference: ${problem}`, 'give an image the cluster can pull, e.g. registry.example/kubevirt/netconf-hook-sidecar:v1.9.0');
+  }
   const entries = readNetconf(vm);
   const sidecars = readSidecars(vm);
   const image = opts.sidecarImage?.image ?? netconfSidecarImage(sidecars);

@@ -110,6 +110,18 @@ describe('planMacSet --via netconf', () => {
     expect(p.notes.join('\n')).toContain(`changes from ${IMAGE} to mirror.example/netconf-hook-sidecar:v1 (KUBECTL_VNET_NETCONF_IMAGE)`);
   });
 
+  it.each(['bad image', 'Registry.example/Kubevirt/Netconf:v1', 'reg/x:v1"},{"a', 'reg/x:', '', 'reg//x'])('refuses %j as --sidecar-image: a usage error, before anything is planned', (image) => {
+    const e = refusal(() => planMacSet(makeVM(), setOpts({ sidecarImage: { image, from: '--sidecar-image' } }), gateOn));
+    expect(e.code).toBe('usage');
+    expect(e.message).toContain('is not a container image reference');
+    expect(e.message).toContain(JSON.stringify(image));
+  });
+
+  it.each([IMAGE, 'quay.io/kubevirt/netconf-hook-sidecar:v1.9.0', 'netconf', 'localhost:5000/a/b__c-d', `reg.example/x@sha256:${'a'.repeat(64)}`, '[fd00::1]:5000/x:v1'])('accepts %j as --sidecar-image', (image) => {
+    const p = planMacSet(makeVM(), setOpts({ sidecarImage: { image, from: '--sidecar-image' } }), gateOn);
+    expect(JSON.parse(annotationsAfter(makeVM(), p.ops)[HOOKS])).toEqual([{ image }]);
+  });
+
   it('refuses without any image, and says how to give one', () => {
     const e = refusal(() => planMacSet(makeVM(), setOpts({ sidecarImage: undefined }), gateOn));
     expect(e.code).toBe('precondition');
