@@ -10,7 +10,7 @@ import { HOOK_SIDECARS_ANNOTATION, isNetconfSidecar, parseHookSidecars } from '.
 import { MASQUERADE_RESERVED_MAC, normaliseMac, parseMac } from './mac.js';
 import { NETCONF_ANNOTATION, netconfMacFor, parseNetconfAnnotation } from './netconf.js';
 import type { VirtualMachine, VMInterface, Warning } from './types.js';
-import { bindingKeysOf, bindingOf, hasImplicitDefaultNetwork, implicitDefault, INTERFACE_MODELS, INTERFACE_NAME_RE, interfacesOf, networkLabel, networkRefOf, networksOf } from './vmspec.js';
+import { bindingKeysOf, bindingOf, hasImplicitDefaultNetwork, implicitDefault, INTERFACE_MODELS, INTERFACE_NAME_RE, interfacesOf, networkLabel, networkRefOf, networksOf, specShapeProblem } from './vmspec.js';
 
 export interface DesiredInterface {
   name: string;
@@ -86,6 +86,8 @@ export function desiredNetworkView(vm: VirtualMachine, source: string): VMDesire
   }
 
   // Interfaces and networks, as KubeVirt's admission sees them.
+  const shape = specShapeProblem(spec);
+  if (shape) warn('malformed-spec', `${shape}: the API server rejects the VM`);
   const implicit = hasImplicitDefaultNetwork(spec);
   const ifaces: VMInterface[] = implicit ? [implicitDefault().iface] : interfacesOf(spec).filter((i) => i && typeof i === 'object');
   const nets = implicit ? [implicitDefault().network] : networksOf(spec).filter((n) => n && typeof n === 'object');

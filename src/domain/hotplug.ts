@@ -15,7 +15,7 @@ import { macWarnings, parseMac } from './mac.js';
 import { bridgeBindingProblem, checkKubeOvnNad, customMacSupport, isKubeOvnNad, mainCniType, type KubeOvnSubnet } from './nad.js';
 import { pointer, type EditPlan, type JsonPatchOp } from './patch.js';
 import type { KubeVirtCR, NetworkAttachmentDefinition, VirtualMachine, VirtualMachineInstance, VMInterface, VMISpecLike, VMNetwork, Warning } from './types.js';
-import { bindingOf, hasImplicitDefaultNetwork, INTERFACE_MODELS, INTERFACE_NAME_RE, interfacesOf, isPrimaryNetwork, networksOf, splitNadName } from './vmspec.js';
+import { bindingOf, hasImplicitDefaultNetwork, INTERFACE_MODELS, INTERFACE_NAME_RE, interfacesOf, isPrimaryNetwork, networksOf, specShapeProblem, splitNadName } from './vmspec.js';
 
 /**
  * What the cluster said, gathered before planning. `undefined` means "not
@@ -64,6 +64,12 @@ function vmObj(vm: VirtualMachine): string {
 
 function templateSpec(vm: VirtualMachine): VMISpecLike | undefined {
   return vm.spec?.template?.spec;
+}
+
+/** Refuses a VM whose interface or network lists are malformed (possible in a manifest file). */
+export function assertSpecShape(vm: VirtualMachine): void {
+  const problem = specShapeProblem(vm.spec?.template?.spec);
+  if (problem) throw refused(`virtualmachine "${vm.metadata.name}": ${problem}; nothing was changed`, 'fix the VM spec first');
 }
 
 function get(root: unknown, tokens: readonly (string | number)[]): unknown {
@@ -287,6 +293,7 @@ export function normalizeBinding(binding: string | undefined): string {
 
 /** Plans `hotplug add`: one interface and its multus network, appended together. */
 export function planHotplug(vm: VirtualMachine, req: HotplugRequest, facts: ClusterFacts = {}): EditPlan & { interfaceName: string } {
+  assertSpecShape(vm);
   const ns = vm.metadata.namespace ?? 'default';
   const warnings: Warning[] = [];
   const notes: string[] = [];
@@ -441,6 +448,7 @@ function unknownInterface(vm: VirtualMachine, name: string): never {
 
 /** Plans `hotplug remove`: `state: absent` on a bridge interface of a secondary network. */
 export function planUnplug(vm: VirtualMachine, req: { name: string }, facts: ClusterFacts = {}): EditPlan {
+  assertSpecShape(vm);
   const warnings: Warning[] = [];
   const notes: string[] = [];
   const warn = (code: string, message: string) => warnings.push({ code, message, object: vmObj(vm) });
@@ -488,6 +496,7 @@ export type LinkState = 'up' | 'down';
 
 /** Plans `link set`: `state: up|down` on one interface. */
 export function planLinkState(vm: VirtualMachine, req: { name: string; state: string }, facts: ClusterFacts = {}): EditPlan {
+  assertSpecShape(vm);
   const warnings: Warning[] = [];
   const notes: string[] = [];
   const warn = (code: string, message: string) => warnings.push({ code, message, object: vmObj(vm) });

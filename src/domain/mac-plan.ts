@@ -10,6 +10,7 @@ import { refused, usageError, VnetError } from '../errors.js';
 import { HOOK_SIDECARS_ANNOTATION, NETCONF_IMAGE_ENV, ensureNetconfSidecar, imageReferenceProblem, netconfSidecarImage, parseHookSidecars, removeNetconfSidecar, serializeHookSidecars, type HookSidecar } from './hooks.js';
 import { checkMacForInterface, describeMacUse, findCollisions, macInRange, macWarnings, normaliseMac, type MacUse } from './mac.js';
 import { NETCONF_ANNOTATION, netconfMacFor, parseNetconfAnnotation, serializeNetconf, setNetconfEntry, unsetNetconfEntry, type NetconfEntry } from './netconf.js';
+import { assertSpecShape } from './hotplug.js';
 import { pointer, type EditPlan, type JsonPatchOp } from './patch.js';
 import type { VirtualMachine, VMInterface, Warning } from './types.js';
 import { interfacesOf } from './vmspec.js';
@@ -48,6 +49,7 @@ function vmRef(vm: VirtualMachine): string {
 }
 
 function findInterface(vm: VirtualMachine, iface: string): { index: number; entry: VMInterface } {
+  assertSpecShape(vm);
   const ifaces = interfacesOf(vm.spec?.template?.spec);
   const index = ifaces.findIndex((i) => i.name === iface);
   if (index < 0) {

@@ -159,6 +159,7 @@ export function collectMacUses(vms: readonly VirtualMachine[], vmis: readonly Vi
   for (const vm of vms) {
     const base = { kind: 'VirtualMachine' as const, namespace: vm.metadata.namespace ?? '', name: vm.metadata.name };
     for (const i of interfacesOf(vm.spec?.template?.spec)) {
+      if (!i || typeof i !== 'object') continue;
       const mac = normaliseMac(i.macAddress);
       if (mac) uses.push({ ...base, mac, iface: i.name, source: 'spec' });
     }
@@ -167,11 +168,13 @@ export function collectMacUses(vms: readonly VirtualMachine[], vmis: readonly Vi
   for (const vmi of vmis) {
     const base = { kind: 'VirtualMachineInstance' as const, namespace: vmi.metadata.namespace ?? '', name: vmi.metadata.name };
     for (const i of interfacesOf(vmi.spec)) {
+      if (!i || typeof i !== 'object') continue;
       const mac = normaliseMac(i.macAddress);
       if (mac) uses.push({ ...base, mac, iface: i.name, source: 'spec' });
     }
     for (const e of netconfUses(vmi.metadata.annotations)) uses.push({ ...base, mac: e.mac, iface: e.name, source: 'netconf' });
-    for (const s of vmi.status?.interfaces ?? []) {
+    for (const s of Array.isArray(vmi.status?.interfaces) ? vmi.status.interfaces : []) {
+      if (!s || typeof s !== 'object') continue;
       const mac = normaliseMac(s.mac);
       if (mac) uses.push({ ...base, mac, iface: s.name ?? '', source: 'status' });
     }

@@ -13,12 +13,36 @@ export const BINDINGS: readonly BindingName[] = ['bridge', 'masquerade', 'sriov'
 
 export const INTERFACE_MODELS = ['e1000', 'e1000e', 'igb', 'ne2k_pci', 'pcnet', 'rtl8139', 'virtio'] as const;
 
+/** The interfaces list; [] when missing or not a list (a malformed manifest; see specShapeProblem). */
 export function interfacesOf(spec: VMISpecLike | undefined): VMInterface[] {
-  return spec?.domain?.devices?.interfaces ?? [];
+  const l = spec?.domain?.devices?.interfaces;
+  return Array.isArray(l) ? l : [];
 }
 
+/** The networks list; [] when missing or not a list (a malformed manifest; see specShapeProblem). */
 export function networksOf(spec: VMISpecLike | undefined): VMNetwork[] {
-  return spec?.networks ?? [];
+  const l = spec?.networks;
+  return Array.isArray(l) ? l : [];
+}
+
+/**
+ * What is wrong with the shape of a spec's interface and network lists, or
+ * null: a list that is not a list, an entry that is not an object with a
+ * string name. The API server's schema rejects these, but a manifest file
+ * can hold anything; planners refuse such a spec instead of guessing.
+ */
+export function specShapeProblem(spec: VMISpecLike | undefined): string | null {
+  const lists: [string, unknown][] = [
+    ['spec.template.spec.domain.devices.interfaces', spec?.domain?.devices?.interfaces],
+    ['spec.template.spec.networks', spec?.networks],
+  ];
+  for (const [where, l] of lists) {
+    if (l === undefined || l === null) continue;
+    if (!Array.isArray(l)) return `${where} is not a list`;
+    const bad = l.findIndex((e) => e === null || typeof e !== 'object' || Array.isArray(e) || typeof (e as { name?: unknown }).name !== 'string');
+    if (bad >= 0) return `${where}[${bad}] is not an object with a string name`;
+  }
+  return null;
 }
 
 export function vmTemplateSpec(vm: VirtualMachine): VMISpecLike {
@@ -88,7 +112,8 @@ export const KUBEVIRT_DEFAULT_NETWORK_INTERFACE = 'bridge';
  * (SetDefaultNetworkInterface) do.
  */
 export function hasImplicitDefaultNetwork(spec: VMISpecLike | undefined): boolean {
-  return interfacesOf(spec).length === 0 && networksOf(spec).length === 0 && spec?.domain?.devices?.autoattachPodInterface !== false;
+  const none = (l: unknown) => l === undefined || l === null || (Array.isArray(l) && l.length === 0);
+  return none(spec?.domain?.devices?.interfaces) && none(spec?.networks) && spec?.domain?.devices?.autoattachPodInterface !== false;
 }
 
 /**
