@@ -1,4 +1,11 @@
 import { Command } from '@oclif/core';
+import type { Input, ParserOutput } from '@oclif/core/interfaces';
+
+// As oclif declares them (not exported by @oclif/core/interfaces).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type FlagOutput = Record<string, any>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type ArgOutput = Record<string, any>;
 import { ExitCode, VnetError } from '../errors.js';
 import type { Connection, ConnectionFlags } from '../kube/config.js';
 import type { KubeClient } from '../kube/client.js';
@@ -50,6 +57,19 @@ export abstract class VnetCommand extends Command {
 
   protected warnLine(text: string): void {
     this.note(`Warning: ${text}`);
+  }
+
+  /** oclif's parse, and an empty argument ('') is a usage error: an empty name would address a whole collection. */
+  protected override async parse<F extends FlagOutput, B extends FlagOutput, A extends ArgOutput>(options?: Input<F, B, A>, argv?: string[]): Promise<ParserOutput<F, B, A>> {
+    const out = await super.parse(options, argv);
+    for (const [name, value] of Object.entries(out.args as Record<string, unknown>)) {
+      if (value === '') {
+        throw new VnetError('usage', `the ${name.toUpperCase()} argument must not be empty`, {
+          hint: `see ${this.config?.bin ?? 'kubectl vnet'}${this.id ? ' ' + this.id.replaceAll(':', ' ') : ''} --help`,
+        });
+      }
+    }
+    return out;
   }
 
   protected paint(format?: OutputFormat): Paint {

@@ -159,8 +159,17 @@ export async function loadConnection(flags: ConnectionFlags, env: NodeJS.Process
     kc.users = [...kc.users, { name: '' }];
   }
   const namespaceFromFlag = Boolean(flags.namespace);
-  if (flags.namespace !== undefined && flags.namespace.length === 0) throw usageError('--namespace must not be empty');
-  const namespace = flags.namespace || kc.getContextObject(kc.getCurrentContext())?.namespace || inClusterNamespace || 'default';
+  if (flags.namespace !== undefined && flags.namespace.length === 0) throw usageError('--namespace must not be empty', 'give a namespace, or leave -n out to use the context\'s');
+  const contextNamespace = kc.getContextObject(kc.getCurrentContext())?.namespace;
+  const namespace = flags.namespace || contextNamespace || inClusterNamespace || 'default';
+  // A namespace is a DNS-1123 label; anything else would be pasted into the request path and come back as a misleading 404.
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace) || namespace.length > 63) {
+    const where = flags.namespace ? '-n' : contextNamespace ? `the namespace of context "${kc.getCurrentContext()}"` : 'the in-cluster service account';
+    throw usageError(
+      `${JSON.stringify(namespace)} (${where}) is not a valid namespace name`,
+      'a namespace name is at most 63 lower-case letters, digits and "-", starting and ending with a letter or digit; list them with: kubectl get namespaces',
+    );
+  }
   return {
     kc,
     server: cluster.server.replace(/\/+$/, ''),

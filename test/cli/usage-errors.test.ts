@@ -91,3 +91,39 @@ describe('words after a command that takes no arguments', () => {
     expect(e2).toBe('error: unexpected arguments for "kubectl vnet version": a b');
   });
 });
+
+describe('empty arguments, bad namespaces and NAD references are usage errors, not requests', () => {
+  it('an empty argument is refused before any request (an empty name would address a whole collection)', async () => {
+    const [e, h] = await usage(['doctor', '']);
+    expect(e).toBe('error: the VM argument must not be empty');
+    expect(h).toBe('hint: see kubectl vnet doctor --help');
+    const [e2] = await usage(['status', '']);
+    expect(e2).toBe('error: the TARGET argument must not be empty');
+  });
+
+  it('-n that is not a namespace name (instead of a 404 blamed on a missing API)', async () => {
+    for (const ns of ['a/b', 'Team-A', '-x']) {
+      const r = await runCli(['status', '-n', ns]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toBe(`error: ${JSON.stringify(ns)} (-n) is not a valid namespace name\nhint: a namespace name is at most 63 lower-case letters, digits and "-", starting and ending with a letter or digit; list them with: kubectl get namespaces\n`);
+    }
+  });
+
+  it('hotplug add --network /NAME (an empty namespace) is refused as a usage error, nothing sent', async () => {
+    const { create, freshNamespace, readVM } = await import('../support/cluster.js');
+    const ns = await freshNamespace('vnet-usage');
+    await create({
+      apiVersion: 'kubevirt.io/v1',
+      kind: 'VirtualMachine',
+      metadata: { name: 'u', namespace: ns },
+      spec: { runStrategy: 'Halted', template: { spec: { domain: { devices: {} } } } },
+    } as never);
+    const before = await readVM(ns, 'u');
+    const r = await runCli(['hotplug', 'add', 'u', '--network', '/blue', '-n', ns]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toBe('error: --network "/blue" is not a NetworkAttachmentDefinition name\nhint: write it as NAME or NAMESPACE/NAME\n');
+    const after = await readVM(ns, 'u');
+    expect(after.metadata.generation).toBe(before.metadata.generation);
+    expect(after.spec).toEqual(before.spec);
+  });
+});

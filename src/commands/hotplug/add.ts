@@ -45,7 +45,7 @@ export default class HotplugAdd extends ClusterCommand {
     const target = { namespace: conn.namespace, name: args.vm };
     const nad = splitNadName(flags.network.trim(), conn.namespace);
     const [{ gatherHotplugFacts }, { editAndWait }] = await Promise.all([import('../../kube/hotplug-facts.js'), import('./shared.js')]);
-    const gathered = await gatherHotplugFacts(client, target, { nad: nad.name && !nad.name.includes('/') ? nad : undefined });
+    const gathered = await gatherHotplugFacts(client, target, { nad: nad.name && !nad.name.includes('/') && nad.namespace ? nad : undefined });
     const req = { network: flags.network, name: flags.name, binding: flags.binding, mac: flags.mac, model: flags.model, force: flags.force };
     let ifaceName = flags.name ?? '';
     await editAndWait({
