@@ -84,6 +84,15 @@ describe('error mapping', () => {
     }
   });
 
+  it('with --as/--as-group the can-i line of a forbidden hint asks about the impersonated identity', async () => {
+    const ns = await freshNamespace('vnet-forbid-as');
+    const r = await runCli(['status', '-n', ns, '--as', 'jane doe', '--as-group', 'team-a', '--as-group', 'system:authenticated']);
+    expect(r.code, r.stderr).toBe(4);
+    expect(r.stderr).toContain(
+      `hint: you need permission to list virtualmachines.kubevirt.io in namespace "${ns}" (as jane doe); check with: kubectl auth can-i list virtualmachines.kubevirt.io -n ${ns} --as 'jane doe' --as-group team-a --as-group system:authenticated\n`,
+    );
+  });
+
   it('an unreachable server is one clear line and exit 7, without a stack trace', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vnet-unreach-'));
     const kc = path.join(dir, 'kubeconfig');
