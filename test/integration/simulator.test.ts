@@ -406,6 +406,15 @@ describe('KubeVirt network simulator', () => {
     expect(JSON.parse(pod.metadata.annotations[NETWORKS])[0].mac).toBeUndefined();
   });
 
+  it('ignores a netconf annotation without a netconf hook sidecar, even a malformed one (nothing reads it)', async () => {
+    await create(withBlue(ns, 'nosidecar', { annotations: { [NETCONF]: JSON.stringify([{ name: 'blue', macAddress: '02:aa:00:00:00:43' }]) } }));
+    const vmi = await runningVMI(ns, 'nosidecar', (v) => Boolean(statusOf(v, 'blue')?.mac));
+    expect(statusOf(vmi, 'blue').mac).not.toBe('02:aa:00:00:00:43');
+    await create(withBlue(ns, 'nosidecarbad', { annotations: { [NETCONF]: '[{"name":"blue","macAddress":' } }));
+    const vmi2 = await runningVMI(ns, 'nosidecarbad', (v) => Boolean(statusOf(v, 'blue')?.mac));
+    expect(vmi2.status.phase).toBe('Running');
+  });
+
   it('fails the VMI (not itself) on a malformed netconf annotation, and keeps serving other VMs', async () => {
     await create(withBlue(ns, 'badnetconf', { annotations: { [HOOKS]: '[{"image":"registry.example/netconf:v1"}]', [NETCONF]: '[{"name":"blue","macAddress":' } }));
     const failed = await eventually(async () => {

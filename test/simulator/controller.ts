@@ -33,6 +33,7 @@ import {
   parseList,
   parseMac,
   parseNetconf,
+  runsNetconfSidecar,
   podInterfaceName,
   removeCondition,
   setCondition,
@@ -784,10 +785,11 @@ export class Simulator {
 
     // virt-handler defines the domain; hook sidecars run now (onDefineDomain).
     const annotations = vmi.metadata.annotations ?? {};
-    const netconf = parseNetconf(annotations[NETCONF_MAC_ANNOTATION]);
-    const hooks = annotations[HOOK_SIDECARS_ANNOTATION];
+    // Only the netconf sidecar reads its annotation: without one the annotation is ignored.
+    const sidecar = runsNetconfSidecar(annotations[HOOK_SIDECARS_ANNOTATION]);
+    const netconf: ReturnType<typeof parseNetconf> = sidecar ? parseNetconf(annotations[NETCONF_MAC_ANNOTATION]) : { macs: new Map<string, string>() };
     if (netconf.error) return this.failVMI(vmi, pod, 'SidecarFailed', `hook sidecar failed in onDefineDomain: malformed ${NETCONF_MAC_ANNOTATION} annotation: ${netconf.error}`);
-    if (netconf.macs.size && hooks === undefined) this.log(`vmi ${ns}/${name}: ${NETCONF_MAC_ANNOTATION} without ${HOOK_SIDECARS_ANNOTATION}; KubeVirt would ignore it, the simulator applies it anyway`);
+    if (!sidecar && annotations[NETCONF_MAC_ANNOTATION] !== undefined) this.log(`vmi ${ns}/${name}: ${NETCONF_MAC_ANNOTATION} without a netconf hook sidecar: ignored, as KubeVirt does`);
 
     const netStatus = parseList(pod.metadata.annotations?.[NETWORK_STATUS_ANNOTATION]);
     const podIp = netStatus.find((e) => e.default)?.ips?.[0] ?? pod.status?.podIP;

@@ -172,6 +172,19 @@ export function parseNetconf(value: unknown): NetconfResult {
   return { macs };
 }
 
+/**
+ * True when the hookSidecars value runs the netconf sidecar (an image whose
+ * repository name contains "netconf"). Only that sidecar reads the netconf
+ * annotation: without it KubeVirt never looks at the annotation.
+ */
+export function runsNetconfSidecar(hooks: unknown): boolean {
+  return parseList(hooks).some((h) => {
+    if (typeof h.image !== 'string') return false;
+    const repo = h.image.split('@')[0].split('/').pop() ?? '';
+    return /netconf/i.test(repo.split(':')[0]);
+  });
+}
+
 /** KubeVirt's k8s.v1.cni.cncf.io/networks value for the given VMI spec, or undefined when empty. */
 export function multusNetworksAnnotation(namespace: string, interfaces: Obj[], networks: Obj[]): string | undefined {
   const byName = new Map(interfaces.map((i) => [i.name, i]));

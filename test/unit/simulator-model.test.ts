@@ -11,6 +11,7 @@ import {
   nadNamespacedName,
   parseMac,
   parseNetconf,
+  runsNetconfSidecar,
   podInterfaceName,
   setCondition,
   stableMac,
@@ -88,6 +89,15 @@ describe('simulator model', () => {
     const vm = { metadata: { name: 'v', namespace: 'n', uid: 'u', generation: 1 }, spec: { template: { spec: { domain: { devices: {} } } } } };
     expect(vmiFromVM(vm).spec.domain.devices.interfaces).toEqual([{ name: 'default', bridge: {} }]);
     expect(vmiFromVM(vm, 'masquerade').spec.domain.devices.interfaces).toEqual([{ name: 'default', masquerade: {} }]);
+  });
+
+  it('tells whether the hook sidecars run the netconf sidecar (the only reader of the netconf annotation)', () => {
+    expect(runsNetconfSidecar(undefined)).toBe(false);
+    expect(runsNetconfSidecar('nope')).toBe(false);
+    expect(runsNetconfSidecar('[{"image":"registry:5000/kubevirt/sidecar-shim:devel"}]')).toBe(false);
+    expect(runsNetconfSidecar('[{"image":"registry.example/netconf:v1"}]')).toBe(true);
+    expect(runsNetconfSidecar('[{"args":["x"]},{"image":"quay.io/kubevirt/netconf-hook-sidecar@sha256:ab"}]')).toBe(true);
+    expect(runsNetconfSidecar('[{"image":"netconf.example/shim:v1"}]')).toBe(false);
   });
 
   it('builds a VMI from a VM: template metadata, owner reference, absent interfaces left out, marked as its own', () => {
