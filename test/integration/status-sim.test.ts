@@ -211,7 +211,8 @@ describe('status driven by the simulator', () => {
     vm.spec.template.spec.networks.push({ name: 'blue', multus: { networkName: 'blue' } } as any);
     await create(vm as any);
     await watchStates(ns, 'nc', (s) => stateOf(s, 'blue') === 'ready');
-    kubectl(['patch', 'vm', 'nc', '-n', ns, '--type=merge', '-p', JSON.stringify({ spec: { template: { metadata: { annotations: { 'netconf.kubevirt.io/macAddress': netconf } } } } })]);
+    const hooks = JSON.stringify([{ image: 'registry.example/netconf-hook-sidecar:v1' }]);
+    kubectl(['patch', 'vm', 'nc', '-n', ns, '--type=merge', '-p', JSON.stringify({ spec: { template: { metadata: { annotations: { 'netconf.kubevirt.io/macAddress': netconf, 'hooks.kubevirt.io/hookSidecars': hooks } } } } })]);
     let doc = await cliStatus(ns, 'nc');
     let blue = doc.interfaces.find((i) => i.name === 'blue')!;
     expect(blue).toMatchObject({ desiredMac: '02:aa:bb:cc:dd:01', desiredMacSource: 'netconf' });
