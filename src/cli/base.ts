@@ -61,6 +61,11 @@ export abstract class VnetCommand extends Command {
 
   /** oclif's parse, and an empty argument ('') is a usage error: an empty name would address a whole collection. */
   protected override async parse<F extends FlagOutput, B extends FlagOutput, A extends ArgOutput>(options?: Input<F, B, A>, argv?: string[]): Promise<ParserOutput<F, B, A>> {
+    // oclif reads a missing argument from stdin when stdin is not a terminal: `cat vm.yaml | kubectl vnet
+    // status -f - --local` lost the manifest to the TARGET argument, and a command in a `while read` loop
+    // ate the loop's input. Arguments come from the command line only.
+    const defs = ((options ?? this.ctor) as { args?: Record<string, { ignoreStdin?: boolean }> }).args ?? {};
+    for (const def of Object.values(defs)) def.ignoreStdin = true;
     const out = await super.parse(options, argv);
     for (const [name, value] of Object.entries(out.args as Record<string, unknown>)) {
       if (value === '') {

@@ -129,7 +129,8 @@ async function parseFileMode(cmd: CommandSpec, argv: readonly string[], opts: { 
   const defs = cmd.args ?? {};
   const names = Object.keys(defs);
   const loose: Record<string, ReturnType<typeof Args.string>> = {};
-  for (const n of names) loose[n] = Args.string({ description: defs[n].description, required: false });
+  // ignoreStdin: oclif would read a missing argument from stdin, which may be the manifest itself (-f -).
+  for (const n of names) loose[n] = Args.string({ description: defs[n].description, required: false, ignoreStdin: true });
   const out = await Parser.parse([...argv], { flags: { ...(cmd.baseFlags ?? {}), ...(cmd.flags ?? {}) } as never, args: loose, strict: true });
   const flags = out.flags as Flagged;
   const given = names.map((n) => (out.args as Record<string, string | undefined>)[n]).filter((v): v is string => v !== undefined);

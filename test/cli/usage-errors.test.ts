@@ -8,8 +8,8 @@ import { runCli } from '../support/cluster.js';
 
 const noCluster = path.join(os.tmpdir(), 'vnet-usage-errors-no-such-kubeconfig');
 
-async function usage(args: string[], env: Record<string, string> = {}) {
-  const r = await runCli(args, { kubeconfig: noCluster, env });
+async function usage(args: string[], env: Record<string, string> = {}, stdin?: string) {
+  const r = await runCli(args, { kubeconfig: noCluster, env, stdin });
   expect(r.code, r.stderr).toBe(2);
   expect(r.stdout).toBe('');
   const lines = r.stderr.trimEnd().split('\n');
@@ -125,5 +125,31 @@ describe('empty arguments, bad namespaces and NAD references are usage errors, n
     const after = await readVM(ns, 'u');
     expect(after.metadata.generation).toBe(before.metadata.generation);
     expect(after.spec).toEqual(before.spec);
+  });
+});
+
+describe('arguments come from the command line only, never from stdin', () => {
+  const example = (async () => (await import('node:fs')).readFileSync(path.join(import.meta.dirname, '..', '..', 'examples', 'vm.yaml'), 'utf8'))();
+
+  it('cat vm.yaml | status -f - --local reads the manifest (oclif took it for the TARGET argument)', async () => {
+    const r = await runCli(['status', '-f', '-', '--local'], { kubeconfig: noCluster, stdin: await example });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^demo\s+default\s+masquerade\s+pod\b/m);
+  });
+
+  it('cat vm.yaml | hotplug add --all ... -f - --local edits the manifest (file mode took it for the VM argument)', async () => {
+    const r = await runCli(['hotplug', 'add', '--all', '--network', 'lab/blue-net', '--name', 'blue', '-f', '-', '--local'], { kubeconfig: noCluster, stdin: await example });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('networkName: lab/blue-net');
+  });
+
+  it('a missing argument is missing even when stdin has lines (a command in a `while read` loop)', async () => {
+    const [e] = await usage(['mac', 'set', 'web'], {}, 'blue\n02:00:00:00:00:01\n');
+    expect(e).toBe('error: missing arguments: IFACE MAC');
+    const { freshNamespace } = await import('../support/cluster.js');
+    const ns = await freshNamespace('vnet-stdin');
+    const r = await runCli(['status', '-n', ns], { stdin: 'nope\n' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe(`No resources found in ${ns} namespace.\n`);
   });
 });
