@@ -62,7 +62,11 @@ export class KubeClient {
       try {
         await this.conn.kc.applyToHTTPSOptions(opts);
       } catch (err) {
-        throw new VnetError('unreachable', `cannot get credentials for context "${this.conn.contextName}": ${(err as Error).message}`, {
+        // An exec plugin that fails is reported with its stderr, which may be empty or span lines.
+        const raw = String((err as Error)?.message ?? '').trim();
+        const command = this.conn.kc.getCurrentUser()?.exec?.command;
+        const reason = raw ? raw.split('\n').map((l) => l.trim()).filter(Boolean).join('; ') : command ? `the exec credential plugin ${command} failed without a message` : 'no reason given';
+        throw new VnetError('unreachable', `cannot get credentials for context "${this.conn.contextName}": ${reason}`, {
           hint: 'check the user entry of the kubeconfig (exec plugin, token file, client certificate)',
           cause: err,
         });

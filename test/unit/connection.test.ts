@@ -88,6 +88,25 @@ describe('kubeconfig loading', () => {
     expect((err as Error).message).not.toContain('\n');
   });
 
+  it('an exec credential plugin that fails without a message is named in the error (not "credentials for context: ")', async () => {
+    const dir = tmpdir();
+    const p = path.join(dir, 'exec');
+    fs.writeFileSync(
+      p,
+      ['apiVersion: v1', 'kind: Config', 'current-context: c', 'clusters:', '- name: k', '  cluster:', '    server: https://127.0.0.1:1', 'users:', '- name: u', '  user:', '    exec:',
+        '      apiVersion: client.authentication.k8s.io/v1', `      command: ${process.execPath}`, '      args: ["-e", "process.exit(1)"]', '      interactiveMode: Never',
+        'contexts:', '- name: c', '  context:', '    cluster: k', '    user: u', ''].join('\n'),
+    );
+    const { KubeClient } = await import('../../src/kube/client.js');
+    const client = new KubeClient(await loadConnection({ kubeconfig: p }, { HOME: dir }));
+    try {
+      const err = await client.get('/version').catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'unreachable', message: `cannot get credentials for context "c": the exec credential plugin ${process.execPath} failed without a message` });
+    } finally {
+      client.close();
+    }
+  });
+
   it('lists files from KUBECONFIG and skips the missing ones', () => {
     const dir = tmpdir();
     const a = kubeconfig(dir, 'a', {});
