@@ -142,7 +142,7 @@ describe('status, seeded objects', () => {
     expect(lines[0].split(/\s{2,}/)).toEqual(['VM', 'INTERFACE', 'BINDING', 'NETWORK', 'STATE', 'LINK', 'MAC', 'IPS', 'GUEST-IFACE']);
     const blue = lines.find((l) => /^web\s+blue\s/.test(l))!;
     expect(blue.split(/\s+/)).toEqual(['web', 'blue', 'bridge', `${ns}/blue`, 'ready', 'up', '02:00:00:00:00:0b', '192.168.1.10', 'eth1']);
-    expect(lines.find((l) => /^db\s+default\s/.test(l))!.split(/\s+/)).toEqual(['db', 'default', 'masquerade', 'pod', 'stopped', '<none>', '<none>', '<none>', '<none>']);
+    expect(lines.find((l) => /^db\s+default\s/.test(l))!.split(/\s+/)).toEqual(['db', 'default', 'bridge', 'pod', 'stopped', '<none>', '<none>', '<none>', '<none>']);
     expect(r.stderr).toContain(`Warning: ${ns}/bad: VM condition RestartRequired`);
     expect(r.stderr).toMatch(/Warning: .*\/bad: annotation k8s\.v1\.cni\.cncf\.io\/network-status of pod virt-launcher-bad-1 is not valid JSON/);
     const w = await runCli(['status', '-n', ns, '-o', 'wide']);
