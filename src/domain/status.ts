@@ -11,7 +11,7 @@
  * (detached) -> gone.
  */
 import type { Condition, KubeVirtCR, NetworkStatusEntry, Pod, VirtualMachine, VirtualMachineInstance, VMIStatusInterface, VMInterface, VMISpecLike, VMNetwork, Warning } from './types.js';
-import { parseHookSidecars } from './hooks.js';
+import { isNetconfSidecar, parseHookSidecars } from './hooks.js';
 import { parseNetconfAnnotation } from './netconf.js';
 import { defaultPodInterface } from './kubevirt-config.js';
 import { bindingOf, hashedPodInterfaceName, hasImplicitDefaultNetwork, interfacesOf, isPrimaryNetwork, networkLabel, networkRefOf, networksOf } from './vmspec.js';
@@ -362,6 +362,8 @@ export function joinVMNetworkStatus(input: JoinInput): VMNetworkStatus {
   const annSources = sidecarAnnotationSources(vm, vmi);
   const netconf = new Map<string, string>();
   let sidecarAnnotations: string[] = [];
+  let netconfSidecar = false;
+  let hooksUnreadable = false;
   for (const { where, ann } of annSources) {
     if (!ann || typeof ann !== 'object') continue;
     const rawNc = ann[NETCONF_MAC_ANNOTATION];
@@ -375,8 +377,14 @@ export function joinVMNetworkStatus(input: JoinInput): VMNetworkStatus {
     if (rawHooks !== undefined) {
       sidecarAnnotations.push(HOOK_SIDECARS_ANNOTATION);
       const parsed = parseHookSidecars(rawHooks);
-      if (!parsed.ok) warn('malformed-annotation', `annotation ${HOOK_SIDECARS_ANNOTATION} of the ${where} is malformed: ${parsed.error}`);
+      if (!parsed.ok) {
+        hooksUnreadable = true;
+        warn('malformed-annotation', `annotation ${HOOK_SIDECARS_ANNOTATION} of the ${where} is malformed: ${parsed.error}`);
+      } else if (parsed.sidecars.some(isNetconfSidecar)) netconfSidecar = true;
     }
+  }
+  if (netconf.size > 0 && !netconfSidecar && !hooksUnreadable) {
+    warn('netconf-without-sidecar', `annotation ${NETCONF_MAC_ANNOTATION} sets MACs, but ${HOOK_SIDECARS_ANNOTATION} lists no netconf sidecar: nothing applies them (kubectl vnet mac set adds it)`);
   }
   sidecarAnnotations = [...new Set(sidecarAnnotations)];
   if (sidecarAnnotations.length > 0 && input.kubevirt) {
@@ -450,7 +458,7 @@ export function joinVMNetworkStatus(input: JoinInput): VMNetworkStatus {
       multus: entry ? { name: entry.name, interface: entry.interface ?? null, mac: entry.mac ?? null, ips: entry.ips ?? [] } : null,
     });
     if (desired.mac && rep?.mac && normalizeMac(desired.mac) !== normalizeMac(rep.mac) && state !== 'stopped') {
-      const when = desired.source === 'netconf' ? '; a netconf MAC is applied when the VM starts: stop and start the VM' : '';
+      const when = desired.source !== 'netconf' ? '' : netconfSidecar ? '; a netconf MAC is applied when the VM starts: stop and start the VM' : '; no netconf hook sidecar applies it';
       warn('mac-mismatch', `interface ${n}: desired MAC ${desired.mac} (${desired.source}) differs from the reported MAC ${rep.mac}${when}`);
     }
     if (state === 'pending' && vmi && ti && !si && binding && binding !== 'bridge' && binding !== 'sriov') {

@@ -157,6 +157,16 @@ describe('joinVMNetworkStatus on fixtures', () => {
     expect(binding({ metadata: { name: 'kubevirt', namespace: 'kubevirt' }, spec: { configuration: { network: { defaultNetworkInterface: 'masquerade' } } } })).toEqual([['default', 'masquerade', 'pod']]);
   });
 
+  it('a netconf MAC without a netconf hook sidecar: warns that nothing applies it (restarting does not help)', () => {
+    const fx = parse(fs.readFileSync(path.join(fixturesDir, 'netconf-mac.yaml'), 'utf8'));
+    delete fx.vm.spec.template.metadata.annotations['hooks.kubevirt.io/hookSidecars'];
+    const st = joinVMNetworkStatus({ vm: fx.vm, vmi: fx.vmi, pods: [], kubevirt: null });
+    expect(st.warnings.map((w) => w.code)).toEqual(['netconf-without-sidecar', 'mac-mismatch']);
+    expect(st.warnings[1].message).toMatch(/no netconf hook sidecar applies it$/);
+    fx.vm.spec.template.metadata.annotations['hooks.kubevirt.io/hookSidecars'] = '[{"image":"registry:5000/kubevirt/sidecar-shim:devel"}]';
+    expect(joinVMNetworkStatus({ vm: fx.vm, vmi: fx.vmi, pods: [], kubevirt: null }).warnings.map((w) => w.code)).toEqual(['netconf-without-sidecar', 'mac-mismatch']);
+  });
+
   it('the Sidecar gate is checked only when the KubeVirt CR is readable', () => {
     const fx = parse(fs.readFileSync(path.join(fixturesDir, 'netconf-mac.yaml'), 'utf8'));
     const noGate = { metadata: { name: 'kv' }, spec: { configuration: { developerConfiguration: { featureGates: [] } } } };
