@@ -10,7 +10,7 @@ import { ExitCode, VnetError } from '../errors.js';
 import type { Connection, ConnectionFlags } from '../kube/config.js';
 import type { KubeClient } from '../kube/client.js';
 import { connectionFlags, debugFlag } from './flags.js';
-import { painter, useColour, type OutputFormat, type Paint } from '../render/output.js';
+import { escapeControl, painter, useColour, type OutputFormat, type Paint } from '../render/output.js';
 
 /** Redacts anything that looks like a credential from text printed with --debug. */
 export function redact(text: string): string {
@@ -47,12 +47,15 @@ export abstract class VnetCommand extends Command {
   static override baseFlags = { ...debugFlag };
   protected debugEnabled = false;
 
+  /** Results to stdout; control characters from the cluster are escaped (our own colours kept). */
   protected out(text: string): void {
-    process.stdout.write(text);
+    process.stdout.write(escapeControl(text, true));
   }
 
+  /** Progress, warnings and errors to stderr, control characters escaped. */
   protected note(text: string): void {
-    process.stderr.write(text.endsWith('\n') ? text : text + '\n');
+    const safe = escapeControl(text);
+    process.stderr.write(safe.endsWith('\n') ? safe : safe + '\n');
   }
 
   protected warnLine(text: string): void {

@@ -32,3 +32,37 @@ export type Paint = (style: keyof typeof codes, text: string) => string;
 export function painter(enabled: boolean): Paint {
   return enabled ? (style, text) => `\u001b[${codes[style]}m${text}\u001b[0m` : (_style, text) => text;
 }
+
+// The SGR sequences painter() writes; anything else that drives the terminal is escaped.
+const OWN_SGR = /\u001b\[(?:0|1|2|31|32|33)m/y;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+
+/**
+ * Text for a terminal: control characters (other than newline and tab) that came
+ * from the cluster or a guest (condition messages, guest-agent interface names,
+ * server errors) are shown in caret notation (ESC as ^[, BEL as ^G, CR as ^M;
+ * C1 controls as \u0080..\u009f) so they cannot move the cursor, clear the
+ * screen or set the window title. With keepOwnColour, the exact colour
+ * sequences painter() emits are kept.
+ */
+export function escapeControl(text: string, keepOwnColour = false): string {
+  if (!CONTROL.test(text)) return text;
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x1b && keepOwnColour) {
+      OWN_SGR.lastIndex = i;
+      const m = OWN_SGR.exec(text);
+      if (m) {
+        out += m[0];
+        i += m[0].length - 1;
+        continue;
+      }
+    }
+    if ((c < 0x20 && c !== 0x0a && c !== 0x09) || c === 0x7f) out += c === 0x7f ? '^?' : '^' + String.fromCharCode(c + 0x40);
+    else if (c >= 0x80 && c <= 0x9f) out += `\\u${c.toString(16).padStart(4, '0')}`;
+    else out += text[i];
+  }
+  return out;
+}

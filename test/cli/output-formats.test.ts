@@ -36,3 +36,18 @@ describe('-o yaml matches -o json', () => {
     expect(report.checks.find((c: { id: string }) => c.id === 'nad-exists')).toMatchObject({ result: 'fail' });
   });
 });
+
+describe('text from the cluster cannot drive the terminal', () => {
+  it('a condition message with escape sequences is shown escaped by doctor; -o json keeps it as data', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { sandbox } = await import('../support/cluster.js');
+    const message = 'boom \u001b]0;pwned\u0007\u001b[2J cleared';
+    const status = { conditions: [{ type: 'Failure', status: 'True', message }] };
+    execFileSync(sandbox().kubectl, ['--kubeconfig', sandbox().kubeconfig, 'patch', 'vm', 'fmt', '-n', ns, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
+    const r = await runCli(['doctor', 'fmt', '-n', ns]);
+    expect(r.stdout).toContain('boom ^[]0;pwned^G^[[2J cleared');
+    expect(r.stdout + r.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+    const json = await runCli(['doctor', 'fmt', '-n', ns, '-o', 'json']);
+    expect(JSON.stringify(JSON.parse(json.stdout))).toContain(JSON.stringify(message).slice(1, -1));
+  });
+});
