@@ -297,8 +297,12 @@ function conditionsOf(vm: VirtualMachine | null | undefined, vmi: VirtualMachine
  * written out (its binding from the KubeVirt CR when it was read, else
  * KubeVirt's built-in default).
  */
-function effectiveSpec(spec: VMISpecLike | undefined, kubevirt?: KubeVirtCR | null): { ifaces: VMInterface[]; nets: VMNetwork[] } {
+function effectiveSpec(spec: VMISpecLike | undefined, kubevirt?: KubeVirtCR | null, vmiSpec?: VMISpecLike): { ifaces: VMInterface[]; nets: VMNetwork[] } {
   if (spec && hasImplicitDefaultNetwork(spec)) {
+    // A running VM's implicit default is what its VMI got at creation.
+    const vNet = networksOf(vmiSpec).find((n) => n && isPrimaryNetwork(n));
+    const vIface = vNet ? interfacesOf(vmiSpec).find((i) => i && i.name === vNet.name) : undefined;
+    if (vNet && vIface) return { ifaces: [vIface], nets: [vNet] };
     const d = defaultPodInterface(kubevirt);
     return { ifaces: [d.iface], nets: [d.network] };
   }
@@ -313,11 +317,14 @@ function sidecarAnnotationSources(vm: VirtualMachine | null | undefined, vmi: Vi
 }
 
 /**
- * True when the join would check the KubeVirt CR (the Sidecar feature gate):
- * the VM or standalone VMI carries a netconf or hookSidecars annotation. A
- * reader can skip reading the CR otherwise.
+ * True when the join would use the KubeVirt CR: the VM or standalone VMI
+ * carries a netconf or hookSidecars annotation (the Sidecar feature gate), or
+ * a stopped VM has the implicit default network (its binding). A reader can
+ * skip reading the CR otherwise.
  */
 export function needsKubeVirtCR(vm: VirtualMachine | null | undefined, vmi: VirtualMachineInstance | null | undefined): boolean {
+  // A stopped VM with the implicit default network: its binding is the CR's defaultNetworkInterface.
+  if (vm && !vmi && hasImplicitDefaultNetwork(vm.spec?.template?.spec)) return true;
   return sidecarAnnotationSources(vm, vmi).some(({ ann }) => Boolean(ann && typeof ann === 'object' && (ann[NETCONF_MAC_ANNOTATION] !== undefined || ann[HOOK_SIDECARS_ANNOTATION] !== undefined)));
 }
 
@@ -333,7 +340,7 @@ export function joinVMNetworkStatus(input: JoinInput): VMNetworkStatus {
   const warnings: Warning[] = [];
   const warn = (code: string, message: string) => warnings.push({ code, message, object: obj });
 
-  const tpl = vm ? effectiveSpec(vm.spec?.template?.spec, input.kubevirt) : { ifaces: [], nets: [] };
+  const tpl = vm ? effectiveSpec(vm.spec?.template?.spec, input.kubevirt, vmi?.spec) : { ifaces: [], nets: [] };
   // A VMI's spec always carries its interfaces explicitly (defaults applied at creation).
   const vspec = vmi ? effectiveSpec(vmi.spec, input.kubevirt) : { ifaces: [], nets: [] };
   const statusIfaces: VMIStatusInterface[] = Array.isArray(vmi?.status?.interfaces) ? vmi!.status!.interfaces!.filter((x) => x && typeof x === 'object') : [];

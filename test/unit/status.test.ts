@@ -12,6 +12,7 @@ import {
   joinAll,
   joinVMNetworkStatus,
   matchAttachment,
+  needsKubeVirtCR,
   normalizeMac,
   projectPodForStatus,
   projectVMForStatus,
@@ -165,6 +166,14 @@ describe('joinVMNetworkStatus on fixtures', () => {
     expect(st.warnings[1].message).toMatch(/no netconf hook sidecar applies it$/);
     fx.vm.spec.template.metadata.annotations['hooks.kubevirt.io/hookSidecars'] = '[{"image":"registry:5000/kubevirt/sidecar-shim:devel"}]';
     expect(joinVMNetworkStatus({ vm: fx.vm, vmi: fx.vmi, pods: [], kubevirt: null }).warnings.map((w) => w.code)).toEqual(['netconf-without-sidecar', 'mac-mismatch']);
+  });
+
+  it('a running VM with the implicit default shows the binding its VMI got, and a stopped one asks for the KubeVirt CR', () => {
+    const vm = { metadata: { name: 'bare', namespace: 'ns1', uid: 'u' }, spec: { runStrategy: 'Always', template: { spec: { domain: { devices: {} } } } } };
+    const vmi = { metadata: { name: 'bare', namespace: 'ns1', uid: 'i' }, spec: { domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }] } }, networks: [{ name: 'default', pod: {} }] }, status: { phase: 'Running', interfaces: [{ name: 'default', infoSource: 'domain' }] } };
+    expect(joinVMNetworkStatus({ vm, vmi, pods: [], kubevirt: null }).interfaces.map((i) => [i.name, i.binding, i.state])).toEqual([['default', 'masquerade', 'ready']]);
+    expect(needsKubeVirtCR(vm, null)).toBe(true);
+    expect(needsKubeVirtCR(vm, vmi)).toBe(false);
   });
 
   it('the Sidecar gate is checked only when the KubeVirt CR is readable', () => {
