@@ -82,7 +82,7 @@ export default class Status extends ClusterCommand {
 
 /** Reads what the join needs: one list per kind for a namespace or -A; a get of the VM and VMI plus one pod list for one VM. */
 export async function readStatus(client: KubeClient, opts: StatusOptions, contextNamespace: string): Promise<VMNetworkStatus | VMNetworkStatusList> {
-  const [stores, status] = await Promise.all([import('../kube/stores.js'), import('../domain/status.js')]);
+  const [stores, status, { impersonationArgs }] = await Promise.all([import('../kube/stores.js'), import('../domain/status.js'), import('../kube/client.js')]);
   const readKubeVirtCR = () => stores.readKubeVirt(client).then((kv) => (kv.state === 'installed' ? kv.cr : null));
   const podsOrReason = async (p: Promise<Pod[]>, ns: string | undefined): Promise<{ pods: Pod[]; unreadable?: string }> => {
     try {
@@ -92,7 +92,7 @@ export async function readStatus(client: KubeClient, opts: StatusOptions, contex
         const where = ns ? `in namespace "${ns}"` : 'across all namespaces';
         return {
           pods: [],
-          unreadable: `cannot list pods ${where} (forbidden), so the launcher pod and the multus fields are empty; check with: kubectl auth can-i list pods${ns ? ` -n ${ns}` : ' -A'}`,
+          unreadable: `cannot list pods ${where} (forbidden), so the launcher pod and the multus fields are empty; check with: kubectl auth can-i list pods${ns ? ` -n ${ns}` : ' -A'}${impersonationArgs(client.conn)}`,
         };
       }
       throw err;
@@ -128,7 +128,7 @@ export async function readStatus(client: KubeClient, opts: StatusOptions, contex
   } catch (err) {
     if (err instanceof VnetError && err.code === 'forbidden' && !ns) {
       throw new VnetError('forbidden', `you may not list VMs across all namespaces (-A): ${err.message.replace(/^forbidden: /, '')}`, {
-        hint: `use -n NAMESPACE for a namespace you can read (e.g. -n ${contextNamespace}); check with: kubectl auth can-i list virtualmachines.kubevirt.io -A`,
+        hint: `use -n NAMESPACE for a namespace you can read (e.g. -n ${contextNamespace}); check with: kubectl auth can-i list virtualmachines.kubevirt.io -A${impersonationArgs(client.conn)}`,
         reason: err.reason,
         status: err.status,
       });

@@ -183,9 +183,7 @@ export class KubeClient {
         return new VnetError('forbidden', `the server rejected the credentials (Unauthorized): ${serverMsg}`, { ...opts, hint: `renew the credentials of context "${this.conn.contextName}"` });
       case status === 403: {
         const who = this.conn.impersonateUser ? ` (as ${this.conn.impersonateUser})` : '';
-        // The check must ask about the same identity: repeat --as/--as-group (quoted when the shell would split them).
-        const q = (v: string) => (/^[A-Za-z0-9@%+=:,./_-]+$/.test(v) ? v : `'${v.replaceAll("'", "'\\''")}'`);
-        const as = this.conn.impersonateUser ? [` --as ${q(this.conn.impersonateUser)}`, ...this.conn.impersonateGroups.map((g) => ` --as-group ${q(g)}`)].join('') : '';
+        const as = impersonationArgs(this.conn);
         return new VnetError('forbidden', `forbidden: ${serverMsg}`, {
           ...opts,
           hint: `you need permission to ${req.verb} ${req.resource}${where}${who}; check with: kubectl auth can-i ${req.verb} ${req.resource}${req.namespace ? ` -n ${req.namespace}` : ''}${as}`,
@@ -279,4 +277,13 @@ export class KubeClient {
       throw this.networkError(err as NodeJS.ErrnoException, 'GET', this.url(path));
     }
   }
+}
+
+/**
+ * ` --as USER --as-group G...` for a `kubectl auth can-i` line, so the check asks about the
+ * identity that was refused (quoted when the shell would split a value); '' without --as.
+ */
+export function impersonationArgs(conn: Pick<Connection, 'impersonateUser' | 'impersonateGroups'>): string {
+  const q = (v: string) => (/^[A-Za-z0-9@%+=:,./_-]+$/.test(v) ? v : `'${v.replaceAll("'", "'\\''")}'`);
+  return conn.impersonateUser ? [` --as ${q(conn.impersonateUser)}`, ...conn.impersonateGroups.map((g) => ` --as-group ${q(g)}`)].join('') : '';
 }

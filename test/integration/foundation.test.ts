@@ -91,6 +91,10 @@ describe('error mapping', () => {
     expect(r.stderr).toContain(
       `hint: you need permission to list virtualmachines.kubevirt.io in namespace "${ns}" (as jane doe); check with: kubectl auth can-i list virtualmachines.kubevirt.io -n ${ns} --as 'jane doe' --as-group team-a --as-group system:authenticated\n`,
     );
+    // status -A's own hint too.
+    const all = await runCli(['status', '-A', '--as', 'editor']);
+    expect(all.code, all.stderr).toBe(4);
+    expect(all.stderr).toMatch(/^hint: use -n NAMESPACE .*; check with: kubectl auth can-i list virtualmachines\.kubevirt\.io -A --as editor\n$/m);
   });
 
   it('an unreachable server is one clear line and exit 7, without a stack trace', async () => {
