@@ -43,12 +43,13 @@ export async function runTopLevel(argv: string[], options: Interfaces.LoadOption
       throw err;
     });
   }
-  const config = await Config.load(options);
   try {
-    await run(argv, config);
+    await run(argv, options);
     await flush();
   } catch (error) {
-    const lines = unknownCommandLines(error, (id) => config.findCommand(id) !== undefined);
+    // Only on this error path is the command list needed again (loading it up front would load oclif's config twice).
+    const known = unknownCommandLines(error) ? await Config.load(options).catch(() => undefined) : undefined;
+    const lines = unknownCommandLines(error, (id) => known?.findCommand(id) !== undefined);
     if (lines) {
       process.stderr.write(lines.join('\n') + '\n');
       process.exitCode = ExitCode.usage;
