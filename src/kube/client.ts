@@ -137,8 +137,12 @@ export class KubeClient {
       });
     }
     if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) {
+      // A name mismatch is not a missing CA: the server address is not one the certificate holds.
+      const altname = code === 'ERR_TLS_CERT_ALTNAME_INVALID';
       return new VnetError('unreachable', `TLS verification of ${this.conn.server} failed (${code}): ${err.message}`, {
-        hint: 'the kubeconfig needs the cluster\'s certificate-authority; verification stays on',
+        hint: altname
+          ? 'use a server address that the certificate names (listed above) in the kubeconfig, or set tls-server-name in its cluster entry; verification stays on'
+          : 'the kubeconfig needs the cluster\'s certificate-authority; verification stays on',
         cause: err,
       });
     }

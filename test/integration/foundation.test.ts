@@ -127,6 +127,21 @@ describe('error mapping', () => {
     expect(r.stderr).toContain("hint: the kubeconfig needs the cluster's certificate-authority; verification stays on");
   });
 
+  it('TLS verification stays on: a server name the certificate does not hold gets a hint about the address, not the CA', async () => {
+    const doc = parse(fs.readFileSync(sandbox().kubeconfig, 'utf8'));
+    doc.clusters[0].cluster.server = doc.clusters[0].cluster.server.replace('127.0.0.1', 'localhost');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vnet-altname-'));
+    fs.writeFileSync(path.join(dir, 'kubeconfig'), stringify(doc));
+    try {
+      const r = await runCli(['version', '--server'], { kubeconfig: path.join(dir, 'kubeconfig') });
+      expect(r.code).toBe(7);
+      expect(r.stderr).toMatch(/^error: TLS verification of https:\/\/localhost:\d+ failed \(ERR_TLS_CERT_ALTNAME_INVALID\)/m);
+      expect(r.stderr).toMatch(/^hint: use a server address that the certificate names .*tls-server-name.*; verification stays on$/m);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a missing kubeconfig is one clear line and exit 7', async () => {
     const r = await runCli(['version', '--server', '--kubeconfig', '/nonexistent/kubeconfig']);
     expect(r.code).toBe(7);
