@@ -127,8 +127,15 @@ export class KubeClient {
   private networkError(err: NodeJS.ErrnoException, method: string, url: URL): Error {
     if (err.name === 'AbortError') return err;
     const code = err.code ?? '';
-    if (code === 'VNET_TIMEOUT' || code === 'ETIMEDOUT') {
+    if (code === 'VNET_TIMEOUT') {
       return new VnetError('timeout', `${method} ${url.pathname} timed out after ${this.conn.requestTimeoutMs}ms`, { hint: 'raise --request-timeout or check the API server load', cause: err });
+    }
+    if (code === 'ETIMEDOUT') {
+      // The operating system gave up connecting (no --request-timeout involved): the server is not reachable.
+      return new VnetError('unreachable', `cannot reach the Kubernetes API server at ${this.conn.server} (ETIMEDOUT: the connection attempt timed out)`, {
+        hint: `check that the cluster is running, that a firewall or VPN lets you through, and that the context "${this.conn.contextName}" (${this.conn.source}) points at it`,
+        cause: err,
+      });
     }
     if (NETWORK_ERRORS.has(code)) {
       return new VnetError('unreachable', `cannot reach the Kubernetes API server at ${this.conn.server} (${code})`, {

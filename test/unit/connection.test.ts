@@ -107,6 +107,23 @@ describe('kubeconfig loading', () => {
     }
   });
 
+  it('a connection attempt the operating system times out (ETIMEDOUT) is unreachable, not "timed out after 0ms"', async () => {
+    const dir = tmpdir();
+    const a = kubeconfig(dir, 'a', { current: 'c', clusters: [['k', 'https://10.0.0.1:6443']], users: ['u'], contexts: [['c', 'k', 'u']] });
+    const { KubeClient } = await import('../../src/kube/client.js');
+    const client = new KubeClient(await loadConnection({ kubeconfig: a }, { HOME: dir }));
+    try {
+      const err = (client as unknown as { networkError(e: Error, m: string, u: URL): Error }).networkError(
+        Object.assign(new Error('connect ETIMEDOUT 10.0.0.1:6443'), { code: 'ETIMEDOUT' }),
+        'GET',
+        new URL('https://10.0.0.1:6443/version'),
+      );
+      expect(err).toMatchObject({ code: 'unreachable', message: 'cannot reach the Kubernetes API server at https://10.0.0.1:6443 (ETIMEDOUT: the connection attempt timed out)' });
+    } finally {
+      client.close();
+    }
+  });
+
   it('lists files from KUBECONFIG and skips the missing ones', () => {
     const dir = tmpdir();
     const a = kubeconfig(dir, 'a', {});
