@@ -1,12 +1,11 @@
 import { Args, Flags } from '@oclif/core';
-import { ClusterCommand } from '../../cli/base.js';
 import { fileModeFlags, wantsFileMode } from '../../cli/file-mode.js';
 import { dryRunFlag } from '../../cli/flags.js';
-import { editOutputFlag, waitFlags } from './shared.js';
+import { editOutputFlag, InterfaceEditCommand, waitFlags } from './shared.js';
 
 const MODELS = ['e1000', 'e1000e', 'igb', 'ne2k_pci', 'pcnet', 'rtl8139', 'virtio'] as const;
 
-export default class HotplugAdd extends ClusterCommand {
+export default class HotplugAdd extends InterfaceEditCommand {
   static override summary = 'Hot-plug a secondary interface into a VM (bridge or SR-IOV), as one guarded JSON Patch of the VM';
   static override description =
     'Adds an interface and its Multus network to the VM template together. The NAD, the name and the binding are checked before anything is sent; ' +
@@ -35,36 +34,20 @@ export default class HotplugAdd extends ClusterCommand {
   async run(): Promise<void> {
     if (wantsFileMode(this.argv)) return (await import('../../cli/file-edits.js')).hotplugAddFile(HotplugAdd, this.argv);
     const { args, flags } = await this.parse(HotplugAdd);
-    const [{ parseDuration }, { splitNadName }, { planHotplug }] = await Promise.all([
-      import('../../kube/duration.js'),
-      import('../../domain/vmspec.js'),
-      import('../../domain/hotplug.js'),
-    ]);
-    const timeoutMs = parseDuration(flags.timeout, '--timeout');
-    const { conn, client } = await this.connect(flags);
-    const target = { namespace: conn.namespace, name: args.vm };
-    const nad = splitNadName(flags.network.trim(), conn.namespace);
-    const [{ gatherHotplugFacts }, { editAndWait }] = await Promise.all([import('../../kube/hotplug-facts.js'), import('./shared.js')]);
-    const gathered = await gatherHotplugFacts(client, target, { nad: nad.name && !nad.name.includes('/') && nad.namespace ? nad : undefined });
+    const [{ splitNadName }, { planHotplug }] = await Promise.all([import('../../domain/vmspec.js'), import('../../domain/hotplug.js')]);
     const req = { network: flags.network, name: flags.name, binding: flags.binding, mac: flags.mac, model: flags.model, force: flags.force };
     let ifaceName = flags.name ?? '';
-    await editAndWait({
-      client,
-      target,
-      facts: gathered.facts,
-      factNotes: gathered.notes,
-      plan: (vm, facts) => {
-        const p = planHotplug(vm, req, facts);
-        ifaceName = p.interfaceName;
-        return p;
-      },
-      goal: () => ({ kind: 'ready', name: ifaceName }),
-      dryRun: flags['dry-run'],
-      output: flags.output,
-      wait: flags.wait,
-      timeoutMs,
-      note: (l) => this.note(l),
-      out: (t) => this.out(t),
+    await this.editLive(flags, args.vm, (namespace) => {
+      const nad = splitNadName(flags.network.trim(), namespace);
+      return {
+        nad: nad.name && !nad.name.includes('/') && nad.namespace ? nad : undefined,
+        plan: (vm, facts) => {
+          const p = planHotplug(vm, req, facts);
+          ifaceName = p.interfaceName;
+          return p;
+        },
+        goal: () => ({ kind: 'ready', name: ifaceName }),
+      };
     });
   }
 }

@@ -1,10 +1,9 @@
 import { Args } from '@oclif/core';
-import { ClusterCommand } from '../../cli/base.js';
 import { fileModeFlags, wantsFileMode } from '../../cli/file-mode.js';
 import { dryRunFlag } from '../../cli/flags.js';
-import { editOutputFlag, waitFlags } from './shared.js';
+import { editOutputFlag, InterfaceEditCommand, waitFlags } from './shared.js';
 
-export default class HotplugRemove extends ClusterCommand {
+export default class HotplugRemove extends InterfaceEditCommand {
   static override summary = 'Unplug a bridge interface from a VM (sets state: absent; KubeVirt removes the entries once the NIC has left the guest)';
   static override description =
     'Only bridge interfaces on secondary networks can be unplugged; SR-IOV interfaces and the pod or Multus default network cannot. ' +
@@ -24,25 +23,10 @@ export default class HotplugRemove extends ClusterCommand {
   async run(): Promise<void> {
     if (wantsFileMode(this.argv)) return (await import('../../cli/file-edits.js')).hotplugRemoveFile(HotplugRemove, this.argv);
     const { args, flags } = await this.parse(HotplugRemove);
-    const [{ parseDuration }, { planUnplug }] = await Promise.all([import('../../kube/duration.js'), import('../../domain/hotplug.js')]);
-    const timeoutMs = parseDuration(flags.timeout, '--timeout');
-    const { conn, client } = await this.connect(flags);
-    const target = { namespace: conn.namespace, name: args.vm };
-    const [{ gatherHotplugFacts }, { editAndWait }] = await Promise.all([import('../../kube/hotplug-facts.js'), import('./shared.js')]);
-    const gathered = await gatherHotplugFacts(client, target, {});
-    await editAndWait({
-      client,
-      target,
-      facts: gathered.facts,
-      factNotes: gathered.notes,
+    const { planUnplug } = await import('../../domain/hotplug.js');
+    await this.editLive(flags, args.vm, () => ({
       plan: (vm, facts) => planUnplug(vm, { name: args.iface }, facts),
       goal: () => ({ kind: 'gone', name: args.iface }),
-      dryRun: flags['dry-run'],
-      output: flags.output,
-      wait: flags.wait,
-      timeoutMs,
-      note: (l) => this.note(l),
-      out: (t) => this.out(t),
-    });
+    }));
   }
 }

@@ -4,6 +4,8 @@
  * (gather facts, plan, send with retry, print, optionally watch the VMI).
  */
 import { Flags } from '@oclif/core';
+import { ClusterCommand } from '../../cli/base.js';
+import type { ConnectionFlags } from '../../kube/config.js';
 import { VnetError } from '../../errors.js';
 import type { ClusterFacts } from '../../domain/hotplug.js';
 import type { EditPlan } from '../../domain/patch.js';
@@ -102,5 +104,46 @@ export async function editAndWait(input: EditAndWaitInput): Promise<void> {
     throw err;
   } finally {
     process.removeListener('SIGINT', onSigint);
+  }
+}
+
+/** The parsed flags the live path of an interface edit uses. */
+export type LiveEditFlags = ConnectionFlags & { debug?: boolean; timeout: string; wait: boolean; 'dry-run': DryRun; output?: 'yaml' | 'json' | 'name' };
+
+/** What one interface edit plans and waits for, given the namespace it runs in. */
+export interface LiveEdit {
+  /** The NAD to read for the checks (hotplug add). */
+  nad?: { namespace: string; name: string };
+  plan: EditAndWaitInput['plan'];
+  goal: EditAndWaitInput['goal'];
+}
+
+/**
+ * `hotplug add`, `hotplug remove` and `link set`: after parsing, their live
+ * path is the same (a bad --timeout is refused before connecting; gather the
+ * facts, edit, print, wait). Only the plan and the wait goal differ.
+ */
+export abstract class InterfaceEditCommand extends ClusterCommand {
+  protected async editLive(flags: LiveEditFlags, vmName: string, build: (namespace: string) => LiveEdit): Promise<void> {
+    const [{ parseDuration }, { gatherHotplugFacts }] = await Promise.all([import('../../kube/duration.js'), import('../../kube/hotplug-facts.js')]);
+    const timeoutMs = parseDuration(flags.timeout, '--timeout');
+    const { conn, client } = await this.connect(flags);
+    const target = { namespace: conn.namespace, name: vmName };
+    const edit = build(conn.namespace);
+    const gathered = await gatherHotplugFacts(client, target, { nad: edit.nad });
+    await editAndWait({
+      client,
+      target,
+      facts: gathered.facts,
+      factNotes: gathered.notes,
+      plan: edit.plan,
+      goal: edit.goal,
+      dryRun: flags['dry-run'],
+      output: flags.output,
+      wait: flags.wait,
+      timeoutMs,
+      note: (l) => this.note(l),
+      out: (t) => this.out(t),
+    });
   }
 }
