@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, sandbox } from '../support/cluster.js';
 // @ts-expect-error plain ESM script without types
 import { ensureEnvtestAssets } from '../../scripts/sandbox-lib.mjs';
@@ -27,6 +27,12 @@ function sandboxCli(args: string[], env: Record<string, string>) {
 }
 
 describe('sandbox without Go', () => {
+  let assets: string;
+  // Building kube-apiserver and etcd takes minutes on a machine with a cold Go cache.
+  beforeAll(() => {
+    assets = ensureEnvtestAssets();
+  }, 20 * 60_000);
+
   it('fails with a message saying what to install when there is neither Go nor KUBEBUILDER_ASSETS', () => {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'vnet-nogo-'));
     const env: Record<string, string> = { VNET_SANDBOX_CACHE: empty };
@@ -37,7 +43,6 @@ describe('sandbox without Go', () => {
   });
 
   it('runs envtest binaries from KUBEBUILDER_ASSETS without building anything', () => {
-    const assets = ensureEnvtestAssets();
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'vnet-assets-'));
     const dir = path.join(empty, 'sb');
     // An empty build cache and no Go on PATH: only the assets can make this work.
