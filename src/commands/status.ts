@@ -66,7 +66,7 @@ export default class Status extends ClusterCommand {
       return;
     }
     const { headers, rows } = statusTable(items, { wide: format === 'wide', showNamespace: !opts.namespace, paint: this.paint(format) });
-    this.out(rows.length <= LARGE_TABLE_ROWS ? (await import('../render/table.js')).renderTable(headers, rows) : alignColumns(headers, rows));
+    this.out((await import('../render/table.js')).renderTable(headers, rows));
     const seen = new Set<string>();
     for (const it of items) {
       for (const w of it.warnings) {
@@ -141,27 +141,6 @@ export async function readStatus(client: KubeClient, opts: StatusOptions, contex
 }
 
 const NONE = '<none>';
-
-/**
- * Above this many rows the table is laid out by alignColumns: cli-table3's
- * layout grows quadratically with the row count (1,000 rows take about a
- * second, 10,000 close to a minute), which breaks "5,000 VMs in seconds".
- */
-export const LARGE_TABLE_ROWS = 300;
-
-// eslint-disable-next-line no-control-regex
-const ANSI = /\u001b\[[0-9;]*m/g;
-const visibleWidth = (s: string) => [...s.replace(ANSI, '')].length;
-
-/** The same layout as renderTable (columns separated by three spaces, no borders, lines trimmed), in linear time. */
-export function alignColumns(headers: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = headers.map((h) => visibleWidth(h));
-  for (const r of rows) for (let i = 0; i < r.length; i++) widths[i] = Math.max(widths[i] ?? 0, visibleWidth(r[i]));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat(widths[i] - visibleWidth(c)))).join('   ').trimEnd();
-  const out: string[] = [line(headers)];
-  for (const r of rows) out.push(line(r));
-  return out.join('\n') + '\n';
-}
 
 function stateCell(state: InterfaceStatus['state'], paint: Paint): string {
   switch (state) {

@@ -22,8 +22,8 @@ import {
   type InterfaceFacts,
   type VMNetworkStatus,
 } from '../../src/domain/status.js';
-import { alignColumns, statusTable } from '../../src/commands/status.js';
-import { renderTable } from '../../src/render/table.js';
+import { statusTable } from '../../src/commands/status.js';
+import { alignColumns, renderTable } from '../../src/render/table.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const fixturesDir = path.join(root, 'test', 'fixtures', 'status');
@@ -364,5 +364,7 @@ describe('joinAll and the table', () => {
     const text = alignColumns(['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J'], rows);
     expect(performance.now() - t0).toBeLessThan(1000);
     expect(text.split('\n')).toHaveLength(10_002);
+    // renderTable takes this layout for every command's large tables.
+    expect(renderTable(['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J'], rows)).toBe(text);
   });
 });
