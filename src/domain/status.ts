@@ -11,8 +11,8 @@
  * (detached) -> gone.
  */
 import type { Condition, KubeVirtCR, NetworkStatusEntry, Pod, VirtualMachine, VirtualMachineInstance, VMIStatusInterface, VMInterface, VMISpecLike, VMNetwork, Warning } from './types.js';
-import { isNetconfSidecar, parseHookSidecars } from './hooks.js';
-import { parseNetconfAnnotation } from './netconf.js';
+import { HOOK_SIDECARS_ANNOTATION, isNetconfSidecar, parseHookSidecars } from './hooks.js';
+import { NETCONF_ANNOTATION, parseNetconfAnnotation } from './netconf.js';
 import { defaultPodInterface } from './kubevirt-config.js';
 import { bindingOf, hashedPodInterfaceName, hasImplicitDefaultNetwork, interfacesOf, isPrimaryNetwork, networkLabel, networkRefOf, networksOf } from './vmspec.js';
 
@@ -21,8 +21,6 @@ export type InterfaceState = (typeof INTERFACE_STATES)[number];
 
 export const NETWORK_STATUS_ANNOTATION = 'k8s.v1.cni.cncf.io/network-status';
 export const LEGACY_NETWORKS_STATUS_ANNOTATION = 'k8s.v1.cni.cncf.io/networks-status';
-export const NETCONF_MAC_ANNOTATION = 'netconf.kubevirt.io/macAddress';
-export const HOOK_SIDECARS_ANNOTATION = 'hooks.kubevirt.io/hookSidecars';
 export const LAUNCHER_LABEL = 'kubevirt.io';
 export const LAUNCHER_LABEL_VALUE = 'virt-launcher';
 export const CREATED_BY_LABEL = 'kubevirt.io/created-by';
@@ -325,7 +323,7 @@ function sidecarAnnotationSources(vm: VirtualMachine | null | undefined, vmi: Vi
 export function needsKubeVirtCR(vm: VirtualMachine | null | undefined, vmi: VirtualMachineInstance | null | undefined): boolean {
   // A stopped VM with the implicit default network: its binding is the CR's defaultNetworkInterface.
   if (vm && !vmi && hasImplicitDefaultNetwork(vm.spec?.template?.spec)) return true;
-  return sidecarAnnotationSources(vm, vmi).some(({ ann }) => Boolean(ann && typeof ann === 'object' && (ann[NETCONF_MAC_ANNOTATION] !== undefined || ann[HOOK_SIDECARS_ANNOTATION] !== undefined)));
+  return sidecarAnnotationSources(vm, vmi).some(({ ann }) => Boolean(ann && typeof ann === 'object' && (ann[NETCONF_ANNOTATION] !== undefined || ann[HOOK_SIDECARS_ANNOTATION] !== undefined)));
 }
 
 /** Joins a VM (or a standalone VMI), its VMI and launcher pods into one VMNetworkStatus. */
@@ -373,11 +371,11 @@ export function joinVMNetworkStatus(input: JoinInput): VMNetworkStatus {
   let hooksUnreadable = false;
   for (const { where, ann } of annSources) {
     if (!ann || typeof ann !== 'object') continue;
-    const rawNc = ann[NETCONF_MAC_ANNOTATION];
+    const rawNc = ann[NETCONF_ANNOTATION];
     if (rawNc !== undefined) {
-      sidecarAnnotations.push(NETCONF_MAC_ANNOTATION);
+      sidecarAnnotations.push(NETCONF_ANNOTATION);
       const parsed = parseNetconfAnnotation(rawNc);
-      if (!parsed.ok) warn('malformed-annotation', `annotation ${NETCONF_MAC_ANNOTATION} of the ${where} is malformed: ${parsed.error}`);
+      if (!parsed.ok) warn('malformed-annotation', `annotation ${NETCONF_ANNOTATION} of the ${where} is malformed: ${parsed.error}`);
       else for (const e of parsed.entries) netconf.set(e.name, e.macAddress);
     }
     const rawHooks = ann[HOOK_SIDECARS_ANNOTATION];
@@ -391,7 +389,7 @@ export function joinVMNetworkStatus(input: JoinInput): VMNetworkStatus {
     }
   }
   if (netconf.size > 0 && !netconfSidecar && !hooksUnreadable) {
-    warn('netconf-without-sidecar', `annotation ${NETCONF_MAC_ANNOTATION} sets MACs, but ${HOOK_SIDECARS_ANNOTATION} lists no netconf sidecar: nothing applies them (kubectl vnet mac set adds it)`);
+    warn('netconf-without-sidecar', `annotation ${NETCONF_ANNOTATION} sets MACs, but ${HOOK_SIDECARS_ANNOTATION} lists no netconf sidecar: nothing applies them (kubectl vnet mac set adds it)`);
   }
   sidecarAnnotations = [...new Set(sidecarAnnotations)];
   if (sidecarAnnotations.length > 0 && input.kubevirt) {
@@ -574,7 +572,7 @@ function pick<T extends object>(o: unknown, keys: readonly string[]): Partial<T>
 }
 
 const META_KEYS = ['name', 'namespace', 'uid', 'creationTimestamp', 'deletionTimestamp', 'ownerReferences'] as const;
-const STATUS_ANNOTATIONS = [NETCONF_MAC_ANNOTATION, HOOK_SIDECARS_ANNOTATION] as const;
+const STATUS_ANNOTATIONS = [NETCONF_ANNOTATION, HOOK_SIDECARS_ANNOTATION] as const;
 
 function pickAnnotations(ann: unknown, keys: readonly string[]): Record<string, string> | undefined {
   const p = pick<Record<string, string>>(ann, keys);

@@ -1,9 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { fileModeFlags, wantsFileMode } from '../../cli/file-mode.js';
 import { dryRunFlag } from '../../cli/flags.js';
+import { INTERFACE_MODELS } from '../../domain/vmspec.js';
 import { editOutputFlag, InterfaceEditCommand, waitFlags } from './shared.js';
-
-const MODELS = ['e1000', 'e1000e', 'igb', 'ne2k_pci', 'pcnet', 'rtl8139', 'virtio'] as const;
 
 export default class HotplugAdd extends InterfaceEditCommand {
   static override summary = 'Hot-plug a secondary interface into a VM (bridge or SR-IOV), as one guarded JSON Patch of the VM';
@@ -23,7 +22,7 @@ export default class HotplugAdd extends InterfaceEditCommand {
     name: Flags.string({ description: 'Interface (and network) name; default: derived from the NAD name' }),
     binding: Flags.string({ description: 'bridge or sriov (the bindings KubeVirt hot-plugs)', default: 'bridge' }),
     mac: Flags.string({ description: 'MAC address (aa:bb:cc:dd:ee:ff, AA-BB-CC-DD-EE-FF or aabb.ccdd.eeff)' }),
-    model: Flags.option({ description: 'NIC model', options: MODELS })(),
+    model: Flags.option({ description: 'NIC model', options: INTERFACE_MODELS })(),
     force: Flags.boolean({ description: 'Send even when the NAD\'s CNI type or Kube-OVN Subnet speaks against it (never what KubeVirt\'s admission rejects)', default: false }),
     ...waitFlags,
     'dry-run': dryRunFlag,
