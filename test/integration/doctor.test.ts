@@ -17,10 +17,11 @@ import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { eventually, repoRoot, runCli, sandbox } from '../support/cluster.js';
 // @ts-expect-error plain ESM script without types
 import { down, up } from '../../scripts/sandbox-lib.mjs';
+import { kubemacpoolMutator, VMS_WEBHOOK } from '../support/kubemacpool.js';
 
 const validate = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(fs.readFileSync(path.join(repoRoot, 'schemas', 'doctor-report.schema.json'), 'utf8')));
 const NS = 'doc';
-const VMH = 'mutatevirtualmachines.kubemacpool.io';
+const VMH = VMS_WEBHOOK;
 
 let dir: string;
 let kubeconfig: string;
@@ -82,29 +83,7 @@ beforeAll(async () => {
   const mgrLabels = { 'control-plane': 'mac-controller-manager' };
   await create({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'kubemacpool-mac-controller-manager', namespace: 'kubemacpool-system', labels: mgrLabels }, spec: { replicas: 1, selector: { matchLabels: mgrLabels }, template: { metadata: { labels: mgrLabels }, spec: { containers: [{ name: 'manager', image: 'quay.io/kubevirt/kubemacpool:latest' }] } } } });
   kubectl(['patch', 'deployment', 'kubemacpool-mac-controller-manager', '-n', 'kubemacpool-system', '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { replicas: 1, readyReplicas: 1, availableReplicas: 1, conditions: [{ type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' }] } })]);
-  await create({
-    apiVersion: 'admissionregistration.k8s.io/v1',
-    kind: 'MutatingWebhookConfiguration',
-    metadata: { name: 'kubemacpool-mutator' },
-    webhooks: [
-      {
-        name: VMH,
-        admissionReviewVersions: ['v1', 'v1beta1'],
-        clientConfig: { service: { name: 'kubemacpool-service-does-not-exist', namespace: 'kubemacpool-system', path: '/mutate-virtualmachines' } },
-        failurePolicy: 'Ignore',
-        timeoutSeconds: 1,
-        sideEffects: 'NoneOnDryRun',
-        namespaceSelector: {
-          matchExpressions: [
-            { key: 'runlevel', operator: 'NotIn', values: ['0', '1'] },
-            { key: 'openshift.io/run-level', operator: 'NotIn', values: ['0', '1'] },
-            { key: VMH, operator: 'NotIn', values: ['ignore'] },
-          ],
-        },
-        rules: [{ apiGroups: ['kubevirt.io'], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['virtualmachines'] }],
-      },
-    ],
-  });
+  await create(kubemacpoolMutator('kubemacpool-system', { vms: 'opt-out' }));
 
   await create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
   await create(bridgeNad('blue-net', { cniVersion: '0.3.1', type: 'bridge', bridge: 'br1' }));

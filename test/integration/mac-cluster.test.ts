@@ -11,10 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminApi, runCli, sandbox, writtenState } from '../support/cluster.js';
 // @ts-expect-error plain ESM script without types
 import { down, up } from '../../scripts/sandbox-lib.mjs';
+import { kubemacpoolMutator, VMS_WEBHOOK } from '../support/kubemacpool.js';
 
 const NETCONF = 'netconf.kubevirt.io/macAddress';
 const IMAGE = 'registry:5000/kubevirt/netconf-hook-sidecar:latest';
-const VMS_HOOK = 'mutatevirtualmachines.kubemacpool.io';
+const VMS_HOOK = VMS_WEBHOOK;
 
 let dir: string;
 let sb: { kubeconfig: string; editor: string };
@@ -112,29 +113,7 @@ describe('kubemacpool', () => {
     ignored = await namespace('kmp-ignored', { [VMS_HOOK]: 'ignore' });
     // kubemacpool's release layout, VMs in opt-out mode. No webhook server runs
     // here, so failurePolicy Ignore lets writes through.
-    apply({
-      apiVersion: 'admissionregistration.k8s.io/v1',
-      kind: 'MutatingWebhookConfiguration',
-      metadata: { name: 'kubemacpool-mutator' },
-      webhooks: [
-        {
-          name: VMS_HOOK,
-          admissionReviewVersions: ['v1'],
-          clientConfig: { service: { name: 'kubemacpool-service', namespace: kmp, path: '/mutate-virtualmachines' } },
-          failurePolicy: 'Ignore',
-          timeoutSeconds: 1,
-          sideEffects: 'NoneOnDryRun',
-          namespaceSelector: {
-            matchExpressions: [
-              { key: 'runlevel', operator: 'NotIn', values: ['0', '1'] },
-              { key: 'openshift.io/run-level', operator: 'NotIn', values: ['0', '1'] },
-              { key: VMS_HOOK, operator: 'NotIn', values: ['ignore'] },
-            ],
-          },
-          rules: [{ apiGroups: ['kubevirt.io'], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['virtualmachines'] }],
-        },
-      ],
-    });
+    apply(kubemacpoolMutator(kmp, { vms: 'opt-out' }));
     apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kubemacpool-mac-range-config', namespace: kmp }, data: { RANGE_START: '02:00:00:00:00:00', RANGE_END: '02:00:00:FF:FF:FF' } });
   });
   afterAll(() => {

@@ -22,9 +22,10 @@ import { loadConnection } from '../../src/kube/config.js';
 import { KubeClient } from '../../src/kube/client.js';
 import { editNamespaceLabels, readMacpool } from '../../src/kube/macpool.js';
 import { planOptLabels } from '../../src/domain/macpool.js';
+import { kubemacpoolMutator, PODS_WEBHOOK, VMS_WEBHOOK, type KubemacpoolMode } from '../support/kubemacpool.js';
 
-const VM = 'mutatevirtualmachines.kubemacpool.io';
-const POD = 'mutatepods.kubemacpool.io';
+const VM = VMS_WEBHOOK;
+const POD = PODS_WEBHOOK;
 const validate = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(fs.readFileSync(path.join(repoRoot, 'schemas', 'macpool-status.schema.json'), 'utf8')));
 
 // The private sandbox: its admin, editor and viewer kubeconfigs.
@@ -54,36 +55,8 @@ async function freshNamespace(prefix: string, labels: Record<string, string> = {
   return name;
 }
 
-function selector(hook: string, mode: 'opt-in' | 'opt-out') {
-  return {
-    matchExpressions: [
-      { key: 'runlevel', operator: 'NotIn', values: ['0', '1'] },
-      { key: 'openshift.io/run-level', operator: 'NotIn', values: ['0', '1'] },
-      mode === 'opt-in' ? { key: hook, operator: 'In', values: ['allocate'] } : { key: hook, operator: 'NotIn', values: ['ignore'] },
-    ],
-  };
-}
-
-function mutator(kmpNs: string, vmMode: 'opt-in' | 'opt-out', podMode: 'opt-in' | 'opt-out') {
-  const hook = (name: string, p: string, mode: 'opt-in' | 'opt-out', rules: unknown[]) => ({
-    admissionReviewVersions: ['v1', 'v1beta1'],
-    clientConfig: { service: { name: 'kubemacpool-service-does-not-exist', namespace: kmpNs, path: p } },
-    failurePolicy: 'Ignore',
-    timeoutSeconds: 1,
-    name,
-    namespaceSelector: selector(name, mode),
-    rules,
-    sideEffects: 'NoneOnDryRun',
-  });
-  return {
-    apiVersion: 'admissionregistration.k8s.io/v1',
-    kind: 'MutatingWebhookConfiguration',
-    metadata: { name: 'kubemacpool-mutator' },
-    webhooks: [
-      hook(POD, '/mutate-pods', podMode, [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }]),
-      hook(VM, '/mutate-virtualmachines', vmMode, [{ apiGroups: ['kubevirt.io'], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['virtualmachines'] }]),
-    ],
-  };
+function mutator(kmpNs: string, vmMode: KubemacpoolMode, podMode: KubemacpoolMode) {
+  return kubemacpoolMutator(kmpNs, { vms: vmMode, pods: podMode });
 }
 
 async function deleteMutator(): Promise<void> {
