@@ -80,6 +80,18 @@ export default class Status extends ClusterCommand {
   }
 }
 
+/**
+ * Promise.all for reads sent together, but when several fail the error is
+ * the first in argument order (VMs before VMIs before pods), not whichever
+ * answer came back first: the message does not depend on timing.
+ */
+async function allInOrder<const T extends readonly unknown[]>(promises: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+}
+
 /** Reads what the join needs: one list per kind for a namespace or -A; a get of the VM and VMI plus one pod list for one VM. */
 export async function readStatus(client: KubeClient, opts: StatusOptions, contextNamespace: string): Promise<VMNetworkStatus | VMNetworkStatusList> {
   const [stores, status, { impersonationArgs }] = await Promise.all([import('../kube/stores.js'), import('../domain/status.js'), import('../kube/client.js')]);
@@ -102,7 +114,7 @@ export async function readStatus(client: KubeClient, opts: StatusOptions, contex
   if (opts.target) {
     const ns = opts.namespace as string;
     const { kind, name } = opts.target;
-    const [vm, vmi] = await Promise.all([kind === 'vm' ? stores.getVMOrNull(client, ns, name) : Promise.resolve(null), stores.getVMI(client, ns, name)]);
+    const [vm, vmi] = await allInOrder([kind === 'vm' ? stores.getVMOrNull(client, ns, name) : Promise.resolve(null), stores.getVMI(client, ns, name)]);
     if (!vm && !vmi) {
       throw new VnetError('notFound', `${kind === 'vm' ? 'virtualmachine' : 'virtualmachineinstance'} "${name}" not found in namespace "${ns}"`, {
         hint: 'check the name and the namespace (-n); list them with: kubectl vnet status' + (kind === 'vm' ? '; a standalone VMI is vmi/NAME' : ''),
@@ -119,7 +131,7 @@ export async function readStatus(client: KubeClient, opts: StatusOptions, contex
   const ns = opts.namespace;
   let vms, vmis, podsRead, kubevirt;
   try {
-    [vms, vmis, podsRead, kubevirt] = await Promise.all([
+    [vms, vmis, podsRead, kubevirt] = await allInOrder([
       stores.listVMs(client, ns, opts.selector, { project: status.projectVMForStatus }),
       stores.listVMIs(client, ns, undefined, { project: status.projectVMIForStatus }),
       podsOrReason(stores.listLauncherPods(client, ns, undefined, { project: status.projectPodForStatus }), ns),
