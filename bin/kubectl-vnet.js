@@ -4,6 +4,8 @@ if (major < 22) {
   process.stderr.write(`error: kubectl-vnet needs Node.js 22.12 or newer; this is ${process.version}\nhint: install Node 26 LTS, or use a release binary, which carries its own\n`);
   process.exit(1);
 }
+// The check above is the one that matters; oclif's own (against its engines, with semver) costs start-up time.
+process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1';
 if (process.argv[2] === '__complete') {
   // Shell completion (kubectl_complete-vnet): from the oclif manifest, without loading oclif.
   const { readFileSync } = await import('node:fs');

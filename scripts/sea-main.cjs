@@ -33,6 +33,11 @@ function runCli() {
   script.runInThisContext().call(mod.exports, mod.exports, require, mod, filename, path.dirname(filename));
 }
 
+// oclif checks at import time that Node satisfies its own package.json
+// engines, loading semver for it (about 4 ms); the executable carries Node
+// 26, so the check can never fail here.
+process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1';
+
 const argv = process.argv.slice(2);
 if (argv.length === 1 && argv[0] === 'version' && !process.env.KUBECTL_VNET_NO_FAST_PATH) {
   const { version } = JSON.parse(sea.getAsset('meta.json', 'utf8'));

@@ -10,6 +10,7 @@
 import { Config, type Command, type Interfaces } from '@oclif/core';
 import { COMMANDS } from './commands.js';
 import { runTopLevel } from './cli/top-level.js';
+import { compareStrings } from './domain/order.js';
 
 export interface EmbeddedManifest {
   version: string;
@@ -61,7 +62,7 @@ export function embeddedPlugin(pjson: Interfaces.PJSON, manifest: EmbeddedManife
   } as Interfaces.Plugin;
   plugin.commands = Object.entries(manifest.commands)
     .map(([id, c]) => ({ ...c, id, pluginAlias: plugin.alias, pluginType: 'core', load: async () => plugin.findCommand(id, { must: true }) }))
-    .sort((a, b) => a.id.localeCompare(b.id));
+    .sort((a, b) => compareStrings(a.id, b.id));
   return plugin;
 }
 

@@ -7,6 +7,7 @@
  * It is silent on errors: a completion never prints an error message.
  */
 import { Directive, formatCompletion, planCompletion, type Candidate, type CompletionManifest, type Dynamic, type Topics } from './complete.js';
+import { compareStrings } from '../domain/order.js';
 
 /** How long a completion may wait for the cluster, unless --request-timeout says otherwise. */
 const COMPLETION_TIMEOUT = '3s';
@@ -62,7 +63,7 @@ export async function completeWords(manifest: CompletionManifest, topics: Topics
       const names = await fetchNames(plan.dynamic, plan.connection);
       candidates = names
         .filter((c) => c.value && c.value.startsWith(plan.prefix))
-        .sort((a, b) => a.value.localeCompare(b.value))
+        .sort((a, b) => compareStrings(a.value, b.value))
         .map((c) => ({ ...c, value: plan.valuePrefix + c.value }));
     } catch {
       candidates = []; // no cluster, no rights, a timeout: complete nothing, say nothing

@@ -8,6 +8,8 @@
  * then `:DIRECTIVE`.
  */
 
+import { compareStrings } from '../domain/order.js';
+
 /** Cobra's ShellCompDirective bits. */
 export const Directive = { default: 0, error: 1, noSpace: 2, noFileComp: 4 } as const;
 
@@ -168,7 +170,7 @@ export function planCompletion(manifest: CompletionManifest, topics: Topics, wor
     if (path.length === 0 && current.startsWith('-')) {
       seen.set('--help', { value: '--help', description: 'Show help' });
     }
-    plan.candidates = matching([...seen.values()].sort((a, b) => a.value.localeCompare(b.value)), current);
+    plan.candidates = matching([...seen.values()].sort((a, b) => compareStrings(a.value, b.value)), current);
     return plan;
   }
 
@@ -226,7 +228,7 @@ export function planCompletion(manifest: CompletionManifest, topics: Topics, wor
       if (f.char && current.length <= 2 && !current.startsWith('--')) cands.push({ value: `-${f.char}`, description });
     }
     cands.push({ value: '--help', description: 'Show help' });
-    plan.candidates = matching(cands.sort((a, b) => a.value.localeCompare(b.value)), current);
+    plan.candidates = matching(cands.sort((a, b) => compareStrings(a.value, b.value)), current);
     return plan;
   }
   const arg = argList[pos];

@@ -7,6 +7,7 @@ import type { Paint } from '../render/output.js';
 import type { InterfaceStatus, VMNetworkStatus, VMNetworkStatusList } from '../domain/status.js';
 import type { KubeClient } from '../kube/client.js';
 import type { KubeVirtCR, Pod } from '../domain/types.js';
+import { compareStrings } from '../domain/order.js';
 
 export interface StatusOptions {
   namespace: string | undefined; // undefined: all namespaces
@@ -148,7 +149,7 @@ export async function readStatus(client: KubeClient, opts: StatusOptions, contex
     throw err;
   }
   const items = status.joinAll({ vms, vmis, pods: podsRead.pods, kubevirt, podsUnreadable: podsRead.unreadable, includeStandalone: !opts.selector });
-  items.sort((a, b) => (a.namespace === b.namespace ? (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) : a.namespace < b.namespace ? -1 : 1));
+  items.sort((a, b) => compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name));
   return { kind: 'List', items };
 }
 

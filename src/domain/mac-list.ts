@@ -3,6 +3,7 @@
  * from, the MAC its VMI reports, and whether they match. Pure.
  */
 import { normaliseMac } from './mac.js';
+import { compareStrings } from './order.js';
 import { NETCONF_ANNOTATION, netconfMacFor, parseNetconfAnnotation } from './netconf.js';
 import type { VirtualMachine, VirtualMachineInstance, Warning } from './types.js';
 import { interfacesOf } from './vmspec.js';
@@ -53,7 +54,7 @@ export function buildMacList(vms: readonly VirtualMachine[], vmis: readonly Virt
   for (const vmi of vmis) byKey.set(`${vmi.metadata.namespace}/${vmi.metadata.name}`, vmi);
   const items: MacListItem[] = [];
   const warnings: Warning[] = [];
-  const sorted = [...vms].sort((a, b) => (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') || a.metadata.name.localeCompare(b.metadata.name));
+  const sorted = [...vms].sort((a, b) => compareStrings(a.metadata.namespace ?? '', b.metadata.namespace ?? '') || compareStrings(a.metadata.name, b.metadata.name));
   for (const vm of sorted) {
     const namespace = vm.metadata.namespace ?? '';
     const ref = `${namespace}/${vm.metadata.name}`;

@@ -8,6 +8,7 @@
  * Pure functions over plain objects; nothing here talks to a cluster.
  */
 import type { ObjectMeta, Warning } from './types.js';
+import { compareStrings } from './order.js';
 
 export const MUTATOR_NAME = 'kubemacpool-mutator';
 export const VMS_WEBHOOK = 'mutatevirtualmachines.kubemacpool.io';
@@ -477,7 +478,7 @@ export function buildMacpoolStatus(view: MacpoolView, namespaces: readonly (Name
       warnings.push({ code: 'namespace-unreadable', message: `cannot read namespace ${ns.unreadable}: ${ns.message}`, object: ns.unreadable });
     } else rows.push(namespaceAllocation(view, ns));
   }
-  rows.sort((a, b) => a.name.localeCompare(b.name));
+  rows.sort((a, b) => compareStrings(a.name, b.name));
   return { kind: 'MacpoolStatus', installed: view.installed, namespace: view.namespace, managerAvailable: view.managerAvailable, range: view.range, modes: viewModes(view), namespaces: rows, warnings };
 }
 

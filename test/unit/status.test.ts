@@ -23,7 +23,7 @@ import {
   type VMNetworkStatus,
 } from '../../src/domain/status.js';
 import { statusTable } from '../../src/commands/status.js';
-import { alignColumns, renderTable } from '../../src/render/table.js';
+import { alignColumns, cliTableLayout, renderTable } from '../../src/render/table.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const fixturesDir = path.join(root, 'test', 'fixtures', 'status');
@@ -344,7 +344,7 @@ describe('joinAll and the table', () => {
     expect(t.rows.length).toBe(st.interfaces.length);
   });
 
-  it('the linear layout for large tables is the same text as renderTable, colours included', () => {
+  it('the linear layout is the same text as cli-table3\'s, colours included', () => {
     const items = fixtures.flatMap((f) => {
       const fx = load(f);
       return [joinVMNetworkStatus({ vm: fx.vm, vmi: fx.vmi, pods: fx.pods ?? [], kubevirt: fx.kubevirt ?? null })];
@@ -353,7 +353,8 @@ describe('joinAll and the table', () => {
       for (const colour of [false, true]) {
         const paint = colour ? (_s: string, t: string) => `\u001b[32m${t}\u001b[0m` : undefined;
         const { headers, rows } = statusTable(items, { wide, showNamespace: true, paint: paint as never });
-        expect(alignColumns(headers, rows)).toBe(renderTable(headers, rows));
+        expect(alignColumns(headers, rows)).toBe(cliTableLayout(headers, rows));
+        expect(renderTable(headers, rows)).toBe(cliTableLayout(headers, rows));
       }
     }
   });
@@ -366,5 +367,12 @@ describe('joinAll and the table', () => {
     expect(text.split('\n')).toHaveLength(10_002);
     // renderTable takes this layout for every command's large tables.
     expect(renderTable(['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J'], rows)).toBe(text);
+  });
+
+  it('lays out wide characters by their terminal width (through cli-table3)', () => {
+    // "名前" takes four columns, "é" (e + combining accent) one: counting code points would misalign both.
+    const text = renderTable(['NAME', 'NOTE'], [['名前', 'x'], ['e\u0301', 'y'], ['abcd', 'z']]);
+    expect(text).toBe('NAME   NOTE\n名前   x\ne\u0301      y\nabcd   z\n');
+    expect(text).toBe(cliTableLayout(['NAME', 'NOTE'], [['名前', 'x'], ['e\u0301', 'y'], ['abcd', 'z']]));
   });
 });
