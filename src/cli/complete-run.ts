@@ -24,7 +24,7 @@ async function fetchNames(dynamic: Dynamic, connection: Record<string, string | 
   ]);
   const conn = await loadConnection({ 'request-timeout': COMPLETION_TIMEOUT, ...connection });
   if (dynamic.kind === 'context') {
-    return conn.kc.getContexts().map((c) => ({ value: c.name }));
+    return conn.contextNames.map((name) => ({ value: name }));
   }
   const client = new KubeClient(conn);
   try {

@@ -2,7 +2,8 @@ import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
 import { VnetError } from '../errors.js';
-import type { Connection } from './config.js';
+import { connectionTransport, type Connection } from './config.js';
+import { usesCredentialPlugin, type TransportOptions } from './kubeconfig.js';
 import { describeRequest } from './resources.js';
 
 export interface RequestOptions {
@@ -42,9 +43,10 @@ const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'EN
 
 /**
  * A small REST client over node:https. It takes authentication and TLS
- * material from client-node's KubeConfig (tokens, client certificates, exec
- * credential plugins, OIDC), adds impersonation, timeouts and error mapping,
- * and counts requests. It never logs headers, tokens or keys.
+ * material from the kubeconfig (connectionTransport: certificates and tokens
+ * directly, exec credential plugins and auth providers through client-node),
+ * adds impersonation, timeouts and error mapping, and counts requests. It
+ * never logs headers, tokens or keys.
  */
 export class KubeClient {
   /** Requests sent, for benchmarks and tests of the one-list-per-kind rule. */
@@ -58,26 +60,32 @@ export class KubeClient {
 
   private prepare(): Promise<{ base: https.RequestOptions; agent: http.Agent }> {
     this.prepared ??= (async () => {
-      const opts: https.RequestOptions = { headers: {} };
+      let opts: TransportOptions;
       try {
-        await this.conn.kc.applyToHTTPSOptions(opts);
+        opts = await connectionTransport(this.conn);
       } catch (err) {
         // An exec plugin that fails is reported with its stderr, which may be empty or span lines.
         const raw = String((err as Error)?.message ?? '').trim();
-        const command = this.conn.kc.getCurrentUser()?.exec?.command;
-        const reason = raw ? raw.split('\n').map((l) => l.trim()).filter(Boolean).join('; ') : command ? `the exec credential plugin ${command} failed without a message` : 'no reason given';
-        throw new VnetError('unreachable', `cannot get credentials for context "${this.conn.contextName}": ${reason}`, {
-          hint: 'check the user entry of the kubeconfig (exec plugin, token file, client certificate)',
+        const reason = raw ? raw.split('\n').map((l) => l.trim()).filter(Boolean).join('; ') : undefined;
+        if (!usesCredentialPlugin(this.conn.user)) {
+          throw new VnetError('unreachable', `cannot read the certificates or token of context "${this.conn.contextName}": ${reason ?? 'no reason given'}`, {
+            hint: 'check the files and data that the cluster and user entries of the kubeconfig name (certificate-authority, client-certificate, client-key, tokenFile)',
+            cause: err,
+          });
+        }
+        const command = this.conn.user?.exec?.command;
+        throw new VnetError('unreachable', `cannot get credentials for context "${this.conn.contextName}": ${reason ?? (command ? `the exec credential plugin ${command} failed without a message` : 'no reason given')}`, {
+          hint: 'check the user entry of the kubeconfig (exec plugin or auth provider)',
           cause: err,
         });
       }
-      const headers = { ...(opts.headers as Record<string, string | string[]>) };
+      const headers: Record<string, string | string[]> = { ...opts.headers };
       if (this.conn.impersonateUser) headers['Impersonate-User'] = this.conn.impersonateUser;
       if (this.conn.impersonateGroups.length > 0) headers['Impersonate-Group'] = this.conn.impersonateGroups;
       const isHttps = this.conn.server.startsWith('https:');
       // One TLS context for every connection of this invocation: the CA and the
       // client certificate are parsed once, not once per socket.
-      const secureContext = isHttps ? tls.createSecureContext({ ca: opts.ca, cert: opts.cert, key: opts.key, pfx: opts.pfx, passphrase: opts.passphrase }) : undefined;
+      const secureContext = isHttps ? tls.createSecureContext({ ca: opts.ca, cert: opts.cert, key: opts.key }) : undefined;
       const agent = isHttps
         ? new https.Agent({ keepAlive: true, secureContext, servername: opts.servername, rejectUnauthorized: opts.rejectUnauthorized })
         : new http.Agent({ keepAlive: true });

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { VnetError, usageError } from '../errors.js';
 import { parseDuration } from './duration.js';
+import { readKubeconfigFile, staticTransport, usesCredentialPlugin, type KubeconfigFile, type Named, type RawCluster, type RawContext, type RawUser, type TransportOptions } from './kubeconfig.js';
 
 /** The kubectl-compatible connection flags, as parsed. */
 export interface ConnectionFlags {
@@ -19,9 +19,16 @@ export interface ConnectionFlags {
 
 /** Everything a command needs to talk to one cluster, built per invocation. */
 export interface Connection {
-  kc: KubeConfig;
   server: string;
   contextName: string;
+  /** Every context name of the merged kubeconfig (for completion). */
+  contextNames: string[];
+  /** The cluster and user entries in use (kubeconfig format, paths absolute). */
+  cluster: RawCluster;
+  user?: RawUser;
+  userName: string;
+  /** A kubeconfig of the context, cluster and user in use: what client-node gets for credential plugins. */
+  merged: object;
   /** Namespace from -n, else the context's, else "default". */
   namespace: string;
   /** True when -n was given. */
@@ -57,12 +64,23 @@ export function kubeconfigFiles(flag: string | undefined, env: NodeJS.ProcessEnv
   return { files: fs.existsSync(def) ? [def] : [], source: def };
 }
 
-interface Named { name: string }
-
-function firstWins<T extends Named>(lists: T[][]): T[] {
-  const seen = new Map<string, T>();
+function firstWins<T>(lists: Named<T>[][]): Named<T>[] {
+  const seen = new Map<string, Named<T>>();
   for (const list of lists) for (const item of list) if (!seen.has(item.name)) seen.set(item.name, item);
   return [...seen.values()];
+}
+
+/** The configuration a pod's service account gives (what kubectl and client-go use in a cluster). */
+function inClusterFile(env: NodeJS.ProcessEnv, saDir: string): KubeconfigFile {
+  const host = env.KUBERNETES_SERVICE_HOST as string;
+  const server = `https://${host.includes(':') ? `[${host}]` : host}:${env.KUBERNETES_SERVICE_PORT}`;
+  return {
+    file: saDir,
+    clusters: [{ name: 'in-cluster', value: { server, 'certificate-authority': path.join(saDir, 'ca.crt') } }],
+    users: [{ name: 'in-cluster', value: { tokenFile: path.join(saDir, 'token') } }],
+    contexts: [{ name: 'in-cluster', value: { cluster: 'in-cluster', user: 'in-cluster' } }],
+    currentContext: 'in-cluster',
+  };
 }
 
 /**
@@ -71,20 +89,20 @@ function firstWins<T extends Named>(lists: T[][]): T[] {
  * current-context; --context, --cluster and --user override; in-cluster
  * config when there is no kubeconfig and the process runs in a pod.
  */
-export async function loadConnection(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): Promise<Connection> {
-  const { KubeConfig } = await import('@kubernetes/client-node');
+export async function loadConnection(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env, opts: { serviceAccountDir?: string } = {}): Promise<Connection> {
   const requestTimeoutMs = flags['request-timeout'] ? parseDuration(flags['request-timeout'], '--request-timeout') : 0;
   const { files, source } = kubeconfigFiles(flags.kubeconfig, env);
-  const kc = new KubeConfig();
+  const saDir = opts.serviceAccountDir ?? SA_DIR;
   let inClusterNamespace: string | undefined;
   let from = source;
+  let loaded: KubeconfigFile[];
 
   if (files.length === 0) {
-    if (env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT && fs.existsSync(path.join(SA_DIR, 'token'))) {
-      kc.loadFromCluster();
+    if (env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT && fs.existsSync(path.join(saDir, 'token'))) {
+      loaded = [inClusterFile(env, saDir)];
       from = 'in-cluster service account';
       try {
-        inClusterNamespace = fs.readFileSync(path.join(SA_DIR, 'namespace'), 'utf8').trim();
+        inClusterNamespace = fs.readFileSync(path.join(saDir, 'namespace'), 'utf8').trim() || undefined;
       } catch {
         inClusterNamespace = undefined;
       }
@@ -94,91 +112,93 @@ export async function loadConnection(flags: ConnectionFlags, env: NodeJS.Process
       });
     }
   } else {
-    const loaded: KubeConfig[] = [];
-    for (const file of files) {
-      const one = new KubeConfig();
-      try {
-        one.loadFromFile(file);
-      } catch (err) {
-        // The YAML parser's message carries a code frame over several lines: keep its first line (the reason and position).
-        const reason = String((err as Error).message ?? err).split('\n')[0].trim();
-        throw new VnetError('unreachable', `kubeconfig ${file} cannot be read: ${reason}`, {
-          hint: 'fix the file or point --kubeconfig at another one',
-          cause: err,
-        });
-      }
-      loaded.push(one);
-    }
-    kc.loadFromOptions({
-      clusters: firstWins(loaded.map((k) => k.clusters)),
-      users: firstWins(loaded.map((k) => k.users)),
-      contexts: firstWins(loaded.map((k) => k.contexts)),
-      currentContext: loaded.find((k) => k.currentContext)?.currentContext ?? '',
+    loaded = await Promise.all(files.map((file) => readKubeconfigFile(file)));
+  }
+  const clusters = firstWins(loaded.map((k) => k.clusters));
+  const users = firstWins(loaded.map((k) => k.users));
+  const contexts = firstWins(loaded.map((k) => k.contexts));
+  const find = <T>(list: Named<T>[], name: string | undefined) => (name === undefined ? undefined : list.find((e) => e.name === name));
+
+  if (flags.context && !find(contexts, flags.context)) {
+    throw new VnetError('unreachable', `context "${flags.context}" does not exist in ${from}`, {
+      hint: `list the contexts with: kubectl config get-contexts`,
     });
   }
-
-  if (flags.context) {
-    if (!kc.getContextObject(flags.context)) {
-      throw new VnetError('unreachable', `context "${flags.context}" does not exist in ${from}`, {
-        hint: `list the contexts with: kubectl config get-contexts`,
-      });
-    }
-    kc.setCurrentContext(flags.context);
-  }
-  const ctxName = kc.getCurrentContext();
-  const ctx = ctxName ? kc.getContextObject(ctxName) : null;
+  let ctxName = flags.context || loaded.find((k) => k.currentContext)?.currentContext || '';
+  let ctx: RawContext | undefined = find(contexts, ctxName)?.value;
   if (!ctx && !flags.cluster) {
     throw new VnetError('unreachable', `no current context in ${from}`, {
       hint: 'choose one with --context NAME, or set it with: kubectl config use-context NAME',
     });
   }
   if (flags.cluster || flags.user) {
-    if (flags.cluster && !kc.getCluster(flags.cluster)) {
+    if (flags.cluster && !find(clusters, flags.cluster)) {
       throw new VnetError('unreachable', `cluster "${flags.cluster}" does not exist in ${from}`, { hint: 'list them with: kubectl config get-clusters' });
     }
-    if (flags.user && !kc.getUser(flags.user)) {
+    if (flags.user && !find(users, flags.user)) {
       throw new VnetError('unreachable', `user "${flags.user}" does not exist in ${from}`, { hint: 'list them with: kubectl config get-users' });
     }
-    const merged = {
-      name: `${ctxName || 'vnet'}+override`,
-      cluster: flags.cluster ?? ctx?.cluster ?? '',
-      user: flags.user ?? ctx?.user ?? '',
-      namespace: ctx?.namespace,
-    };
-    kc.contexts = [...kc.contexts.filter((c) => c.name !== merged.name), merged];
-    kc.setCurrentContext(merged.name);
+    ctx = { ...ctx, cluster: flags.cluster ?? ctx?.cluster ?? '', user: flags.user ?? ctx?.user ?? '' };
+    ctxName = `${ctxName || 'vnet'}+override`;
   }
-  const cluster = kc.getCurrentCluster();
-  if (!cluster || !cluster.server) {
-    throw new VnetError('unreachable', `the current context "${kc.getCurrentContext()}" names no cluster with a server in ${from}`, {
+  const clusterEntry = find(clusters, typeof ctx?.cluster === 'string' ? ctx.cluster : undefined);
+  const server = clusterEntry?.value.server;
+  if (!clusterEntry || typeof server !== 'string' || !server) {
+    throw new VnetError('unreachable', `the current context "${ctxName}" names no cluster with a server in ${from}`, {
       hint: 'check the context with: kubectl config view --minify',
     });
   }
-  if (!kc.getCurrentUser()) {
-    // kubectl allows an anonymous user; client-node needs an entry.
-    kc.users = [...kc.users, { name: '' }];
-  }
+  // kubectl allows a context without a user (anonymous requests).
+  const userName = typeof ctx?.user === 'string' ? ctx.user : '';
+  const user = find(users, userName)?.value;
   const namespaceFromFlag = Boolean(flags.namespace);
   if (flags.namespace !== undefined && flags.namespace.length === 0) throw usageError('--namespace must not be empty', 'give a namespace, or leave -n out to use the context\'s');
-  const contextNamespace = kc.getContextObject(kc.getCurrentContext())?.namespace;
+  const contextNamespace = typeof ctx?.namespace === 'string' && ctx.namespace !== '' ? ctx.namespace : undefined;
   const namespace = flags.namespace || contextNamespace || inClusterNamespace || 'default';
   // A namespace is a DNS-1123 label; anything else would be pasted into the request path and come back as a misleading 404.
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace) || namespace.length > 63) {
-    const where = flags.namespace ? '-n' : contextNamespace ? `the namespace of context "${kc.getCurrentContext()}"` : 'the in-cluster service account';
+    const where = flags.namespace ? '-n' : contextNamespace ? `the namespace of context "${ctxName}"` : 'the in-cluster service account';
     throw usageError(
       `${JSON.stringify(namespace)} (${where}) is not a valid namespace name`,
       'a namespace name is at most 63 lower-case letters, digits and "-", starting and ending with a letter or digit; list them with: kubectl get namespaces',
     );
   }
+  const asGroups = Array.isArray(user?.['as-groups']) ? user['as-groups'].filter((g): g is string => typeof g === 'string') : [];
   return {
-    kc,
-    server: cluster.server.replace(/\/+$/, ''),
-    contextName: kc.getCurrentContext(),
+    server: server.replace(/\/+$/, ''),
+    contextName: ctxName,
+    contextNames: contexts.map((c) => c.name),
+    cluster: clusterEntry.value,
+    user,
+    userName,
+    merged: {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: clusterEntry.name, cluster: clusterEntry.value }],
+      users: user ? [{ name: userName, user }] : [],
+      contexts: [{ name: ctxName, context: ctx }],
+      'current-context': ctxName,
+    },
     namespace,
     namespaceFromFlag,
-    impersonateUser: flags.as || undefined,
-    impersonateGroups: flags['as-group'] ?? [],
+    impersonateUser: flags.as || (typeof user?.as === 'string' && user.as !== '' ? user.as : undefined),
+    impersonateGroups: flags['as-group'] ?? asGroups,
     requestTimeoutMs,
     source: from,
   };
+}
+
+/**
+ * The TLS and credential options of the connection. Certificates and static
+ * tokens are read here; exec credential plugins and auth providers run
+ * through @kubernetes/client-node (loaded only then).
+ */
+export async function connectionTransport(conn: Connection): Promise<TransportOptions> {
+  if (!usesCredentialPlugin(conn.user)) return staticTransport(conn.cluster, conn.user);
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const kc = new KubeConfig();
+  kc.loadFromString(JSON.stringify(conn.merged));
+  const opts: { headers?: Record<string, string>; ca?: Buffer; cert?: Buffer; key?: Buffer; servername?: string; rejectUnauthorized?: boolean; auth?: string } = { headers: {} };
+  await kc.applyToHTTPSOptions(opts as never);
+  return { ...opts, headers: { ...opts.headers } };
 }

@@ -46,7 +46,7 @@ describe('kubeconfig loading', () => {
     expect(other.server).toBe('https://onlyb.example');
     expect(other.namespace).toBe('default');
     // relative certificate-authority paths resolve against their own file
-    expect(other.kc.getCurrentCluster()?.caFile).toBe(path.join(dir, 'ca.crt'));
+    expect(other.cluster['certificate-authority']).toBe(path.join(dir, 'ca.crt'));
   });
 
   it('takes the namespace from -n first, then the context, then default', async () => {
@@ -67,7 +67,8 @@ describe('kubeconfig loading', () => {
     expect(conn.server).toBe('https://z:6443');
     const over = await loadConnection({ cluster: 'j', user: 'w' }, { KUBECONFIG: a, HOME: dir });
     expect(over.server).toBe('https://j:6443');
-    expect(over.kc.getCurrentUser()?.name).toBe('w');
+    expect(over.userName).toBe('w');
+    expect(over.user?.token).toBe('tok-w');
     expect(over.namespace).toBe('x');
   });
 
