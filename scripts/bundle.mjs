@@ -46,32 +46,63 @@ const clientNodeSideEffectFree = {
 
 /**
  * Modules that are loaded at start-up but used later if at all, replaced by a
- * module of getters that loads the real one on first use: CommonJS packages
- * that client-node needs only for proxies and fetch (undici is 700 kB whose
- * top level costs tens of milliseconds), node:crypto (about 10 ms to load;
- * the CLI hashes only when it edits), yaml and cli-table3 (only for output).
- * A package whose module.exports is a function or class (cli-table3) gets a
- * stand-in function that calls or constructs the real one.
+ * module of getters that loads the real one on first use:
+ * - CommonJS packages that client-node needs only for proxies and fetch
+ *   (undici is 700 kB whose top level costs tens of milliseconds);
+ * - node:crypto (about 10 ms to load; the CLI hashes only when it edits),
+ *   yaml and cli-table3 (only for some output);
+ * - what oclif loads for help, error formatting, spinners, JSON colouring
+ *   and plugin discovery (its help/, plugin-loader, ts-path, spinner and
+ *   colorize-json modules; globs, minimatch, lilconfig, ejs, the
+ *   package-type probe; node:fs/promises, node:perf_hooks), which a command
+ *   that needs none of it then never evaluates.
+ * Each is resolved from the module that requires it, so a nested copy of a
+ * package keeps its own version. A package whose module.exports is a
+ * function or class gets a stand-in function that calls or constructs the
+ * real one. A module whose importer uses it at its own top level is loaded
+ * then, which is correct and merely gains nothing. test/cli/krew.test.ts
+ * compares the packaged help and errors with the npm-installed CLI's.
  */
-const LAZY = ['undici', 'socks', 'socks-proxy-agent', 'hpagent', 'node:crypto', 'crypto', 'yaml', 'cli-table3'];
+const LAZY = [
+  'undici', 'socks', 'socks-proxy-agent', 'hpagent', 'node:crypto', 'crypto', 'yaml', 'cli-table3',
+  'wrap-ansi', 'string-width', 'widest-line', 'indent-string', 'clean-stack', 'ansi-escapes', 'cli-spinners',
+  'ejs', 'tinyglobby', 'minimatch', 'lilconfig', 'get-package-type', 'node:fs/promises', 'node:perf_hooks',
+];
+/** oclif's own modules (paths under @oclif/core/lib) that are loaded lazily. */
+const LAZY_OCLIF = ['help/index.js', 'config/plugin-loader.js', 'config/ts-path.js', 'ux/action/spinner.js', 'ux/colorize-json.js', 'parser/help.js'];
+const oclifLib = path.join(root, 'node_modules', '@oclif', 'core', 'lib') + path.sep;
 const lazyPackages = {
   name: 'lazy-packages',
   setup(b) {
-    const req = createRequire(path.join(root, 'package.json'));
     const filter = new RegExp(`^(${LAZY.map((m) => m.replace(/[-/:]/g, '\\$&')).join('|')})$`);
-    b.onResolve({ filter }, (args) => (args.namespace === 'lazy' ? undefined : { path: args.path, namespace: 'lazy' }));
+    b.onResolve({ filter }, (args) => {
+      if (args.namespace === 'lazy') return undefined;
+      if (isBuiltin(args.path)) return { path: args.path, namespace: 'lazy' };
+      const req = createRequire(args.importer || path.join(root, 'package.json'));
+      return { path: req.resolve(args.path), namespace: 'lazy' };
+    });
+    b.onResolve({ filter: /^\.\.?\// }, (args) => {
+      if (args.namespace === 'lazy' || !args.importer.startsWith(oclifLib)) return undefined;
+      let target;
+      try {
+        target = createRequire(args.importer).resolve(args.path);
+      } catch {
+        return undefined;
+      }
+      return LAZY_OCLIF.includes(target.slice(oclifLib.length).split(path.sep).join('/')) ? { path: target, namespace: 'lazy' } : undefined;
+    });
     b.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => {
-      const builtin = isBuiltin(args.path);
-      const mod = req(args.path);
-      const names = Object.keys(mod).filter((k) => k !== '__esModule' && k !== 'default');
-      const target = builtin ? args.path : req.resolve(args.path);
+      const target = args.path;
+      const mod = createRequire(path.join(root, 'package.json'))(target);
+      const names = Object.keys(mod).filter((k) => k !== '__esModule');
       const fn = typeof mod === 'function';
       const head = fn
         ? 'function Lazy(...a) { return new.target ? Reflect.construct(real(), a) : Reflect.apply(real(), this, a); }\nmodule.exports = Lazy;\nconst out = Lazy;'
         : 'const out = exports;';
+      const esm = mod.__esModule ? "Object.defineProperty(out, '__esModule', { value: true });" : '';
       const getters = names.map((k) => `Object.defineProperty(out, ${JSON.stringify(k)}, { enumerable: true, get: () => real()[${JSON.stringify(k)}] });`);
       return {
-        contents: `let m; const real = () => (m ??= require(${JSON.stringify(target)}));\n${head}\n${getters.join('\n')}\n`,
+        contents: `let m; const real = () => (m ??= require(${JSON.stringify(target)}));\n${head}\n${esm}\n${getters.join('\n')}\n`,
         loader: 'js',
         resolveDir: root,
       };

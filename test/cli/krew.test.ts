@@ -134,11 +134,24 @@ describe.runIf(process.platform === 'linux' && process.arch === 'x64')('krew-sty
     const missing = await kubectl(['vnet', 'status', 'no-such-vm', '-n', ns]);
     expect(missing.code).toBe(3);
     expect(missing.stderr).toMatch(/^error: /m);
+    // A token kubeconfig is read without the client library (only credential plugins load it).
+    const traced = await kubectl(['vnet', 'status', 'krew-vm', '-n', ns], { KUBECTL_VNET_DEBUG_STARTUP: '1' });
+    expect(traced.code, traced.stderr).toBe(0);
+    expect(traced.stderr).toContain('startup: kubectl-vnet.cjs code cache used');
+    expect(traced.stderr).not.toContain('kubelib');
   });
 
   it('the packaged binary prints what the npm-installed CLI prints', async () => {
     // `version` alone takes the executable's fast path (scripts/sea-main.cjs); the npm CLI runs oclif.
-    const cases = [[], ['--version'], ['version'], ['--help'], ['status', '--help'], ['hotplug'], ['version', '-o', 'yaml'], ['completion', 'bash'], ['no-such-command'], ['status', '--output', 'bogus']];
+    // The executable loads parts of oclif lazily (scripts/bundle.mjs): every command's help, topics and
+    // the usage errors must come out the same.
+    const commands = ['completion', 'doctor', 'hotplug add', 'hotplug remove', 'link set', 'mac list', 'mac set', 'mac unset', 'macpool opt-in', 'macpool opt-out', 'macpool status', 'status', 'version'];
+    const cases = [
+      [], ['--version'], ['version'], ['--help'], ['hotplug'], ['mac'], ['macpool', '--help'], ['version', '-o', 'yaml'], ['completion', 'bash'],
+      ...commands.map((c) => [...c.split(' '), '--help']),
+      ['no-such-command'], ['status', '--output', 'bogus'], ['status', '--bogus'], ['mac', 'set'], ['hotplug', 'add', 'vm1'], ['status', '-A', 'vm1'],
+      ['status', 'vm1', '--kubeconfig', path.join(work, 'no-such-kubeconfig')], ['status', 'vm1', '--request-timeout', 'soon'],
+    ];
     for (const args of cases) {
       const packaged = await kubectl(['vnet', ...args]);
       // NODE_ENV: vitest sets "test", which makes oclif print development warnings.
