@@ -52,10 +52,11 @@ const clientNodeSideEffectFree = {
  * - node:crypto (about 10 ms to load; the CLI hashes only when it edits),
  *   yaml and cli-table3 (only for some output);
  * - what oclif loads for help, error formatting, spinners, JSON colouring
- *   and plugin discovery (its help/, plugin-loader, ts-path, spinner and
- *   colorize-json modules; globs, minimatch, lilconfig, ejs, the
- *   package-type probe; node:fs/promises, node:perf_hooks), which a command
- *   that needs none of it then never evaluates.
+ *   and plugin discovery (its command and root help, plugin-loader, ts-path,
+ *   spinner and colorize-json modules; globs, minimatch, lilconfig, ejs, the
+ *   package-type probe; node:fs/promises, node:perf_hooks, node:readline),
+ *   which a command that needs none of it then never evaluates; and
+ *   `debug`, which src/standalone.ts's quiet logger spares unless DEBUG is set.
  * Each is resolved from the module that requires it, so a nested copy of a
  * package keeps its own version. A package whose module.exports is a
  * function or class gets a stand-in function that calls or constructs the
@@ -66,10 +67,11 @@ const clientNodeSideEffectFree = {
 const LAZY = [
   'undici', 'socks', 'socks-proxy-agent', 'hpagent', 'node:crypto', 'crypto', 'yaml', 'cli-table3',
   'wrap-ansi', 'string-width', 'widest-line', 'indent-string', 'clean-stack', 'ansi-escapes', 'cli-spinners',
-  'ejs', 'tinyglobby', 'minimatch', 'lilconfig', 'get-package-type', 'node:fs/promises', 'node:perf_hooks',
+  'ejs', 'tinyglobby', 'minimatch', 'lilconfig', 'get-package-type', 'node:fs/promises', 'node:perf_hooks', 'node:readline',
+  'debug',
 ];
 /** oclif's own modules (paths under @oclif/core/lib) that are loaded lazily. */
-const LAZY_OCLIF = ['help/index.js', 'config/plugin-loader.js', 'config/ts-path.js', 'ux/action/spinner.js', 'ux/colorize-json.js', 'parser/help.js'];
+const LAZY_OCLIF = ['help/command.js', 'help/root.js', 'help/docopts.js', 'config/plugin-loader.js', 'config/ts-path.js', 'ux/action/spinner.js', 'ux/colorize-json.js', 'parser/help.js'];
 const oclifLib = path.join(root, 'node_modules', '@oclif', 'core', 'lib') + path.sep;
 const lazyPackages = {
   name: 'lazy-packages',

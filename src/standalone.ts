@@ -66,10 +66,20 @@ export function embeddedPlugin(pjson: Interfaces.PJSON, manifest: EmbeddedManife
   return plugin;
 }
 
+/**
+ * oclif's logger writes only when DEBUG names its namespace (through the
+ * `debug` package). Without DEBUG this logger, which writes nothing, is the
+ * same, and the executable then never loads `debug` (nor `tty` with it).
+ */
+export function quietLogger(namespace = 'kubectl-vnet'): Interfaces.Logger {
+  const none = () => undefined;
+  return { namespace, debug: none, error: none, info: none, trace: none, warn: none, child: (ns: string) => quietLogger(`${namespace}:${ns}`) };
+}
+
 /** Options for oclif's Config.load that make it use the embedded plugin only. */
-export function embeddedLoadOptions(pjson: Interfaces.PJSON, manifest: EmbeddedManifest): Interfaces.LoadOptions {
+export function embeddedLoadOptions(pjson: Interfaces.PJSON, manifest: EmbeddedManifest, env: NodeJS.ProcessEnv = process.env): Interfaces.LoadOptions {
   const plugin = embeddedPlugin(pjson, manifest);
-  return { root: plugin.root, pjson, plugins: new Map([[plugin.name, plugin]]), userPlugins: false, devPlugins: false };
+  return { root: plugin.root, pjson, plugins: new Map([[plugin.name, plugin]]), userPlugins: false, devPlugins: false, ...(env.DEBUG ? {} : { logger: quietLogger() }) };
 }
 
 /** The oclif Config of the embedded CLI (for tests and completion). */
