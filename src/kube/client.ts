@@ -85,7 +85,15 @@ export class KubeClient {
       const isHttps = this.conn.server.startsWith('https:');
       // One TLS context for every connection of this invocation: the CA and the
       // client certificate are parsed once, not once per socket.
-      const secureContext = isHttps ? tls.createSecureContext({ ca: opts.ca, cert: opts.cert, key: opts.key }) : undefined;
+      let secureContext: tls.SecureContext | undefined;
+      try {
+        secureContext = isHttps ? tls.createSecureContext({ ca: opts.ca, cert: opts.cert, key: opts.key }) : undefined;
+      } catch (err) {
+        throw new VnetError('unreachable', `the certificates or key of context "${this.conn.contextName}" cannot be used: ${(err as Error).message}`, {
+          hint: 'check certificate-authority(-data) in the cluster entry and client-certificate(-data)/client-key(-data) in the user entry: each must be PEM (the -data fields base64 of PEM)',
+          cause: err,
+        });
+      }
       const agent = isHttps
         ? new https.Agent({ keepAlive: true, secureContext, servername: opts.servername, rejectUnauthorized: opts.rejectUnauthorized })
         : new http.Agent({ keepAlive: true });

@@ -164,6 +164,14 @@ export async function loadConnection(flags: ConnectionFlags, env: NodeJS.Process
     );
   }
   const asGroups = Array.isArray(user?.['as-groups']) ? user['as-groups'].filter((g): g is string => typeof g === 'string') : [];
+  const impersonateUser = flags.as || (typeof user?.as === 'string' && user.as !== '' ? user.as : undefined);
+  const impersonateGroups = flags['as-group'] ?? asGroups;
+  if (impersonateGroups.length > 0 && !impersonateUser) {
+    // kubectl refuses this too: the API server impersonates groups only together with a user.
+    throw new VnetError('usage', `the user entry "${userName}" of the kubeconfig has as-groups but no as: groups are impersonated only together with a user`, {
+      hint: 'add as: USER to that user entry, or pass --as USER',
+    });
+  }
   return {
     server: server.replace(/\/+$/, ''),
     contextName: ctxName,
@@ -181,8 +189,8 @@ export async function loadConnection(flags: ConnectionFlags, env: NodeJS.Process
     },
     namespace,
     namespaceFromFlag,
-    impersonateUser: flags.as || (typeof user?.as === 'string' && user.as !== '' ? user.as : undefined),
-    impersonateGroups: flags['as-group'] ?? asGroups,
+    impersonateUser,
+    impersonateGroups,
     requestTimeoutMs,
     source: from,
   };

@@ -92,7 +92,7 @@ function entries<T>(doc: Record<string, unknown>, list: 'clusters' | 'users' | '
     const entry = { ...((value ?? {}) as Record<string, unknown>) };
     for (const key of (PATH_KEYS as Record<string, readonly string[]>)[inner] ?? []) {
       const p = entry[key];
-      if (typeof p === 'string' && p !== '' && !path.isAbsolute(p)) entry[key] = path.join(path.dirname(file), p);
+      if (typeof p === 'string' && p !== '' && !path.isAbsolute(p)) entry[key] = path.join(path.dirname(path.resolve(file)), p);
     }
     return { name, value: entry as T };
   });

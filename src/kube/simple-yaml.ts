@@ -49,14 +49,15 @@ function contentLines(text: string): Line[] {
   for (let i = 0; i < raw.length; i++) {
     let line = raw[i];
     if (line.endsWith('\r')) line = line.slice(0, -1);
+    if (line.includes('\r')) fail(); // a lone CR is a line break to YAML
     let indent = 0;
     while (indent < line.length && line[indent] === ' ') indent++;
     const rest = line.slice(indent);
     if (rest === '' || rest.startsWith('#')) continue;
     if (rest[0] === '\t') fail();
-    if (/^(?:---|\.\.\.)(?:\s|$)/.test(rest) || rest.startsWith('%')) {
+    if (/^(?:---|\.\.\.)(?:[ \t]|$)/.test(rest) || rest.startsWith('%')) {
       // One leading document marker with nothing after it; anything else (several documents, directives) is left to the full parser.
-      if (rest.startsWith('---') && out.length === 0 && indent === 0 && stripComment(rest.slice(3)).trim() === '') continue;
+      if (rest.startsWith('---') && out.length === 0 && indent === 0 && stripComment(rest.slice(3)) === '') continue;
       fail();
     }
     out.push({ indent, text: rest, no: i + 1 });
@@ -67,8 +68,14 @@ function contentLines(text: string): Line[] {
 /** Removes a trailing comment (a `#` after white space) from text outside quotes. */
 function stripComment(s: string): string {
   const m = /(^|[ \t])#/.exec(s);
-  return (m ? s.slice(0, m.index) : s).replace(/[ \t]+$/, '');
+  return trimEnd(m ? s.slice(0, m.index) : s);
 }
+
+// YAML's white space is space and tab only: String#trim would also take
+// no-break spaces, U+3000, \v and the like, which YAML keeps in a scalar.
+const trimStart = (s: string) => s.replace(/^[ \t]+/, '');
+const trimEnd = (s: string) => s.replace(/[ \t]+$/, '');
+const trim = (s: string) => trimEnd(trimStart(s));
 
 const isSeqItem = (text: string) => text === '-' || text.startsWith('- ');
 
@@ -91,8 +98,9 @@ class Reader {
     const items: unknown[] = [];
     for (let line = this.cur; line && line.indent === indent && isSeqItem(line.text); line = this.cur) {
       const rest = line.text.slice(1);
-      const lead = rest.length - rest.trimStart().length;
-      const content = rest.trimStart();
+      const content = trimStart(rest);
+      const lead = rest.length - content.length;
+      if (rest.slice(0, lead).includes('\t')) fail(); // a tab would indent the entry's mapping
       if (content === '' || content.startsWith('#')) {
         this.pos++;
         items.push(this.nested(indent));
@@ -161,16 +169,16 @@ function keyOf(text: string): { key: string; rest: string } | undefined {
     key = q.value;
     after = q.end;
   } else {
-    const m = /^([^\s:#'"[\]{},&*!|>%@`?-][^:#]*?|-[^\s:#][^:#]*?)(?=:(?:\s|$))/.exec(text);
+    const m = /^([^ \t:#'"[\]{},&*!|>%@`?-][^:#]*?|-[^ \t:#][^:#]*?)(?=:(?:[ \t]|$))/.exec(text);
     if (!m) return undefined;
-    key = m[1].trimEnd();
+    key = trimEnd(m[1]);
     if (resolvePlain(key) !== key) fail(); // a key such as `true:` or `1:`: left to the full parser
     after = m[1].length;
   }
   if (text[after] !== ':') return undefined;
   const restRaw = text.slice(after + 1);
   if (restRaw !== '' && restRaw[0] !== ' ' && restRaw[0] !== '\t') return undefined;
-  return { key, rest: restRaw.trim() };
+  return { key, rest: trim(restRaw) };
 }
 
 /** A one-line value: a quoted or plain scalar, `{}` or `[]`. */
@@ -178,14 +186,17 @@ function scalar(text: string): unknown {
   const c = text[0];
   if (c === '"' || c === "'") {
     const q = quoted(text) ?? fail();
-    if (stripComment(text.slice(q.end)).trim() !== '') fail();
+    const after = text.slice(q.end);
+    // A comment after a quoted scalar needs white space before its `#`, as anywhere.
+    if (after !== '' && after[0] !== ' ' && after[0] !== '\t') fail();
+    if (stripComment(after) !== '') fail();
     return q.value;
   }
   const plain = stripComment(text);
   if (plain === '{}') return {};
   if (plain === '[]') return [];
-  if (/^[[\]{},#&*!|>%@`]/.test(plain) || /^[?:-](?:\s|$)/.test(plain)) fail();
-  if (/:(?:\s|$)/.test(plain)) fail(); // "a: b: c" is not one scalar
+  if (/^[[\]{},#&*!|>%@`]/.test(plain) || /^[?:-](?:[ \t]|$)/.test(plain)) fail();
+  if (/:(?:[ \t]|$)/.test(plain)) fail(); // "a: b: c" is not one scalar
   return resolvePlain(plain);
 }
 

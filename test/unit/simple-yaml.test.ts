@@ -320,7 +320,15 @@ describe('readSimpleYaml outside its subset gives undefined', () => {
   it('every "outside" case is one yaml.parse either reads or refuses (the fixtures are meaningful)', () => {
     // Guard against fixtures that are outside the subset only by accident of
     // a typo: most must be valid YAML the full parser reads.
-    const read = outside.filter(([, t]) => full(t).error === undefined).length;
+    const valid = (t: string) => {
+      try {
+        parse(t, { logLevel: 'error' }); // errors still throw; "!secret" (an unknown tag) is only a warning, not printed
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const read = outside.filter(([, t]) => valid(t)).length;
     expect(read).toBeGreaterThan(outside.length / 2);
   });
 });
@@ -346,12 +354,20 @@ const CHARS = [
   ...`'"'":::##---..//\\\\,[]{}&*!|>%@\`?~=+_`,
   'é', 'ü', 'ß', '日', '本', '😀', 'Ω', '\u0085',
 ];
+// Strings whose YAML form is inside the reader's subset (numeric- or
+// bool-looking strings come out quoted), and values that yaml.stringify
+// writes in a form outside it (block scalars, .nan/.inf, integers beyond
+// 2^53, "<<" keys, nested sequences): the latter appear only in "wide"
+// documents, so that most documents exercise the fast path and the rest the
+// give-up path.
 const SPECIAL = [
-  'true', 'False', 'TRUE', 'null', 'Null', '~', '', ' ', '123', '-7', '+1', '007', '1.5', '.5', '1e5', '-0', '0x1F', '0o17', '.inf', '-.Inf', '.nan',
-  '1_000', 'yes', 'on', 'no', '2024-01-01', '12:30', 'a: b', 'a:b', '- x', '-x', '# c', 'a #b', 'a#b', 'http://host:6443/x#y', 'C:\\path\\x', '<<', '?', '? x', ':', '- ',
-  "it's", '"q"', "'s'", ' lead', 'trail ', '  both  ', '---', '...', '%x', '@x', '!x', '&x', '*x', '|', '>', '{}', '[]', '[a]', '{a: 1}', 'a\tb',
-  'line1\nline2', 'é', '日本語', '😀',
+  'true', 'False', 'TRUE', 'null', 'Null', '~', '', ' ', '123', '-7', '+1', '007', '1.5', '.5', '1e5', '-0', '1_000', 'yes', 'on', 'no', '2024-01-01', '12:30',
+  'a: b', 'a:b', '- x', '-x', '# c', 'a #b', 'a#b', 'http://host:6443/x#y', 'C:\\path\\x', '?', '? x', ':', '- ', "it's", '"q"', "'s'", ' lead', 'trail ', '  both  ',
+  '---', '...', '%x', '@x', '!x', '&x', '*x', '|', '>', '{}', '[]', '[a]', '{a: 1}', 'a\tb', 'é', '日本語', '😀', '0X1F', '0b11', '1.2.3', 'nULL',
+  '0x1F', '0o17', '.inf', '-.Inf', '.nan', '9007199254740993', '1e400',
 ];
+// "<<" is outside the subset as a key; a line break makes yaml write a block scalar.
+const OUTSIDE = ['<<', 'line1\nline2', 'trailing newline\n'];
 const KEYS = ['apiVersion', 'kind', 'clusters', 'users', 'contexts', 'name', 'cluster', 'user', 'context', 'server', 'token', 'tokenFile', 'namespace', 'as', 'as-groups',
   'certificate-authority-data', 'client-key', 'exec', 'args', 'env', 'command', 'extensions', 'preferences', 'current-context', 'insecure-skip-tls-verify'];
 
@@ -359,8 +375,11 @@ function generator(seed: number) {
   const rnd = prng(seed);
   const int = (n: number) => Math.floor(rnd() * n);
   const pick = <T>(list: readonly T[]): T => list[int(list.length)];
+  /** Whether the document being built may hold forms outside the subset. */
+  let wide = false;
   const randomString = (): string => {
     const r = rnd();
+    if (wide && r < 0.05) return pick(OUTSIDE);
     if (r < 0.3) return pick(SPECIAL);
     if (r < 0.4) return Buffer.from(Array.from({ length: 40 + int(300) }, () => int(256))).toString('base64');
     let s = '';
@@ -371,16 +390,23 @@ function generator(seed: number) {
     const r = rnd();
     if (r < 0.6) return randomString();
     if (r < 0.7) return int(2) === 0 ? int(100000) : -int(1000);
-    if (r < 0.78) return pick([0.5, -1.25, 1e21, 3.14159, 1e-7, 100.0, -0, 2 ** 53 - 1]);
+    if (r < 0.78) return pick(wide ? [0.5, -1.25, 1e21, 3.14159, 1e-7, 100.0, -0, 2 ** 53 - 1, NaN, Infinity, 2 ** 60] : [0.5, -1.25, 1e21, 3.14159, 1e-7, 100.0, -0, 2 ** 53 - 1]);
     if (r < 0.9) return rnd() < 0.5;
     return null;
   };
-  const key = (): string => (rnd() < 0.7 ? pick(KEYS) : randomString());
-  const value = (depth: number): unknown => {
+  // A plain key holding ":" or "#" ("a:b: 1", "a#b: 1") is valid YAML the reader leaves to the full parser: only in wide documents.
+  const key = (): string => {
+    if (rnd() < 0.7) return pick(KEYS);
+    const k = randomString();
+    return wide || !/[:#]/.test(k) ? k : k.replace(/[:#]/g, '_');
+  };
+  const value = (depth: number, inSequence = false): unknown => {
     const r = rnd();
     if (depth > 4 || r < 0.45) return scalar();
     if (r < 0.75) return mapping(depth + 1);
-    return Array.from({ length: int(4) }, () => value(depth + 1));
+    // yaml writes a sequence directly inside a sequence as "- - x", which the reader leaves to the full parser
+    if (inSequence && !wide) return mapping(depth + 1);
+    return Array.from({ length: int(4) }, () => value(depth + 1, true));
   };
   const mapping = (depth: number): Record<string, unknown> => {
     const m: Record<string, unknown> = {};
@@ -393,6 +419,7 @@ function generator(seed: number) {
   };
   const named = (inner: string) => Array.from({ length: int(3) }, () => ({ name: randomString(), [inner]: mapping(2) }));
   return (): Record<string, unknown> => {
+    wide = rnd() < 0.2;
     const doc: Record<string, unknown> = { apiVersion: 'v1', kind: 'Config', clusters: named('cluster'), users: named('user'), contexts: named('context') };
     if (rnd() < 0.7) doc['current-context'] = randomString();
     if (rnd() < 0.5) Object.assign(doc, mapping(1));
@@ -429,21 +456,20 @@ describe('readSimpleYaml against yaml.parse on random kubeconfig-like documents'
         expect(got, `readSimpleYaml differs from yaml.parse (${where})`).toStrictEqual(oracle.value);
       }
       // The fast path must carry the plain styles; quoted-everything styles may fall back more often.
-      if (style === 'default' || style === 'indentSeq: false') expect(read, `only ${read} of ${CASES} read`).toBeGreaterThan(CASES * 0.7);
+      if (style === 'default' || style === 'indentSeq: false') expect(read, `only ${read} of ${CASES} read`).toBeGreaterThan(CASES * 0.6);
       else expect(read, `only ${read} of ${CASES} read`).toBeGreaterThan(0);
     });
   }
 });
 
-// Known bugs, kept as failing tests: each asserts the correct behaviour and is
-// expected to fail until src/kube/simple-yaml.ts is fixed (then drop `.fails`).
-describe('known bugs of readSimpleYaml', () => {
-  // BUG 1: String.prototype.trim/trimStart/trimEnd also strip Unicode white
+// Bugs found by review and fixed; each test failed before the fix.
+describe('white space and comments as YAML defines them', () => {
+  // 1: String.prototype.trim/trimStart/trimEnd also strip Unicode white
   // space (U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029, U+3000, U+FEFF, \v,
-  // \f), which YAML keeps inside a plain scalar. The reader then returns a
-  // wrong value instead of undefined. yaml.stringify writes such strings plain
-  // (e.g. stringify({ a: '\u00a0x' }) === 'a: \u00a0x\n'), so a stringified
-  // kubeconfig comes back altered.
+  // \f), which YAML keeps inside a plain scalar: the reader returned a wrong
+  // value. yaml.stringify writes such strings plain (e.g.
+  // stringify({ a: '\u00a0x' }) === 'a: \u00a0x\n'), so a stringified
+  // kubeconfig came back altered. The reader now trims space and tab only.
   const unicodeSpace: [string, string][] = [
     ['a leading no-break space in a value', 'a: \u00a0x\n'],
     ['a trailing no-break space in a value', 'a: x\u00a0\n'],
@@ -454,20 +480,20 @@ describe('known bugs of readSimpleYaml', () => {
     ['a trailing no-break space in a key', 'k\u00a0: v\n'],
   ];
   for (const [what, text] of unicodeSpace) {
-    it.fails(`${what} is kept as yaml keeps it (or the reader gives up): ${JSON.stringify(text)}`, () => {
+    it(`${what} is kept as yaml keeps it (or the reader gives up): ${JSON.stringify(text)}`, () => {
       const got = readSimpleYaml(text);
       if (got !== undefined) expect(got).toStrictEqual(parse(text));
     });
   }
 
-  it('the stringify round trip behind BUG 1 is real: yaml writes such strings unquoted and reads them back whole', () => {
+  it('the stringify round trip behind 1 is real: yaml writes such strings unquoted and reads them back whole', () => {
     const text = stringify({ a: '\u00a0x' });
     expect(text).toBe('a: \u00a0x\n');
     expect(parse(text)).toStrictEqual({ a: '\u00a0x' });
   });
 
-  // BUG 2: the reader accepts text that yaml.parse refuses, so the fast path
-  // is wider than the full parser: a quoted scalar directly followed by "#"
+  // 2: the reader accepted text that yaml.parse refuses, so the fast path
+  // was wider than the full parser: a quoted scalar directly followed by "#"
   // (yaml: "Comments must be separated from other tokens by white space
   // characters"), and a tab after "- " used as indentation for the lines
   // that follow (yaml: "Tabs are not allowed as indentation").
@@ -478,22 +504,19 @@ describe('known bugs of readSimpleYaml', () => {
     ['a tab after the dash of a sequence item mapping', '- \ta: 1\n   b: 2\n'],
   ];
   for (const [what, text] of invalid) {
-    it.fails(`${what} is refused (undefined), as yaml.parse refuses it: ${JSON.stringify(text)}`, () => {
+    it(`${what} is refused (undefined), as yaml.parse refuses it: ${JSON.stringify(text)}`, () => {
       expect(readSimpleYaml(text)).toBeUndefined();
     });
   }
 
-  it('the premises of the known-bug tests hold (so each `.fails` fails for the reason it names)', () => {
+  it('the premises of these tests hold (yaml keeps the white space, and refuses the invalid texts)', () => {
+    // yaml reads the Unicode white space as part of the scalar...
     for (const [, text] of unicodeSpace) {
       const oracle = full(text);
-      expect(oracle.error, text).toBeUndefined();
-      const got = readSimpleYaml(text);
-      expect(got, JSON.stringify(text)).not.toBeUndefined();
-      expect(got, JSON.stringify(text)).not.toStrictEqual(oracle.value);
+      expect(oracle.error, JSON.stringify(text)).toBeUndefined();
+      expect(JSON.stringify(oracle.value), JSON.stringify(text)).toMatch(/\\u000b|[\u00a0\u3000\ufeff]/);
     }
-    for (const [, text] of invalid) {
-      expect(full(text).error, JSON.stringify(text)).toBeDefined();
-      expect(readSimpleYaml(text), JSON.stringify(text)).not.toBeUndefined();
-    }
+    // ...and refuses the invalid texts.
+    for (const [, text] of invalid) expect(full(text).error, JSON.stringify(text)).toBeDefined();
   });
 });
