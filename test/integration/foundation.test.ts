@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
@@ -125,6 +126,30 @@ describe('error mapping', () => {
     expect(r.code).toBe(7);
     expect(r.stderr).toMatch(/^error: TLS verification of https:\/\/127\.0\.0\.1:\d+ failed \(/m);
     expect(r.stderr).toContain("hint: the kubeconfig needs the cluster's certificate-authority; verification stays on");
+  });
+
+  it('TLS verification stays on: only the CAs of the kubeconfig are trusted, in a bundle too', async () => {
+    const doc = parse(fs.readFileSync(sandbox().kubeconfig, 'utf8'));
+    const right = Buffer.from(doc.clusters[0].cluster['certificate-authority-data'], 'base64').toString();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vnet-cabundle-'));
+    try {
+      const withCA = (pem: string) => {
+        doc.clusters[0].cluster['certificate-authority-data'] = Buffer.from(pem).toString('base64');
+        fs.writeFileSync(path.join(dir, 'kubeconfig'), stringify(doc));
+        return runCli(['version', '--server'], { kubeconfig: path.join(dir, 'kubeconfig') });
+      };
+      // Two public roots from Node's bundle: trusted by default elsewhere, not the sandbox's CA.
+      const [wrongA, wrongB] = tls.rootCertificates;
+      const refused = await withCA(`${wrongA}\n${wrongB}\n`);
+      expect(refused.code).toBe(7);
+      expect(refused.stderr).toMatch(/^error: TLS verification of https:\/\/127\.0\.0\.1:\d+ failed \(/m);
+      // The right CA in the middle of a bundle is found.
+      const ok = await withCA(`${wrongA}\n${right}\n${wrongB}\n`);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stdout).toMatch(/Server Version: v1\.\d+/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('TLS verification stays on: a server name the certificate does not hold gets a hint about the address, not the CA', async () => {

@@ -6,10 +6,12 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
+import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readKubeconfigFile, staticTransport, usesCredentialPlugin } from '../../src/kube/kubeconfig.js';
 import { loadConnection } from '../../src/kube/config.js';
-import { KubeClient } from '../../src/kube/client.js';
+import { KubeClient, clusterSecureContext } from '../../src/kube/client.js';
 import { readSimpleYaml } from '../../src/kube/simple-yaml.js';
 import { VnetError } from '../../src/errors.js';
 
@@ -505,5 +507,17 @@ describe('certificate material that is not PEM', () => {
   it('premise: staticTransport itself accepts the bytes (they are only rejected when the TLS context is built)', () => {
     const t = staticTransport({}, { 'client-certificate-data': b64('not a certificate'), 'client-key-data': b64('not a key') });
     expect(t.cert).toEqual(Buffer.from('not a certificate'));
+  });
+});
+
+describe('the TLS context of the API server connections', () => {
+  it('makes the kubeconfig\'s CAs (and only them) the default roots, and refuses data that is not PEM', () => {
+    const [a, b] = tls.rootCertificates;
+    const ctx = clusterSecureContext({ ca: Buffer.from(`${a}\n${b}\n`) });
+    expect(ctx).toBeDefined();
+    // Node re-encodes and may reorder them: compare fingerprints.
+    const fp = (pem: string) => new X509Certificate(pem).fingerprint256;
+    expect(tls.getCACertificates('default').map(fp).sort()).toEqual([a, b].map(fp).sort());
+    expect(() => clusterSecureContext({ ca: Buffer.from('-----BEGIN CERTIFICATE-----\nnot base64 der\n-----END CERTIFICATE-----\n') })).toThrow();
   });
 });
