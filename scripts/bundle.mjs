@@ -117,7 +117,7 @@ const lazyPackages = {
  * scanned, so whatever a command imports at build time is in kubelib.cjs);
  * a namespace import falls back to the whole library.
  */
-function clientNodeNames() {
+export function clientNodeNames() {
   const names = new Set();
   let whole = false;
   const walk = (dir) => {
@@ -132,7 +132,8 @@ function clientNodeNames() {
           ...src.matchAll(/import\s*\{([^{}]*)\}\s*from\s*['"]@kubernetes\/client-node['"]/g),
         ];
         for (const m of named) for (const n of m[1].split(',')) if (n.trim()) names.add(n.trim().split(/\s*(?::|\bas\b)\s*/)[0]);
-        const all = [...src.matchAll(/@kubernetes\/client-node/g)].length;
+        // Imports only: a comment that names the library is not a use of it.
+        const all = [...src.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)['"]@kubernetes\/client-node['"]/g)].length;
         if (all > named.length) whole = true;
       }
     }
