@@ -11,7 +11,7 @@
  */
 import { refused, usageError } from '../errors.js';
 import { defaultPodInterface, kubevirtVersion, linkStateSupport, liveMigrateEnabled, nicHotplugSupport, versionAtLeast, vmRolloutStrategy, type Version } from './kubevirt-config.js';
-import { macWarnings, parseMac } from './mac.js';
+import { checkMacCollisions, macWarnings, parseMac, type MacUses } from './mac.js';
 import { bridgeBindingProblem, checkKubeOvnNad, customMacSupport, isKubeOvnNad, mainCniType, type KubeOvnSubnet } from './nad.js';
 import { pointer, type EditPlan, type JsonPatchOp } from './patch.js';
 import type { KubeVirtCR, NetworkAttachmentDefinition, VirtualMachine, VirtualMachineInstance, VMInterface, VMISpecLike, VMNetwork, Warning } from './types.js';
@@ -37,6 +37,8 @@ export interface ClusterFacts {
   kubevirtUnreadable?: string;
   /** The VM's VMI; null when the VM is not running. */
   vmi?: VirtualMachineInstance | null;
+  /** The MACs other VMs and VMIs claim (gathered for --mac only). */
+  macUses?: MacUses;
 }
 
 export type HotplugBinding = 'bridge' | 'sriov';
@@ -402,6 +404,7 @@ export function planHotplug(vm: VirtualMachine, req: HotplugRequest, facts: Clus
     nets.push(d.network);
     notes.push(`the VM had no interfaces: its implicit default pod network (${d.iface.name}, ${bindingOf(d.iface) || 'no binding'}) is written out as well, copied from ${d.from}, so the next boot keeps it`);
   }
+  if (mac) checkMacCollisions(mac, facts.macUses, { namespace: ns, name: vm.metadata.name, iface: name }, Boolean(req.force), { warnings, notes });
   const iface: VMInterface = { name, [binding]: {} } as VMInterface;
   if (mac) iface.macAddress = mac;
   if (req.model) iface.model = req.model;

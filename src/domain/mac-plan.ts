@@ -8,7 +8,7 @@
  */
 import { refused, usageError, VnetError } from '../errors.js';
 import { HOOK_SIDECARS_ANNOTATION, NETCONF_IMAGE_ENV, ensureNetconfSidecar, imageReferenceProblem, netconfSidecarImage, parseHookSidecars, removeNetconfSidecar, serializeHookSidecars, type HookSidecar } from './hooks.js';
-import { checkMacForInterface, describeMacUse, findCollisions, macInRange, macWarnings, normaliseMac, type MacUse } from './mac.js';
+import { checkMacCollisions, checkMacForInterface, macInRange, macWarnings, normaliseMac, type MacUses } from './mac.js';
 import { NETCONF_ANNOTATION, netconfMacFor, parseNetconfAnnotation, serializeNetconf, setNetconfEntry, unsetNetconfEntry, type NetconfEntry } from './netconf.js';
 import { assertSpecShape } from './hotplug.js';
 import { pointer, type EditPlan, type JsonPatchOp } from './patch.js';
@@ -21,7 +21,7 @@ export type MacVia = 'netconf' | 'spec';
 export interface MacFacts {
   kubevirt?: { state: 'installed'; featureGates: readonly string[] } | { state: 'absent' | 'unreadable'; message: string };
   /** Every MAC claimed by the VMs and VMIs the user can read; `partial` says what could not be read. */
-  uses?: { uses: readonly MacUse[]; partial?: string };
+  uses?: MacUses;
   /** kubemacpool for the VM's namespace. `unknown` says why it could not be told. */
   macpool?: { manages: boolean; range?: { start: string; end: string }; unknown?: string };
 }
@@ -158,20 +158,7 @@ function checkSidecarGate(facts: MacFacts, warnings: Warning[], notes: string[])
 }
 
 function checkCollisions(vm: VirtualMachine, iface: string, mac: string, force: boolean, facts: MacFacts, warnings: Warning[], notes: string[]): void {
-  if (!facts.uses) {
-    notes.push('the MAC collision check was skipped (no cluster facts)');
-    return;
-  }
-  const others = findCollisions(mac, facts.uses.uses, { namespace: vm.metadata.namespace ?? '', name: vm.metadata.name, iface });
-  if (facts.uses.partial) {
-    warnings.push({ code: 'mac-collision-check-partial', message: `the MAC collision check was partial: ${facts.uses.partial}` });
-  }
-  if (others.length === 0) return;
-  const list = others.map(describeMacUse).join('; ');
-  if (!force) {
-    throw refused(`${mac} is already used by ${list}`, 'pick another MAC, or pass --force to set it anyway (two interfaces with one MAC on a segment break each other)');
-  }
-  warnings.push({ code: 'mac-collision', message: `${mac} is also used by ${list} (--force given)`, object: vmRef(vm) });
+  checkMacCollisions(mac, facts.uses, { namespace: vm.metadata.namespace ?? '', name: vm.metadata.name, iface }, force, { warnings, notes });
 }
 
 function restartNote(vm: VirtualMachine, via: MacVia): string {

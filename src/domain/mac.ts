@@ -204,6 +204,39 @@ export function findCollisions(mac: string, uses: readonly MacUse[], self: { nam
   return out;
 }
 
+/** Every MAC claimed by the VMs and VMIs the user can read; `partial` says what could not be read. */
+export interface MacUses {
+  uses: readonly MacUse[];
+  partial?: string;
+}
+
+/**
+ * The collision check of a MAC about to be given to interface self.iface of
+ * a VM: refused when another interface claims it, unless force (then a
+ * warning); a warning when the check was partial; a note when there were no
+ * cluster facts to check against (offline).
+ */
+export function checkMacCollisions(
+  mac: string,
+  uses: MacUses | undefined,
+  self: { namespace: string; name: string; iface: string },
+  force: boolean,
+  out: { warnings: Warning[]; notes: string[] },
+): void {
+  if (!uses) {
+    out.notes.push('the MAC collision check was skipped (no cluster facts)');
+    return;
+  }
+  const others = findCollisions(mac, uses.uses, self);
+  if (uses.partial) out.warnings.push({ code: 'mac-collision-check-partial', message: `the MAC collision check was partial: ${uses.partial}` });
+  if (others.length === 0) return;
+  const list = others.map(describeMacUse).join('; ');
+  if (!force) {
+    throw refused(`${mac} is already used by ${list}`, 'pick another MAC, or pass --force to set it anyway (two interfaces with one MAC on a segment break each other)');
+  }
+  out.warnings.push({ code: 'mac-collision', message: `${mac} is also used by ${list} (--force given)`, object: `${self.namespace}/${self.name}` });
+}
+
 /** "VirtualMachine ns/name interface blue (netconf annotation)". */
 export function describeMacUse(u: MacUse): string {
   const src = u.source === 'spec' ? 'spec macAddress' : u.source === 'netconf' ? 'netconf annotation' : 'reported in the VMI status';

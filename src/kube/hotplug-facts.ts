@@ -9,6 +9,7 @@ import type { ClusterFacts } from '../domain/hotplug.js';
 import { isKubeOvnNad, type KubeOvnSubnet } from '../domain/nad.js';
 import type { NetworkAttachmentDefinition, VirtualMachineInstance } from '../domain/types.js';
 import type { KubeClient } from './client.js';
+import { gatherMacFacts } from './mac-facts.js';
 import { readKubeVirt } from './kubevirt.js';
 import { Resources, resourcePath } from './resources.js';
 
@@ -30,11 +31,11 @@ export async function readVMIFact(client: KubeClient, namespace: string, name: s
 export async function gatherHotplugFacts(
   client: KubeClient,
   target: { namespace: string; name: string },
-  want: { nad?: { namespace: string; name: string }; kubevirt?: boolean },
+  want: { nad?: { namespace: string; name: string }; kubevirt?: boolean; macUses?: boolean },
 ): Promise<{ facts: ClusterFacts; notes: string[] }> {
   const notes: string[] = [];
   const facts: ClusterFacts = {};
-  const [vmiRead, nad, kv] = await Promise.all([
+  const [vmiRead, nad, kv, macs] = await Promise.all([
     readVMIFact(client, target.namespace, target.name),
     want.nad
       ? client.get<NetworkAttachmentDefinition>(resourcePath(Resources.nad, want.nad.namespace, want.nad.name)).then(
@@ -57,7 +58,9 @@ export async function gatherHotplugFacts(
         )
       : Promise.resolve(undefined),
     want.kubevirt === false ? Promise.resolve(undefined) : readKubeVirt(client),
+    want.macUses ? gatherMacFacts(client, target, { uses: true, kubevirt: false, macpool: false }) : Promise.resolve(undefined),
   ]);
+  if (macs) facts.macUses = macs.facts.uses;
   facts.vmi = vmiRead.vmi;
   if (vmiRead.note) notes.push(vmiRead.note);
   facts.nad = nad;

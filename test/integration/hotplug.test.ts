@@ -175,6 +175,30 @@ describe('hotplug add', () => {
       expectSpecUnchanged(before, after);
     });
 
+    it('--mac that another VM\'s interface has (in another namespace) is refused; --force sends it with a warning', async () => {
+      const ns = await refNamespace();
+      const other = await freshNamespace('vnet-hp-mac');
+      await bridgeNad(other);
+      await create({
+        apiVersion: 'kubevirt.io/v1',
+        kind: 'VirtualMachine',
+        metadata: { name: 'owner', namespace: other },
+        spec: {
+          runStrategy: 'Halted',
+          template: { spec: { domain: { devices: { interfaces: [{ name: 'blue', bridge: {}, macAddress: '02:00:00:0c:0c:0c' }] }, resources: { requests: { memory: '1Gi' } } }, networks: [{ name: 'blue', multus: { networkName: 'blue-net' } }] } },
+        },
+      } as never);
+      const before = await readVM(ns, 'vm1');
+      const r = await runCli(['hotplug', 'add', 'vm1', '-n', ns, '--network', 'blue-net', '--name', 'dup', '--mac', '02-00-00-0C-0C-0C']);
+      expect(r.code).toBe(5);
+      expect(r.stderr).toContain(`error: 02:00:00:0c:0c:0c is already used by VirtualMachine ${other}/owner interface "blue" (spec macAddress)`);
+      expect(r.stderr).toMatch(/^hint: pick another MAC, or pass --force/m);
+      expectSpecUnchanged(before, await readVM(ns, 'vm1'));
+      const forced = await runCli(['hotplug', 'add', 'vm1', '-n', ns, '--network', 'blue-net', '--name', 'dup', '--mac', '02:00:00:0c:0c:0c', '--force', '--dry-run=server', '-o', 'name']);
+      expect(forced.code, forced.stderr).toBe(0);
+      expect(forced.stderr).toContain(`Warning: 02:00:00:0c:0c:0c is also used by VirtualMachine ${other}/owner interface "blue" (spec macAddress) (--force given)`);
+    });
+
     it('--force overrides the CNI advice, not admission rules', async () => {
       const ns = await refNamespace();
       const forced = await runCli(['hotplug', 'add', 'vm1', '-n', ns, '--network', 'mv-net', '--name', 'mv', '--force', '--dry-run=server', '-o', 'name']);

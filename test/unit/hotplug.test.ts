@@ -3,6 +3,7 @@ import { defaultInterfaceName, estimateInterfaceSlots, parseQuantity, planHotplu
 import { parseVersion } from '../../src/domain/kubevirt-config.js';
 import { applyPatch, PatchConflict } from '../../src/domain/patch.js';
 import { VnetError } from '../../src/errors.js';
+import type { MacUse } from '../../src/domain/mac.js';
 import type { KubeVirtCR, NetworkAttachmentDefinition, VirtualMachine, VirtualMachineInstance } from '../../src/domain/types.js';
 
 function vm(spec: Record<string, unknown> = {}, extra: Partial<VirtualMachine> = {}): VirtualMachine {
@@ -265,6 +266,36 @@ describe('planHotplug', () => {
       expect(refusal(() => planHotplug(vm(), { network: 'blue-net', name: 'b', mac: 'zz:00' }, healthy)).code).toBe('usage');
       expect(refusal(() => planHotplug(vm(), { network: 'blue-net', name: 'b', model: 'e1000x' }, healthy)).code).toBe('usage');
       expect(refusal(() => planHotplug(vm(), { network: 'a/b/c', name: 'b' }, healthy)).code).toBe('usage');
+    });
+  });
+
+  describe('--mac against the MACs other interfaces claim', () => {
+    const other = { kind: 'VirtualMachine', namespace: 'ns2', name: 'web', iface: 'blue', mac: '02:00:00:00:00:aa', source: 'spec' } as MacUse;
+    const req = { network: 'blue-net', name: 'blue', mac: '02-00-00-00-00-AA' };
+
+    it('refuses a MAC another VM has, naming it; nothing is planned', () => {
+      const err = refusal(() => planHotplug(vm(), req, { ...healthy, macUses: { uses: [other] } }));
+      expect(err.code).toBe('precondition');
+      expect(err.message).toBe('02:00:00:00:00:aa is already used by VirtualMachine ns2/web interface "blue" (spec macAddress)');
+      expect(err.hint).toContain('--force');
+    });
+
+    it('--force sends it with a warning', () => {
+      const plan = planHotplug(vm(), { ...req, force: true }, { ...healthy, macUses: { uses: [other] } });
+      expect(plan.warnings.map((w) => w.code)).toContain('mac-collision');
+      expect(plan.ops.some((o) => o.op === 'add' && (o as { value?: { macAddress?: string } }).value?.macAddress === '02:00:00:00:00:aa')).toBe(true);
+    });
+
+    it('a MAC nobody else has passes; a partial check says what it could not read', () => {
+      const free = planHotplug(vm(), req, { ...healthy, macUses: { uses: [{ ...other, mac: '02:00:00:00:00:bb' }] } });
+      expect(free.warnings.map((w) => w.code)).not.toContain('mac-collision');
+      const partial = planHotplug(vm(), req, { ...healthy, macUses: { uses: [], partial: 'cannot list virtualmachines across namespaces; checked namespace "ns1" only' } });
+      expect(partial.warnings.find((w) => w.code === 'mac-collision-check-partial')?.message).toContain('checked namespace "ns1" only');
+    });
+
+    it('without cluster facts (a manifest file) the check is skipped, and a note says so', () => {
+      const plan = planHotplug(vm(), req, healthy);
+      expect(plan.notes).toContain('the MAC collision check was skipped (no cluster facts)');
     });
   });
 

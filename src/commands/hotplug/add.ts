@@ -23,7 +23,7 @@ export default class HotplugAdd extends InterfaceEditCommand {
     binding: Flags.string({ description: 'bridge or sriov (the bindings KubeVirt hot-plugs)', default: 'bridge' }),
     mac: Flags.string({ description: 'MAC address (aa:bb:cc:dd:ee:ff, AA-BB-CC-DD-EE-FF or aabb.ccdd.eeff)' }),
     model: Flags.option({ description: 'NIC model', options: INTERFACE_MODELS })(),
-    force: Flags.boolean({ description: 'Send even when the NAD\'s CNI type or Kube-OVN Subnet speaks against it (never what KubeVirt\'s admission rejects)', default: false }),
+    force: Flags.boolean({ description: 'Send even when the NAD\'s CNI type or Kube-OVN Subnet speaks against it, or another interface already has the --mac (never what KubeVirt\'s admission rejects)', default: false }),
     ...waitFlags,
     'dry-run': dryRunFlag,
     output: editOutputFlag,
@@ -40,6 +40,7 @@ export default class HotplugAdd extends InterfaceEditCommand {
       const nad = splitNadName(flags.network.trim(), namespace);
       return {
         nad: nad.name && !nad.name.includes('/') && nad.namespace ? nad : undefined,
+        macUses: flags.mac !== undefined,
         plan: (vm, facts) => {
           const p = planHotplug(vm, req, facts);
           ifaceName = p.interfaceName;

@@ -114,6 +114,8 @@ export type LiveEditFlags = ConnectionFlags & { debug?: boolean; timeout: string
 export interface LiveEdit {
   /** The NAD to read for the checks (hotplug add). */
   nad?: { namespace: string; name: string };
+  /** Read the MACs other VMs and VMIs claim, for the collision check (hotplug add --mac). */
+  macUses?: boolean;
   plan: EditAndWaitInput['plan'];
   goal: EditAndWaitInput['goal'];
 }
@@ -130,7 +132,7 @@ export abstract class InterfaceEditCommand extends ClusterCommand {
     const { conn, client } = await this.connect(flags);
     const target = { namespace: conn.namespace, name: vmName };
     const edit = build(conn.namespace);
-    const gathered = await gatherHotplugFacts(client, target, { nad: edit.nad });
+    const gathered = await gatherHotplugFacts(client, target, { nad: edit.nad, macUses: edit.macUses });
     await editAndWait({
       client,
       target,
