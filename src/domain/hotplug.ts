@@ -267,6 +267,14 @@ function implicitDefaultToWrite(facts: ClusterFacts): { iface: VMInterface; netw
   }
   const d = defaultPodInterface(facts.kubevirt);
   const from = d.fromCluster ? 'the KubeVirt CR\'s defaultNetworkInterface' : facts.kubevirt === undefined ? 'KubeVirt\'s built-in default (the KubeVirt CR was not read)' : 'KubeVirt\'s built-in default';
+  // KubeVirt refuses bridge on the pod network when the CR says so (its VM admission
+  // would reject this patch, and the VM as it is could not start either).
+  if (d.binding === 'bridge' && facts.kubevirt?.spec?.configuration?.network?.permitBridgeInterfaceOnPodNetwork === false) {
+    throw refused(
+      `the VM has no interfaces, so it gets KubeVirt's default pod interface, whose binding is bridge (${from}), and the KubeVirt CR forbids bridge on the pod network (permitBridgeInterfaceOnPodNetwork: false): KubeVirt would refuse that interface, and the VM cannot start as it is`,
+      'give the VM an explicit pod interface first (e.g. interfaces: [{name: default, masquerade: {}}] with networks: [{name: default, pod: {}}]), or set defaultNetworkInterface: masquerade in the KubeVirt CR',
+    );
+  }
   return { iface: d.iface, network: d.network, from };
 }
 

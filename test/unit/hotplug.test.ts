@@ -126,6 +126,20 @@ describe('planHotplug', () => {
   });
 
   describe('the implicit default network', () => {
+    it('of a stopped VM is refused when it would be bridge and the KubeVirt CR forbids bridge on the pod network', () => {
+      const noBridge = kubevirt('v1.6.0', { network: { permitBridgeInterfaceOnPodNetwork: false } });
+      for (const run of [() => planHotplug(bareVM(), { network: 'blue-net', name: 'blue' }, { nad: bridgeNad, kubevirt: noBridge, vmi: null }), () => planLinkState(bareVM(), { name: 'default', state: 'down' }, { kubevirt: noBridge, vmi: null })]) {
+        const err = refusal(run);
+        expect(err.code).toBe('precondition');
+        expect(err.message).toContain('permitBridgeInterfaceOnPodNetwork: false');
+        expect(err.hint).toContain('masquerade');
+      }
+      // With masquerade as the cluster's default, or with bridge permitted, it is written out.
+      const masq = planHotplug(bareVM(), { network: 'blue-net', name: 'blue' }, { nad: bridgeNad, kubevirt: kubevirt('v1.6.0', { network: { permitBridgeInterfaceOnPodNetwork: false, defaultNetworkInterface: 'masquerade' } }), vmi: null });
+      expect(JSON.stringify(masq.ops)).toContain('"masquerade":{}');
+      expect(() => planHotplug(bareVM(), { network: 'blue-net', name: 'blue' }, { nad: bridgeNad, kubevirt: kubevirt('v1.6.0', { network: { permitBridgeInterfaceOnPodNetwork: true } }), vmi: null })).not.toThrow();
+    });
+
     it('is copied from the running VMI into the same patch', () => {
       const v = bareVM();
       const vmi: VirtualMachineInstance = {
