@@ -146,6 +146,52 @@ describe('completion scripts', () => {
     expect(readFileSync(log, 'utf8')).toBe('__complete\n-n\nteam-a\nst\n');
   });
 
+  /** A stand-in kubectl-vnet on PATH that answers `__complete` with `reply` and records its arguments. */
+  function standIn(reply: string): { dir: string; log: string; env: NodeJS.ProcessEnv } {
+    const dir = tmp('vnet-compl-');
+    const log = path.join(dir, 'args');
+    writeFileSync(path.join(dir, 'reply'), reply);
+    writeFileSync(path.join(dir, 'kubectl-vnet'), `#!/bin/sh\nprintf '%s\\n' "$@" > ${JSON.stringify(log)}\ncat ${JSON.stringify(path.join(dir, 'reply'))}\n`);
+    chmodSync(path.join(dir, 'kubectl-vnet'), 0o755);
+    return { dir, log, env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, HOME: dir, XDG_CONFIG_HOME: dir, XDG_DATA_HOME: dir } };
+  }
+  const installed = (shell: string) => spawnSync('sh', ['-c', `command -v ${shell}`]).status === 0;
+
+  // zsh's completion system needs a terminal; the function is run with _describe and _files
+  // stood in, which shows what it hands them. (Not run where zsh is not installed.)
+  it.runIf(installed('zsh'))('zsh: the function hands `kubectl-vnet __complete` candidates to _describe, colons escaped, and files only when allowed', () => {
+    const run = (reply: string, words: string[]) => {
+      const s = standIn(reply);
+      const script = path.join(s.dir, 'c.zsh');
+      writeFileSync(script, COMPLETION_SCRIPTS.zsh);
+      const prog = [
+        'compdef() { :; }',
+        '_describe() { print -rl -- "${(@P)${@[-1]}}"; }',
+        '_files() { print -r -- FILES; }',
+        `source ${script}`,
+        `words=(${words.map((w) => `'${w}'`).join(' ')}); CURRENT=${words.length}`,
+        '_kubectl_vnet',
+      ].join('\n');
+      const out = execFileSync('zsh', ['-f', '-c', prog], { encoding: 'utf8', env: s.env });
+      return { out, args: readFileSync(s.log, 'utf8') };
+    };
+    const r = run('status\tStatus of VMs\nstop\nns:x\tnamespaced\n:4\n', ['kubectl-vnet', '-n', 'team-a', 'st']);
+    expect(r.out).toBe('status:Status of VMs\nstop\nns\\:x:namespaced\n');
+    expect(r.args).toBe('__complete\n-n\nteam-a\nst\n');
+    // No candidates: files when the directive allows them (--kubeconfig), nothing with noFileComp.
+    expect(run(':0\n', ['kubectl-vnet', '--kubeconfig', '']).out).toBe('FILES\n');
+    expect(run(':4\n', ['kubectl-vnet', 'status', '']).out).toBe('');
+  });
+
+  it.runIf(installed('fish'))('fish: `complete -C` offers the candidates of `kubectl-vnet __complete`, with descriptions, and passes the words typed', () => {
+    const s = standIn('status\tStatus of VMs\nstop\n:4\n');
+    const script = path.join(s.dir, 'c.fish');
+    writeFileSync(script, COMPLETION_SCRIPTS.fish);
+    const out = execFileSync('fish', ['--no-config', '-c', `source ${script}; complete -C 'kubectl-vnet -n team-a st'`], { encoding: 'utf8', env: s.env });
+    expect(out.split('\n').filter(Boolean).sort()).toEqual(['status\tStatus of VMs', 'stop']);
+    expect(readFileSync(s.log, 'utf8')).toBe('__complete\n-n\nteam-a\nst\n');
+  });
+
   it('zsh and fish scripts are syntactically valid where the shell is installed', () => {
     for (const [shell, flag] of [
       ['zsh', '-n'],
