@@ -114,19 +114,30 @@ export interface KubeOvnCheck {
   problem?: string;
   /** Something worth a warning that does not block (Subnet not Ready, provider spelled differently). */
   warning?: string;
+  /** The Subnet the VM's logical_switch annotation names, when it names one. */
+  named?: { annotation: string; subnet: string };
 }
 
 /**
  * Checks a Kube-OVN NAD against the cluster's Subnets: the NAD must declare
- * provider "<nad>.<ns>.ovn" and some Subnet must have spec.provider equal to
- * it; that Subnet should be Ready.
+ * provider "<nad>.<ns>.ovn" and the Subnet serving it should be Ready. That
+ * Subnet is the one the pod annotation "<provider>.kubernetes.io/logical_switch"
+ * names (`annotations`: the VM template's, which reach the launcher pod), else
+ * the Subnets whose spec.provider is the provider.
  */
-export function checkKubeOvnNad(nad: NetworkAttachmentDefinition, subnets: readonly KubeOvnSubnet[]): KubeOvnCheck {
+export function checkKubeOvnNad(nad: NetworkAttachmentDefinition, subnets: readonly KubeOvnSubnet[], annotations?: Record<string, string>): KubeOvnCheck {
   const provider = expectedKubeOvnProvider(nad);
   const declared = declaredKubeOvnProvider(nad);
-  const result: KubeOvnCheck = { provider, subnets: subnets.filter((s) => s.spec?.provider === provider) };
+  const switchKey = `${provider}.kubernetes.io/logical_switch`;
+  const named = annotations?.[switchKey];
+  const result: KubeOvnCheck = { provider, subnets: named ? subnets.filter((s) => s.metadata.name === named) : subnets.filter((s) => s.spec?.provider === provider) };
+  if (named) result.named = { annotation: switchKey, subnet: named };
   if (declared !== undefined && declared !== provider) {
     result.providerMismatch = `the NAD declares provider "${declared}", but Kube-OVN looks for "${provider}" (<nad>.<namespace>.ovn)`;
+  }
+  if (named && result.subnets.length === 0) {
+    result.problem = `the VM's annotation ${switchKey} names Kube-OVN Subnet "${named}", which does not exist: the attachment gets no address and the pod stays pending`;
+    return result;
   }
   if (result.subnets.length === 0) {
     const other = declared && declared !== provider ? subnets.filter((s) => s.spec?.provider === declared) : [];

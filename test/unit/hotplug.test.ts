@@ -252,6 +252,17 @@ describe('planHotplug', () => {
       expect(ok.warnings).toEqual([]);
       const skipped = planHotplug(vm(), { network: 'attachnet', name: 'b' }, { nad: ovn, subnetsUnreadable: 'forbidden' });
       expect(skipped.notes).toContain('Kube-OVN Subnets not checked (forbidden)');
+      // The VM template's logical_switch annotation names the Subnet instead.
+      const withSwitch = (subnet: string) => {
+        const v = vm();
+        v.spec!.template!.metadata = { annotations: { 'attachnet.ns1.ovn.kubernetes.io/logical_switch': subnet } };
+        return v;
+      };
+      const vlan = { metadata: { name: 'vlan-a' }, spec: {}, status: { conditions: [{ type: 'Ready', status: 'True' }] } };
+      expect(planHotplug(withSwitch('vlan-a'), { network: 'attachnet', name: 'b' }, { nad: ovn, subnets: [vlan] }).warnings).toEqual([]);
+      const gone = refusal(() => planHotplug(withSwitch('nope'), { network: 'attachnet', name: 'b' }, { nad: ovn, subnets: [vlan] }));
+      expect(gone.message).toContain('names Kube-OVN Subnet "nope", which does not exist');
+      expect(gone.hint).toContain('create Subnet nope, or fix the annotation attachnet.ns1.ovn.kubernetes.io/logical_switch');
     });
 
     it('--force never overrides admission rules', () => {

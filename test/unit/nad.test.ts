@@ -81,6 +81,22 @@ describe('Kube-OVN', () => {
     expect(none.problem).toBe('no Kube-OVN Subnet has provider "attachnet.default.ovn": the attachment gets no address and the pod stays pending');
   });
 
+  it('takes the Subnet the VM\'s logical_switch annotation names, whatever its provider', () => {
+    const key = 'attachnet.default.ovn.kubernetes.io/logical_switch';
+    // A Subnet without the provider, named by the annotation: served, and checked for Ready.
+    const named = checkKubeOvnNad(ovn, [subnet('vlan-a', '', false)], { [key]: 'vlan-a' });
+    expect(named.problem).toBeUndefined();
+    expect(named.named).toEqual({ annotation: key, subnet: 'vlan-a' });
+    expect(named.warning).toMatch(/Subnet vlan-a .* is not Ready/);
+    // The annotation wins over a Subnet that has the provider.
+    expect(checkKubeOvnNad(ovn, [subnet('vlan-a', '', true), subnet('attachnet', 'attachnet.default.ovn', true)], { [key]: 'vlan-a' }).subnets.map((s) => s.metadata.name)).toEqual(['vlan-a']);
+    // A name that does not exist is the problem, even when another Subnet has the provider.
+    const missing = checkKubeOvnNad(ovn, [subnet('attachnet', 'attachnet.default.ovn', true)], { [key]: 'nope' });
+    expect(missing.problem).toBe(`the VM's annotation ${key} names Kube-OVN Subnet "nope", which does not exist: the attachment gets no address and the pod stays pending`);
+    // Other annotations change nothing.
+    expect(checkKubeOvnNad(ovn, [subnet('s1', 'ovn')], { 'ovn.kubernetes.io/logical_switch': 's1' }).problem).toMatch(/^no Kube-OVN Subnet has provider/);
+  });
+
   it('points at a Subnet that matches a misspelled declared provider', () => {
     const wrong = nad({ type: 'kube-ovn', provider: 'attachnet.ovn' }, 'attachnet', 'default');
     const r = checkKubeOvnNad(wrong, [subnet('s1', 'attachnet.ovn', true)]);
