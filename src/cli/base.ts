@@ -119,11 +119,6 @@ export abstract class ClusterCommand extends VnetCommand {
 
   protected async connect(flags: ConnectionFlags & { debug?: boolean }): Promise<{ conn: Connection; client: KubeClient }> {
     this.debugEnabled = Boolean(flags.debug);
-    if (flags['as-group'] && flags['as-group'].length > 0 && !flags.as) {
-      throw new VnetError('usage', '--as-group needs --as: the API server impersonates groups only together with a user', {
-        hint: 'add --as USER (e.g. --as jane --as-group team-a), or leave --as-group out',
-      });
-    }
     const [{ loadConnection }, { KubeClient }] = await Promise.all([import('../kube/config.js'), import('../kube/client.js')]);
     const conn = await loadConnection(flags);
     const debug = this.debugEnabled ? (line: string) => this.note(`debug: ${redact(line)}`) : undefined;

@@ -328,8 +328,7 @@ export function checkKubeOvn(facts: DoctorFacts): DoctorCheck[] {
       continue;
     }
     const k = checkKubeOvnNad(nad, facts.subnets, facts.vm.spec?.template?.metadata?.annotations);
-    const fix = k.named ? `create Subnet ${k.named.subnet}, or fix the annotation ${k.named.annotation} in the VM template` : `create a Subnet with spec.provider: ${k.provider}${k.providerMismatch ? `, and set "provider": "${k.provider}" in the NAD` : ''}`;
-    if (k.problem) out.push(fail(id, `interface "${p.name}": ${p.nad}: ${k.problem}`, fix));
+    if (k.problem) out.push(fail(id, `interface "${p.name}": ${p.nad}: ${k.problem}`, k.fix ?? ''));
     else if (k.warning) out.push(warn(id, `interface "${p.name}": ${p.nad}: ${k.warning}`, k.providerMismatch ? `set "provider": "${k.provider}" in the NAD` : `check the Subnet: kubectl describe subnet ${k.subnets.map((s) => s.metadata.name).join(' ')}`));
     else out.push(ok(id, `interface "${p.name}": Subnet ${k.subnets.map((s) => s.metadata.name).join(', ')} serves provider ${k.provider}`));
   }

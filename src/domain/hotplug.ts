@@ -384,8 +384,7 @@ export function planHotplug(vm: VirtualMachine, req: HotplugRequest, facts: Clus
         notes.push(`Kube-OVN Subnets not checked${facts.subnetsUnreadable ? ` (${facts.subnetsUnreadable})` : ''}`);
       } else {
         const k = checkKubeOvnNad(nad, facts.subnets, vm.spec?.template?.metadata?.annotations);
-        const fix = k.named ? `create Subnet ${k.named.subnet}, or fix the annotation ${k.named.annotation} in the VM template` : `create a Subnet with spec.provider: ${k.provider}, or name an existing one in the VM template's annotation ${k.provider}.kubernetes.io/logical_switch`;
-        if (k.problem) advice('kube-ovn-subnet', `NetworkAttachmentDefinition ${nadFull}: ${k.problem}`, fix);
+        if (k.problem) advice('kube-ovn-subnet', `NetworkAttachmentDefinition ${nadFull}: ${k.problem}`, k.fix ?? '');
         if (k.warning) warn('kube-ovn-subnet', `NetworkAttachmentDefinition ${nadFull}: ${k.warning}`);
       }
     }

@@ -116,6 +116,8 @@ export interface KubeOvnCheck {
   warning?: string;
   /** The Subnet the VM's logical_switch annotation names, when it names one. */
   named?: { annotation: string; subnet: string };
+  /** What to do about `problem`. */
+  fix?: string;
 }
 
 /**
@@ -137,9 +139,11 @@ export function checkKubeOvnNad(nad: NetworkAttachmentDefinition, subnets: reado
   }
   if (named && result.subnets.length === 0) {
     result.problem = `the VM's annotation ${switchKey} names Kube-OVN Subnet "${named}", which does not exist: the attachment gets no address and the pod stays pending`;
+    result.fix = `create Subnet ${named}, or fix the annotation ${switchKey} in the VM template`;
     return result;
   }
   if (result.subnets.length === 0) {
+    result.fix = `create a Subnet with spec.provider: ${provider}${result.providerMismatch ? `, and set "provider": "${provider}" in the NAD` : ''}, or name an existing Subnet in the VM template's annotation ${switchKey}`;
     const other = declared && declared !== provider ? subnets.filter((s) => s.spec?.provider === declared) : [];
     result.problem =
       `no Kube-OVN Subnet has provider "${provider}"` +

@@ -43,23 +43,48 @@ const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'EN
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
 
+/** The CAs this process made its default roots, when it did (the first context with a CA). */
+let processDefaultCAs: string | undefined;
+
 /**
  * The TLS context of the connections to the API server: the cluster's CA
  * (when the kubeconfig names one) is the only trusted root, as with
- * createSecureContext's `ca`. With a CA it is set as this process's default
+ * createSecureContext's `ca`; without one, Node's default roots, as in kubectl.
+ *
+ * The first context with a CA makes that CA this process's default roots
  * (tls.setDefaultCACertificates, Node 24.5+): Node then builds the store from
- * that CA alone, where `ca` first builds the store of its bundled roots and
+ * it alone, where `ca` first builds the store of its bundled roots and of
  * NODE_EXTRA_CA_CERTS just to compare with (2 to 8 ms of every command here).
- * The process talks to no other TLS peer. Without a CA the default roots
- * apply, as in kubectl.
+ * A CLI process talks to one API server and no other TLS peer. Any later
+ * context (tests, completion, another cluster) gets its roots explicitly:
+ * its own CA through `ca`, or, without one, Node's bundled and extra roots,
+ * which the changed default no longer gives.
  */
 export function clusterSecureContext(opts: Pick<TransportOptions, 'ca' | 'cert' | 'key'>): tls.SecureContext {
-  const setDefault = (tls as { setDefaultCACertificates?: (certs: readonly string[]) => void }).setDefaultCACertificates;
-  const text = opts.ca?.toString('latin1') ?? '';
+  const t = tls as typeof tls & { setDefaultCACertificates?: (certs: readonly string[]) => void; getCACertificates?: (type: string) => string[] };
+  if (!opts.ca) {
+    const ca = processDefaultCAs !== undefined && t.getCACertificates ? [...t.getCACertificates('bundled'), ...t.getCACertificates('extra')] : undefined;
+    return tls.createSecureContext({ ca, cert: opts.cert, key: opts.key });
+  }
+  const text = opts.ca.toString('latin1');
   const pems = text.match(PEM_CERTIFICATE) ?? [];
-  // Only plain CERTIFICATE blocks take this path; anything else in the data goes to `ca` whole.
-  if (typeof setDefault === 'function' && pems.length > 0 && pems.length === text.split('-----BEGIN ').length - 1) {
-    setDefault(pems);
+  if (pems.length === 0) {
+    // kubectl: "unable to load root certificates"; Node would trust nothing and blame the server.
+    throw new Error('the certificate-authority data holds no PEM certificate (-----BEGIN CERTIFICATE-----)');
+  }
+  const key = pems.join('\n');
+  // Only plain CERTIFICATE blocks take the fast path; anything else in the data goes to `ca` whole.
+  const plain = pems.length === text.split('-----BEGIN ').length - 1;
+  if (plain && t.setDefaultCACertificates && (processDefaultCAs === undefined || processDefaultCAs === key)) {
+    if (processDefaultCAs === undefined) {
+      try {
+        t.setDefaultCACertificates(pems);
+        processDefaultCAs = key;
+      } catch {
+        // A block that does not parse: `ca` takes the ones that do, as kubectl does.
+        return tls.createSecureContext({ ca: opts.ca, cert: opts.cert, key: opts.key });
+      }
+    }
     return tls.createSecureContext({ cert: opts.cert, key: opts.key });
   }
   return tls.createSecureContext({ ca: opts.ca, cert: opts.cert, key: opts.key });

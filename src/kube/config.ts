@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { VnetError, usageError } from '../errors.js';
 import { parseDuration } from './duration.js';
-import { readKubeconfigFile, staticTransport, usesCredentialPlugin, type KubeconfigFile, type Named, type RawCluster, type RawContext, type RawUser, type TransportOptions } from './kubeconfig.js';
+import { assertTlsSettings, readKubeconfigFile, staticTransport, usesCredentialPlugin, type KubeconfigFile, type Named, type RawCluster, type RawContext, type RawUser, type TransportOptions } from './kubeconfig.js';
 
 /** The kubectl-compatible connection flags, as parsed. */
 export interface ConnectionFlags {
@@ -101,8 +101,9 @@ export async function loadConnection(flags: ConnectionFlags, env: NodeJS.Process
     if (env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT && fs.existsSync(path.join(saDir, 'token'))) {
       loaded = [inClusterFile(env, saDir)];
       from = 'in-cluster service account';
+      // POD_NAMESPACE first, then the service account's namespace file, as client-go does.
       try {
-        inClusterNamespace = fs.readFileSync(path.join(saDir, 'namespace'), 'utf8').trim() || undefined;
+        inClusterNamespace = env.POD_NAMESPACE || fs.readFileSync(path.join(saDir, 'namespace'), 'utf8').trim() || undefined;
       } catch {
         inClusterNamespace = undefined;
       }
@@ -150,6 +151,7 @@ export async function loadConnection(flags: ConnectionFlags, env: NodeJS.Process
   }
   // kubectl allows a context without a user (anonymous requests).
   const userName = typeof ctx?.user === 'string' ? ctx.user : '';
+  // A context may name a user the files do not define: kubectl then goes anonymous (only --user must exist).
   const user = find(users, userName)?.value;
   const namespaceFromFlag = Boolean(flags.namespace);
   if (flags.namespace !== undefined && flags.namespace.length === 0) throw usageError('--namespace must not be empty', 'give a namespace, or leave -n out to use the context\'s');
@@ -167,7 +169,13 @@ export async function loadConnection(flags: ConnectionFlags, env: NodeJS.Process
   const impersonateUser = flags.as || (typeof user?.as === 'string' && user.as !== '' ? user.as : undefined);
   const impersonateGroups = flags['as-group'] ?? asGroups;
   if (impersonateGroups.length > 0 && !impersonateUser) {
-    // kubectl refuses this too: the API server impersonates groups only together with a user.
+    // kubectl refuses this too: the API server impersonates groups only together with a user
+    // (which may come from --as or from the user entry's `as`).
+    if (flags['as-group']) {
+      throw new VnetError('usage', '--as-group needs --as: the API server impersonates groups only together with a user', {
+        hint: `add --as USER (e.g. --as jane --as-group team-a), set as: USER in the user entry "${userName}", or leave --as-group out`,
+      });
+    }
     throw new VnetError('usage', `the user entry "${userName}" of the kubeconfig has as-groups but no as: groups are impersonated only together with a user`, {
       hint: 'add as: USER to that user entry, or pass --as USER',
     });
@@ -203,6 +211,7 @@ export async function loadConnection(flags: ConnectionFlags, env: NodeJS.Process
  */
 export async function connectionTransport(conn: Connection): Promise<TransportOptions> {
   if (!usesCredentialPlugin(conn.user)) return staticTransport(conn.cluster, conn.user);
+  assertTlsSettings(conn.cluster);
   const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
   kc.loadFromString(JSON.stringify(conn.merged));

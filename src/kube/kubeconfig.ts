@@ -90,9 +90,16 @@ function entries<T>(doc: Record<string, unknown>, list: 'clusters' | 'users' | '
     if (typeof name !== 'string' || name === '') throw new Error(`${list}[${i}].name is missing`);
     if (value !== undefined && value !== null && (typeof value !== 'object' || Array.isArray(value))) throw new Error(`${list}[${i}].${inner} is not a mapping`);
     const entry = { ...((value ?? {}) as Record<string, unknown>) };
+    const dir = path.dirname(path.resolve(file));
     for (const key of (PATH_KEYS as Record<string, readonly string[]>)[inner] ?? []) {
       const p = entry[key];
-      if (typeof p === 'string' && p !== '' && !path.isAbsolute(p)) entry[key] = path.join(path.dirname(path.resolve(file)), p);
+      if (typeof p === 'string' && p !== '' && !path.isAbsolute(p)) entry[key] = path.join(dir, p);
+    }
+    // An exec plugin's command with a path separator is relative to the kubeconfig too
+    // (client-go); a bare name is looked up on PATH.
+    const exec = entry.exec as { command?: unknown } | undefined;
+    if (exec && typeof exec === 'object' && typeof exec.command === 'string' && /[\\/]/.test(exec.command) && !path.isAbsolute(exec.command)) {
+      entry.exec = { ...exec, command: path.join(dir, exec.command) };
     }
     return { name, value: entry as T };
   });
@@ -154,12 +161,20 @@ function material(data: unknown, file: unknown, what: string): Buffer | undefine
   return f ? fs.readFileSync(f) : undefined;
 }
 
+/** A cluster entry with both insecure-skip-tls-verify and a CA: kubectl refuses it, and so does this tool. */
+export function assertTlsSettings(cluster: RawCluster): void {
+  if (cluster['insecure-skip-tls-verify'] === true && (cluster['certificate-authority'] || cluster['certificate-authority-data'])) {
+    throw new Error('the cluster entry has both insecure-skip-tls-verify and a certificate-authority, which kubectl does not allow either: keep the certificate-authority and remove insecure-skip-tls-verify');
+  }
+}
+
 /**
  * The cluster's TLS options and a static user's credentials (client
  * certificate, token or tokenFile, username and password). A tokenFile that
  * can be read wins over token, as in client-go.
  */
 export function staticTransport(cluster: RawCluster, user: RawUser | undefined): TransportOptions {
+  assertTlsSettings(cluster);
   const out: TransportOptions = { headers: {} };
   if (cluster['insecure-skip-tls-verify'] === true) out.rejectUnauthorized = false;
   const servername = str(cluster['tls-server-name'], 'tls-server-name');
@@ -175,7 +190,8 @@ export function staticTransport(cluster: RawCluster, user: RawUser | undefined):
   const tokenFile = str(user.tokenFile, 'tokenFile');
   if (tokenFile) {
     try {
-      token = fs.readFileSync(tokenFile, 'utf8').trim();
+      // An empty file leaves token in place, as in client-go.
+      token = fs.readFileSync(tokenFile, 'utf8').trim() || token;
     } catch (err) {
       if (!token) throw err;
     }

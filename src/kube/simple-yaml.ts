@@ -16,9 +16,10 @@
 interface Line {
   indent: number;
   text: string;
-  /** 1-based, for nothing but debugging. */
-  no: number;
 }
+
+/** YAML's limit on an implicit key (the `yaml` package and go-yaml refuse longer ones). */
+const MAX_IMPLICIT_KEY = 1024;
 
 /** Thrown inside the reader when the text leaves the subset; never escapes readSimpleYaml. */
 class OutsideSubset extends Error {}
@@ -46,10 +47,12 @@ function contentLines(text: string): Line[] {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const out: Line[] = [];
   const raw = text.split('\n');
+  let marker = false;
   for (let i = 0; i < raw.length; i++) {
     let line = raw[i];
-    if (line.endsWith('\r')) line = line.slice(0, -1);
-    if (line.includes('\r')) fail(); // a lone CR is a line break to YAML
+    // CR LF ends a line; a lone CR (also at the very end) is a line break to YAML too.
+    if (line.endsWith('\r') && i < raw.length - 1) line = line.slice(0, -1);
+    if (line.includes('\r')) fail();
     let indent = 0;
     while (indent < line.length && line[indent] === ' ') indent++;
     const rest = line.slice(indent);
@@ -57,10 +60,13 @@ function contentLines(text: string): Line[] {
     if (rest[0] === '\t') fail();
     if (/^(?:---|\.\.\.)(?:[ \t]|$)/.test(rest) || rest.startsWith('%')) {
       // One leading document marker with nothing after it; anything else (several documents, directives) is left to the full parser.
-      if (rest.startsWith('---') && out.length === 0 && indent === 0 && stripComment(rest.slice(3)) === '') continue;
+      if (rest.startsWith('---') && !marker && out.length === 0 && indent === 0 && stripComment(rest.slice(3)) === '') {
+        marker = true;
+        continue;
+      }
       fail();
     }
-    out.push({ indent, text: rest, no: i + 1 });
+    out.push({ indent, text: rest });
   }
   return out;
 }
@@ -73,8 +79,18 @@ function stripComment(s: string): string {
 
 // YAML's white space is space and tab only: String#trim would also take
 // no-break spaces, U+3000, \v and the like, which YAML keeps in a scalar.
-const trimStart = (s: string) => s.replace(/^[ \t]+/, '');
-const trimEnd = (s: string) => s.replace(/[ \t]+$/, '');
+// (Loops, not /[ \t]+$/, which is quadratic on long runs of spaces.)
+const isBlank = (c: string) => c === ' ' || c === '\t';
+function trimStart(s: string): string {
+  let i = 0;
+  while (i < s.length && isBlank(s[i])) i++;
+  return s.slice(i);
+}
+function trimEnd(s: string): string {
+  let j = s.length;
+  while (j > 0 && isBlank(s[j - 1])) j--;
+  return s.slice(0, j);
+}
 const trim = (s: string) => trimEnd(trimStart(s));
 
 const isSeqItem = (text: string) => text === '-' || text.startsWith('- ');
@@ -110,7 +126,7 @@ class Reader {
       if (keyOf(content) !== undefined) {
         // "- key: value": a mapping whose lines start where "key" does.
         const at = indent + 1 + lead;
-        this.lines[this.pos] = { indent: at, text: content, no: line.no };
+        this.lines[this.pos] = { indent: at, text: content };
         items.push(this.mapping(at));
         continue;
       }
@@ -165,7 +181,6 @@ function keyOf(text: string): { key: string; rest: string } | undefined {
   let after: number;
   if (text[0] === '"' || text[0] === "'") {
     const q = quoted(text);
-    if (!q) return undefined;
     key = q.value;
     after = q.end;
   } else {
@@ -175,6 +190,7 @@ function keyOf(text: string): { key: string; rest: string } | undefined {
     if (resolvePlain(key) !== key) fail(); // a key such as `true:` or `1:`: left to the full parser
     after = m[1].length;
   }
+  if (after > MAX_IMPLICIT_KEY) fail();
   if (text[after] !== ':') return undefined;
   const restRaw = text.slice(after + 1);
   if (restRaw !== '' && restRaw[0] !== ' ' && restRaw[0] !== '\t') return undefined;
@@ -185,7 +201,7 @@ function keyOf(text: string): { key: string; rest: string } | undefined {
 function scalar(text: string): unknown {
   const c = text[0];
   if (c === '"' || c === "'") {
-    const q = quoted(text) ?? fail();
+    const q = quoted(text);
     const after = text.slice(q.end);
     // A comment after a quoted scalar needs white space before its `#`, as anywhere.
     if (after !== '' && after[0] !== ' ' && after[0] !== '\t') fail();
@@ -200,8 +216,11 @@ function scalar(text: string): unknown {
   return resolvePlain(plain);
 }
 
+/** The one-character escapes of double-quoted YAML scalars. */
+const ESCAPES: Record<string, string> = { '\\': '\\', '"': '"', '/': '/', n: '\n', t: '\t', r: '\r', '0': '\0', b: '\b', f: '\f', e: '\u001b', a: '\u0007', v: '\v', ' ': ' ' };
+
 /** A single- or double-quoted scalar at the start of text that closes on the same line. */
-function quoted(text: string): { value: string; end: number } | undefined {
+function quoted(text: string): { value: string; end: number } {
   if (text[0] === "'") {
     let out = '';
     for (let i = 1; i < text.length; i++) {
@@ -226,9 +245,8 @@ function quoted(text: string): { value: string; end: number } | undefined {
       continue;
     }
     const e = text[++i];
-    const simple: Record<string, string> = { '\\': '\\', '"': '"', '/': '/', n: '\n', t: '\t', r: '\r', '0': '\0', b: '\b', f: '\f', e: '\u001b', a: '\u0007', v: '\v', ' ': ' ' };
-    if (e !== undefined && Object.hasOwn(simple, e)) {
-      out += simple[e];
+    if (e !== undefined && Object.hasOwn(ESCAPES, e)) {
+      out += ESCAPES[e];
       continue;
     }
     const width = e === 'x' ? 2 : e === 'u' ? 4 : e === 'U' ? 8 : 0;

@@ -1,6 +1,8 @@
 // Usage errors of the built CLI: oclif's parse errors (unknown flag, missing argument, a value
 // not among the options, a missing required flag) are printed as one `error:` line and one
-// `hint:` line, exit 2, with nothing on stdout. No cluster is needed: parsing fails first.
+// `hint:` line, exit 2, with nothing on stdout. No cluster is needed: parsing fails first
+// (--as-group reads the kubeconfig first, and sends nothing).
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
@@ -44,10 +46,17 @@ describe('usage errors are one error line and one hint line', () => {
     expect(e).toBe('error: Missing required flag network');
   });
 
-  it('--as-group without --as says what to add', async () => {
-    const [e, h] = await usage(['status', '--as-group', 'team-a']);
+  it('--as-group without --as (and no as: in the kubeconfig\'s user) says what to add, before any request', async () => {
+    // The user entry's `as` may supply the user (kubectl merges field by field), so the kubeconfig is
+    // read first; its server is never contacted.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'vnet-usage-asgroup-'));
+    const kubeconfig = path.join(dir, 'config');
+    writeFileSync(kubeconfig, 'current-context: c\nclusters:\n- name: k\n  cluster:\n    server: https://127.0.0.1:1\nusers:\n- name: u\n  user:\n    token: t\ncontexts:\n- name: c\n  context:\n    cluster: k\n    user: u\n');
+    const r = await runCli(['status', '--as-group', 'team-a', '--kubeconfig', kubeconfig]);
+    expect(r.code, r.stderr).toBe(2);
+    const [e, h] = r.stderr.trimEnd().split('\n');
     expect(e).toMatch(/^error: --as-group needs --as/);
-    expect(h).toMatch(/--as USER/);
+    expect(h).toMatch(/^hint: .*--as USER/);
   });
 });
 

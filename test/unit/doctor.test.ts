@@ -316,7 +316,7 @@ describe('NAD and CNI checks', () => {
     expect(checkKubeOvn(good)[0]).toMatchObject({ result: 'ok', message: 'interface "blue": Subnet blue-subnet serves provider blue-net.team-a.ovn' });
     const none = base();
     none.subnets = [];
-    expect(checkKubeOvn(none)[0]).toMatchObject({ result: 'fail', fix: 'create a Subnet with spec.provider: blue-net.team-a.ovn' });
+    expect(checkKubeOvn(none)[0]).toMatchObject({ result: 'fail', fix: "create a Subnet with spec.provider: blue-net.team-a.ovn, or name an existing Subnet in the VM template's annotation blue-net.team-a.ovn.kubernetes.io/logical_switch" });
     const notReady = base();
     notReady.subnets = [subnet('False')];
     expect(checkKubeOvn(notReady)[0]).toMatchObject({ result: 'warn', message: expect.stringContaining('is not Ready') });

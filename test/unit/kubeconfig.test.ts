@@ -8,10 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readKubeconfigFile, staticTransport, usesCredentialPlugin } from '../../src/kube/kubeconfig.js';
 import { loadConnection } from '../../src/kube/config.js';
-import { KubeClient, clusterSecureContext } from '../../src/kube/client.js';
+import { KubeClient } from '../../src/kube/client.js';
 import { readSimpleYaml } from '../../src/kube/simple-yaml.js';
 import { VnetError } from '../../src/errors.js';
 
@@ -78,6 +78,17 @@ describe('staticTransport', () => {
   it('a tokenFile alone gives the bearer token', () => {
     const tokenFile = write(path.join(tmpdir(), 'token'), 'only-file\n');
     expect(staticTransport({}, { tokenFile }).headers.Authorization).toBe('Bearer only-file');
+  });
+
+  it('an empty tokenFile leaves token in place (client-go); empty and no token sends none', () => {
+    const empty = write(path.join(tmpdir(), 'token'), ' \n');
+    expect(staticTransport({}, { token: 'inline-token', tokenFile: empty }).headers.Authorization).toBe('Bearer inline-token');
+    expect(staticTransport({}, { tokenFile: empty }).headers.Authorization).toBeUndefined();
+  });
+
+  it('insecure-skip-tls-verify together with a certificate-authority is refused, as kubectl refuses it', () => {
+    expect(() => staticTransport({ 'insecure-skip-tls-verify': true, 'certificate-authority-data': b64('x') }, undefined)).toThrow(/both insecure-skip-tls-verify and a certificate-authority/);
+    expect(() => staticTransport({ 'insecure-skip-tls-verify': true, 'certificate-authority': '/nowhere/ca.crt' }, undefined)).toThrow(/both insecure-skip-tls-verify/);
   });
 
   it('an unreadable tokenFile falls back to token', () => {
@@ -220,6 +231,14 @@ describe('readKubeconfigFile', () => {
     const k = await readKubeconfigFile(rel);
     expect(path.resolve(k.clusters[0].value['certificate-authority'] as string)).toBe(path.join(dir, 'sub', 'ca.crt'));
     expect(path.resolve(k.users[0].value['client-key'] as string)).toBe(path.join(dir, 'keys', 'client.key'));
+  });
+
+  it('an exec command with a path separator resolves against the file, a bare name stays for PATH', async () => {
+    const dir = tmpdir();
+    const file = write(path.join(dir, 'sub', 'config'), 'users:\n- name: rel\n  user:\n    exec:\n      command: ./bin/get-token\n      apiVersion: client.authentication.k8s.io/v1\n- name: bare\n  user:\n    exec:\n      command: aws\n- name: abs\n  user:\n    exec:\n      command: /usr/bin/gcloud\n');
+    const k = await readKubeconfigFile(file);
+    expect(k.users.map((u) => u.value.exec?.command)).toEqual([path.join(dir, 'sub', 'bin', 'get-token'), 'aws', '/usr/bin/gcloud']);
+    expect(k.users[0].value.exec).toMatchObject({ apiVersion: 'client.authentication.k8s.io/v1' });
   });
 
   it('reads a JSON kubeconfig (relative paths resolved the same way)', async () => {
@@ -400,6 +419,13 @@ contexts:
     expect(conn.impersonateGroups).toEqual([]);
   });
 
+  it('--as-group alone is enough when the user entry has as (kubectl merges field by field); with neither, --as-group is refused', async () => {
+    const conn = await loadConnection({ context: 'user-only', 'as-group': ['g'] }, env);
+    expect(conn.impersonateUser).toBe('carol');
+    expect(conn.impersonateGroups).toEqual(['g']);
+    await expect(loadConnection({ context: 'plain', 'as-group': ['g'] }, env)).rejects.toMatchObject({ code: 'usage', message: '--as-group needs --as: the API server impersonates groups only together with a user' });
+  });
+
   it('as-groups without as is refused before any request, as kubectl refuses it', async () => {
     const d = tmpdir();
     const groupsOnly = KC.replace('    as: alice\n', '');
@@ -511,13 +537,49 @@ describe('certificate material that is not PEM', () => {
 });
 
 describe('the TLS context of the API server connections', () => {
-  it('makes the kubeconfig\'s CAs (and only them) the default roots, and refuses data that is not PEM', () => {
+  // A fresh copy of the module: which context comes first in the process matters.
+  const fresh = async () => {
+    vi.resetModules();
+    return (await import('../../src/kube/client.js')).clusterSecureContext;
+  };
+  const fp = (pem: string) => new X509Certificate(pem).fingerprint256; // Node re-encodes and may reorder them
+  const defaults = () => tls.getCACertificates('default').map(fp).sort();
+
+  it('the first context with a CA makes the kubeconfig\'s CAs (and only them) the default roots', async () => {
+    const make = await fresh();
     const [a, b] = tls.rootCertificates;
-    const ctx = clusterSecureContext({ ca: Buffer.from(`${a}\n${b}\n`) });
-    expect(ctx).toBeDefined();
-    // Node re-encodes and may reorder them: compare fingerprints.
-    const fp = (pem: string) => new X509Certificate(pem).fingerprint256;
-    expect(tls.getCACertificates('default').map(fp).sort()).toEqual([a, b].map(fp).sort());
-    expect(() => clusterSecureContext({ ca: Buffer.from('-----BEGIN CERTIFICATE-----\nnot base64 der\n-----END CERTIFICATE-----\n') })).toThrow();
+    expect(make({ ca: Buffer.from(`${a}\n${b}\n`) })).toBeDefined();
+    expect(defaults()).toEqual([a, b].map(fp).sort());
+  });
+
+  it('later contexts do not change the default: another CA goes through `ca`, none gets Node\'s bundled roots explicitly', async () => {
+    const make = await fresh();
+    const [a, b, c] = tls.rootCertificates;
+    make({ ca: Buffer.from(a) });
+    const first = defaults();
+    expect(first).toEqual([fp(a)]);
+    expect(make({ ca: Buffer.from(`${b}\n${c}`) })).toBeDefined();
+    expect(make({})).toBeDefined();
+    expect(defaults()).toEqual(first);
+  });
+
+  it('refuses CA data that holds no PEM certificate (kubectl: unable to load root certificates)', async () => {
+    const make = await fresh();
+    expect(() => make({ ca: Buffer.from('MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA') })).toThrow('the certificate-authority data holds no PEM certificate');
+  });
+});
+
+describe('in-cluster configuration (no kubeconfig)', () => {
+  it('takes the namespace from POD_NAMESPACE first, then the service account\'s file (client-go\'s order)', async () => {
+    const sa = tmpdir();
+    write(path.join(sa, 'token'), 'sa-token\n');
+    write(path.join(sa, 'ca.crt'), 'unused here');
+    write(path.join(sa, 'namespace'), 'from-file\n');
+    const env = { HOME: tmpdir(), KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' };
+    expect((await loadConnection({}, env, { serviceAccountDir: sa })).namespace).toBe('from-file');
+    const withPod = await loadConnection({}, { ...env, POD_NAMESPACE: 'from-env' }, { serviceAccountDir: sa });
+    expect(withPod.namespace).toBe('from-env');
+    expect(withPod.server).toBe('https://10.96.0.1:443');
+    expect(withPod.source).toBe('in-cluster service account');
   });
 });

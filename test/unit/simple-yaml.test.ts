@@ -520,3 +520,31 @@ describe('white space and comments as YAML defines them', () => {
     for (const [, text] of invalid) expect(full(text).error, JSON.stringify(text)).toBeDefined();
   });
 });
+
+// Found in review and fixed; each returned a value (or took seconds) before.
+describe('documents, line ends and sizes as the full parser has them', () => {
+  it.each([
+    ['two document markers', '---\n---\n'],
+    ['a second marker after a comment', '---\n# c\n---\na: 1\n'],
+    ['a lone CR at the very end', 'a: b\r'],
+    ['a quoted value and a lone CR at the end', 'a: "b"\r'],
+    ['an implicit key over 1024 characters', `${'k'.repeat(1025)}: v\n`],
+  ])('%s is left to the full parser', (_what, text) => {
+    expect(readSimpleYaml(text)).toBeUndefined();
+  });
+
+  it('CR LF line ends and a key of exactly 1024 characters are still read', () => {
+    expect(readSimpleYaml('a: b\r\nc: d\r\n')).toStrictEqual({ a: 'b', c: 'd' });
+    const key = 'k'.repeat(1024);
+    expect(readSimpleYaml(`${key}: v\n`)).toStrictEqual(parse(`${key}: v\n`));
+  });
+
+  it('long runs of spaces inside a value take linear time', () => {
+    const text = `a: x${' '.repeat(40_000)}y${' '.repeat(40_000)}\n`;
+    const t0 = performance.now();
+    const got = readSimpleYaml(text);
+    expect(performance.now() - t0).toBeLessThan(1000); // quadratic trimming took 2.4 s here
+    expect(got).toStrictEqual(parse(text));
+  });
+});
+
