@@ -98,10 +98,34 @@ async function seedOne(api, ns, i) {
   });
 }
 
+/**
+ * The API client with every call retried while the server answers 429: a
+ * sandbox that was just (re)started says "storage is (re)initializing" for
+ * its CRDs for a few seconds after it reports ready.
+ */
+function patient(api) {
+  return new Proxy(api, {
+    get(target, prop) {
+      const v = target[prop];
+      if (typeof v !== 'function') return v;
+      return async (...args) => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await v.apply(target, args);
+          } catch (err) {
+            if (err?.code !== 429 || attempt >= 60) throw err;
+            await new Promise((r) => setTimeout(r, 1000));
+          }
+        }
+      };
+    },
+  });
+}
+
 async function seed(kubeconfig) {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
-  const api = KubernetesObjectApi.makeApiClient(kc);
+  const api = patient(KubernetesObjectApi.makeApiClient(kc));
   const perNs = Math.ceil(N / NS_COUNT);
   const todo = [];
   for (let k = 0; k < NS_COUNT; k++) {
