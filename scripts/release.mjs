@@ -85,7 +85,8 @@ export function nodeBinary(p) {
  * `status --help`, `status` and `version --server` against a cluster
  * address that refuses connections (config, command lookup, help, flag
  * parsing, kubeconfig, credentials, a request, error output), and `status`
- * with an exec credential plugin (which loads the client library), so that
+ * with an exec credential plugin and with an OIDC auth provider (which loads
+ * the client library), so that
  * the caches hold the functions start-up compiles, not only the top level.
  * The runs print nothing anywhere and use no network.
  */
@@ -141,18 +142,27 @@ function codeCaches(built) {
       '',
     ].join('\n'),
   );
-  // The client library is loaded only for credential plugins: a user with an
-  // exec plugin (this Node printing a token) loads it and runs that path.
+  // A user with an exec plugin (this Node printing a token) runs the exec path;
+  // one with an OIDC auth provider (an ID token that has not expired, so
+  // nothing is refreshed) loads the client library, which runs auth providers.
   const execKubeconfig = path.join(path.dirname(built.main), 'warm-exec-kubeconfig.json');
   const credential = { apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: 'build-time-placeholder' } };
+  const b64url = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const idToken = `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ iss: 'https://127.0.0.1:1', sub: 'build', exp: 4102444800 })}.placeholder`;
   writeFileSync(
     execKubeconfig,
     JSON.stringify({
       apiVersion: 'v1',
       kind: 'Config',
       clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1' } }],
-      users: [{ name: 'u', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: builderNode, args: ['-e', `process.stdout.write(${JSON.stringify(JSON.stringify(credential))})`], interactiveMode: 'Never' } } }],
-      contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
+      users: [
+        { name: 'u', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: builderNode, args: ['-e', `process.stdout.write(${JSON.stringify(JSON.stringify(credential))})`], interactiveMode: 'Never' } } },
+        { name: 'o', user: { 'auth-provider': { name: 'oidc', config: { 'client-id': 'kubectl-vnet', 'id-token': idToken, 'idp-issuer-url': 'https://127.0.0.1:1' } } } },
+      ],
+      contexts: [
+        { name: 'x', context: { cluster: 'c', user: 'u' } },
+        { name: 'oidc', context: { cluster: 'c', user: 'o' } },
+      ],
       'current-context': 'x',
     }),
   );
@@ -161,6 +171,7 @@ function codeCaches(built) {
   const runs = [
     ['--help'], ['version'], ['status', '--help'], ['status', 'vm1', '--request-timeout', '5s'], ['version', '--server'],
     ['status', 'vm1', '--request-timeout', '5s', '--kubeconfig', execKubeconfig],
+    ['status', 'vm1', '--request-timeout', '5s', '--kubeconfig', execKubeconfig, '--context', 'oidc'],
   ];
   // (Adding an offline `status -f examples/vm.yaml --local` run made the cache
   // a third bigger and `status VM` slower: deserializing costs too.)

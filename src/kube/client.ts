@@ -92,8 +92,8 @@ export function clusterSecureContext(opts: Pick<TransportOptions, 'ca' | 'cert' 
 
 /**
  * A small REST client over node:https. It takes authentication and TLS
- * material from the kubeconfig (connectionTransport: certificates and tokens
- * directly, exec credential plugins and auth providers through client-node),
+ * material from the kubeconfig (connectionTransport: certificates, tokens and
+ * exec credential plugins directly, auth providers through client-node),
  * adds impersonation, timeouts and error mapping, and counts requests. It
  * never logs headers, tokens or keys.
  */

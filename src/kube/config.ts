@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { VnetError, usageError } from '../errors.js';
 import { parseDuration } from './duration.js';
-import { assertTlsSettings, readKubeconfigFile, staticTransport, usesCredentialPlugin, type KubeconfigFile, type Named, type RawCluster, type RawContext, type RawUser, type TransportOptions } from './kubeconfig.js';
+import type { ExecIO } from './exec-credential.js';
+import { assertTlsSettings, needsClientNode, readKubeconfigFile, staticTransport, type KubeconfigFile, type Named, type RawCluster, type RawContext, type RawUser, type TransportOptions } from './kubeconfig.js';
 
 /** The kubectl-compatible connection flags, as parsed. */
 export interface ConnectionFlags {
@@ -205,12 +206,27 @@ export async function loadConnection(flags: ConnectionFlags, env: NodeJS.Process
 }
 
 /**
- * The TLS and credential options of the connection. Certificates and static
- * tokens are read here; exec credential plugins and auth providers run
+ * The TLS and credential options of the connection. Certificates, static
+ * tokens and exec credential plugins are handled here; auth providers run
  * through @kubernetes/client-node (loaded only then).
  */
-export async function connectionTransport(conn: Connection): Promise<TransportOptions> {
-  if (!usesCredentialPlugin(conn.user)) return staticTransport(conn.cluster, conn.user);
+export async function connectionTransport(
+  conn: Connection,
+  io: ExecIO = { stdinIsTTY: Boolean(process.stdin.isTTY), stderr: process.stderr, env: process.env },
+): Promise<TransportOptions> {
+  if (!needsClientNode(conn.user)) {
+    const out = staticTransport(conn.cluster, conn.user);
+    if (conn.user?.exec) {
+      const { runExecCredential } = await import('./exec-credential.js');
+      const cred = await runExecCredential(conn.user.exec, conn.cluster, io);
+      if (cred.token) out.headers.Authorization = `Bearer ${cred.token}`;
+      if (cred.cert) {
+        out.cert = cred.cert;
+        out.key = cred.key;
+      }
+    }
+    return out;
+  }
   assertTlsSettings(conn.cluster);
   const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();

@@ -142,9 +142,14 @@ export interface TransportOptions {
   headers: Record<string, string>;
 }
 
-/** Whether the user's credentials come from a plugin (exec or auth-provider) that client-node runs. */
+/** Whether the user's credentials come from a plugin: an exec command or an auth-provider. */
 export function usesCredentialPlugin(user: RawUser | undefined): boolean {
   return Boolean(user && (user.exec || user['auth-provider']));
+}
+
+/** Auth providers (OIDC, the cloud ones) are run by @kubernetes/client-node; exec plugins by exec-credential.ts. */
+export function needsClientNode(user: RawUser | undefined): boolean {
+  return Boolean(user?.['auth-provider']);
 }
 
 function str(v: unknown, what: string): string | undefined {

@@ -10,7 +10,7 @@ import tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readKubeconfigFile, staticTransport, usesCredentialPlugin } from '../../src/kube/kubeconfig.js';
-import { loadConnection } from '../../src/kube/config.js';
+import { connectionTransport, loadConnection } from '../../src/kube/config.js';
 import { KubeClient } from '../../src/kube/client.js';
 import { readSimpleYaml } from '../../src/kube/simple-yaml.js';
 import { VnetError } from '../../src/errors.js';
@@ -500,6 +500,37 @@ describe('what reaches the server (a local plain-HTTP server records the headers
     const over = await request(kc(path.join(dir, 'tok')), { as: 'bob', 'as-group': ['ops'] });
     expect(over.distinct['impersonate-user']).toEqual(['bob']);
     expect(over.distinct['impersonate-group']).toEqual(['ops']);
+  });
+
+  it('sends the token an exec plugin prints (run by the tool, not client-node)', async () => {
+    const script = write(path.join(tmpdir(), 'plugin.js'), `process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: 'from-exec' } }))`);
+    const exec = await request(
+      JSON.stringify({
+        'current-context': 'c',
+        clusters: [{ name: 'k', cluster: { server: url } }],
+        users: [{ name: 'u', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: process.execPath, args: [script], interactiveMode: 'Never' } } }],
+        contexts: [{ name: 'c', context: { cluster: 'k', user: 'u' } }],
+      }),
+    );
+    expect(exec.headers.authorization).toBe('Bearer from-exec');
+  });
+
+  it('an OIDC auth provider (run by client-node) gives its ID token when it has not expired (nothing refreshed, no issuer contacted)', async () => {
+    // client-node wants an https server for auth providers; no request is needed to see the header.
+    const b64url = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const idToken = `${b64url({ alg: 'none' })}.${b64url({ iss: 'https://127.0.0.1:1', exp: 4102444800 })}.sig`;
+    const dir = tmpdir();
+    const file = write(
+      path.join(dir, 'config'),
+      JSON.stringify({
+        'current-context': 'c',
+        clusters: [{ name: 'k', cluster: { server: 'https://127.0.0.1:1' } }],
+        users: [{ name: 'u', user: { 'auth-provider': { name: 'oidc', config: { 'client-id': 'x', 'id-token': idToken, 'idp-issuer-url': 'https://127.0.0.1:1' } } } }],
+        contexts: [{ name: 'c', context: { cluster: 'k', user: 'u' } }],
+      }),
+    );
+    const t = await connectionTransport(await loadConnection({ kubeconfig: file }, { HOME: dir }));
+    expect(t.headers.Authorization).toBe(`Bearer ${idToken}`);
   });
 
   it('sends basic auth for username and password, and no impersonation headers by default', async () => {
