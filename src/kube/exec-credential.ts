@@ -82,7 +82,7 @@ export async function runExecCredential(exec: ExecConfig, cluster: RawCluster, i
   for (const e of exec.env ?? []) if (e && typeof e.name === 'string') env[e.name] = String(e.value ?? '');
   env.KUBERNETES_EXEC_INFO = execInfo(exec, cluster, isInteractive);
 
-  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+  const { code, signal, stdout, stderr } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve, reject) => {
     const child = spawn(exec.command as string, Array.isArray(exec.args) ? exec.args.map(String) : [], { env, stdio: [isInteractive ? 'inherit' : 'ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -93,11 +93,13 @@ export async function runExecCredential(exec: ExecConfig, cluster: RawCluster, i
         reject(new ExecCredentialError(`the exec credential plugin ${exec.command} was not found${exec.installHint ? `; ${exec.installHint.trim()}` : ' (is it installed and on PATH?)'}`));
       } else reject(new ExecCredentialError(`the exec credential plugin ${exec.command} could not be run: ${e.message}`));
     });
-    child.on('close', (c) => resolve({ code: c, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+    child.on('close', (c, sig) => resolve({ code: c, signal: sig, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
   });
   if (code !== 0) {
     const said = stderr.split('\n').map((l) => l.trim()).filter(Boolean).join('; ');
-    throw new ExecCredentialError(said ? `the exec credential plugin ${exec.command} failed (exit ${code}): ${said}` : `the exec credential plugin ${exec.command} failed without a message`);
+    const how = signal ? `was stopped by ${signal}` : `failed (exit ${code})`;
+    if (!said && !signal) throw new ExecCredentialError(`the exec credential plugin ${exec.command} failed without a message`);
+    throw new ExecCredentialError(`the exec credential plugin ${exec.command} ${how}${said ? `: ${said}` : ''}`);
   }
   let cred: { apiVersion?: string; kind?: string; status?: { token?: unknown; clientCertificateData?: unknown; clientKeyData?: unknown } };
   try {

@@ -54,6 +54,7 @@ describe('runExecCredential', () => {
   it.each([
     ['a failure, with what it said on stderr', `process.stderr.write('token expired\\nrun: login\\n'); process.exit(3)`, /failed \(exit 3\): token expired; run: login$/],
     ['a failure without a message', `process.exit(1)`, /^the exec credential plugin \S+ failed without a message$/],
+    ['a plugin killed by a signal', `process.kill(process.pid, 'SIGTERM')`, /^the exec credential plugin \S+ was stopped by SIGTERM$/],
     ['output that is not JSON', `process.stdout.write('hello')`, /did not print an ExecCredential \(its output is not JSON\)/],
     ['an ExecCredential of another apiVersion', credential({ token: 't' }, 'client.authentication.k8s.io/v1beta1'), /did not print an ExecCredential of client.authentication.k8s.io\/v1 with a status/],
     ['neither token nor certificate', credential({ expirationTimestamp: '2030-01-01T00:00:00Z' }), /printed neither a token nor a client certificate/],
