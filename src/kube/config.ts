@@ -210,15 +210,13 @@ export async function loadConnection(flags: ConnectionFlags, env: NodeJS.Process
  * tokens and exec credential plugins are handled here; auth providers run
  * through @kubernetes/client-node (loaded only then).
  */
-export async function connectionTransport(
-  conn: Connection,
-  io: ExecIO = { stdinIsTTY: Boolean(process.stdin.isTTY), stderr: process.stderr, env: process.env },
-): Promise<TransportOptions> {
+export async function connectionTransport(conn: Connection, io?: ExecIO): Promise<TransportOptions> {
   if (!needsClientNode(conn.user)) {
     const out = staticTransport(conn.cluster, conn.user);
     if (conn.user?.exec) {
       const { runExecCredential } = await import('./exec-credential.js');
-      const cred = await runExecCredential(conn.user.exec, conn.cluster, io);
+      // (process.stdin is touched only here: creating it costs, and only a plugin may read it.)
+      const cred = await runExecCredential(conn.user.exec, conn.cluster, io ?? { stdinIsTTY: Boolean(process.stdin.isTTY), stderr: process.stderr, env: process.env });
       if (cred.token) out.headers.Authorization = `Bearer ${cred.token}`;
       if (cred.cert) {
         out.cert = cred.cert;
