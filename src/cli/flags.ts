@@ -26,4 +26,11 @@ export const dryRunFlag = Flags.option({
   default: 'none',
 })();
 
+/** -o for the commands that edit a VM (hotplug, link, mac): absent means one line saying what changed. */
+export const editOutputFlag = Flags.option({
+  char: 'o',
+  description: 'Output format: yaml|json (the resulting VM) or name (virtualmachine.kubevirt.io/NAME patched); without -o, one line saying what changed',
+  options: ['yaml', 'json', 'name'] as const,
+})();
+
 export const allNamespacesFlag = Flags.boolean({ char: 'A', description: 'Across all namespaces', default: false });

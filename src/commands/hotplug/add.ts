@@ -1,8 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { fileModeFlags, wantsFileMode } from '../../cli/file-mode.js';
-import { dryRunFlag } from '../../cli/flags.js';
+import { dryRunFlag, editOutputFlag } from '../../cli/flags.js';
 import { INTERFACE_MODELS } from '../../domain/vmspec.js';
-import { editOutputFlag, InterfaceEditCommand, waitFlags } from './shared.js';
+import { InterfaceEditCommand, waitFlags } from './shared.js';
 
 export default class HotplugAdd extends InterfaceEditCommand {
   static override summary = 'Hot-plug a secondary interface into a VM (bridge or SR-IOV), as one guarded JSON Patch of the VM';

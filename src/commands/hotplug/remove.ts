@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
 import { fileModeFlags, wantsFileMode } from '../../cli/file-mode.js';
-import { dryRunFlag } from '../../cli/flags.js';
-import { editOutputFlag, InterfaceEditCommand, waitFlags } from './shared.js';
+import { dryRunFlag, editOutputFlag } from '../../cli/flags.js';
+import { InterfaceEditCommand, waitFlags } from './shared.js';
 
 export default class HotplugRemove extends InterfaceEditCommand {
   static override summary = 'Unplug a bridge interface from a VM (sets state: absent; KubeVirt removes the entries once the NIC has left the guest)';

@@ -1,6 +1,6 @@
 /**
  * What `hotplug add`, `hotplug remove` and `link set` share: the --wait and
- * --timeout flags, -o for write commands, and the edit-then-wait pipeline
+ * --timeout flags and the edit-then-wait pipeline
  * (gather facts, plan, send with retry, print, optionally watch the VMI).
  */
 import { Flags } from '@oclif/core';
@@ -18,13 +18,6 @@ export const waitFlags = {
   wait: Flags.boolean({ description: 'Watch the VMI and show progress until the change is live (a spinner on a TTY, plain lines otherwise)', default: false }),
   timeout: Flags.string({ description: 'How long --wait waits (e.g. 90s, 5m; 0 waits without a limit); on expiry the exit code is 6 and the current state is printed', default: '5m' }),
 };
-
-/** -o for write commands: absent means the human line. */
-export const editOutputFlag = Flags.option({
-  char: 'o',
-  description: 'Output format: yaml|json (the resulting VM) or name (virtualmachine.kubevirt.io/NAME patched)',
-  options: ['yaml', 'json', 'name'] as const,
-})();
 
 export interface EditAndWaitInput {
   client: KubeClient;

@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
 import { fileModeFlags, wantsFileMode } from '../../cli/file-mode.js';
-import { dryRunFlag } from '../../cli/flags.js';
-import { editOutputFlag, InterfaceEditCommand, waitFlags } from '../hotplug/shared.js';
+import { dryRunFlag, editOutputFlag } from '../../cli/flags.js';
+import { InterfaceEditCommand, waitFlags } from '../hotplug/shared.js';
 
 export default class LinkSet extends InterfaceEditCommand {
   static override summary = 'Set the link state of a VM interface up or down (KubeVirt v1.5+, not SR-IOV)';

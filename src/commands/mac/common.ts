@@ -8,9 +8,6 @@ export const viaFlag = Flags.option({
   default: 'netconf',
 })();
 
-/** -o for write commands: absent means the human line. */
-export const editOutputFlag = Flags.option({ char: 'o', description: 'Output format: yaml|json|name (default: one line saying what changed)', options: ['yaml', 'json', 'name'] as const })();
-
 /** The refusal for a VirtualMachineInstance that has no VirtualMachine. */
 export function standaloneVMIRefusal(name: string, namespace: string, via: 'netconf' | 'spec') {
   return via === 'netconf'

@@ -1,10 +1,10 @@
 import { Args, Flags } from '@oclif/core';
 import { ClusterCommand } from '../../cli/base.js';
 import { fileModeFlags, wantsFileMode } from '../../cli/file-mode.js';
-import { dryRunFlag } from '../../cli/flags.js';
+import { dryRunFlag, editOutputFlag } from '../../cli/flags.js';
 import { parseMac } from '../../domain/mac.js';
 import { usageError } from '../../errors.js';
-import { editOutputFlag, standaloneVMIRefusal, viaFlag } from './common.js';
+import { standaloneVMIRefusal, viaFlag } from './common.js';
 
 export default class MacSet extends ClusterCommand {
   static override summary = 'Set the MAC address of a VM interface, through the netconf hook sidecar (default) or the VM spec';

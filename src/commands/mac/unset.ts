@@ -1,8 +1,8 @@
 import { Args } from '@oclif/core';
 import { ClusterCommand } from '../../cli/base.js';
 import { fileModeFlags, wantsFileMode } from '../../cli/file-mode.js';
-import { dryRunFlag } from '../../cli/flags.js';
-import { editOutputFlag, standaloneVMIRefusal, viaFlag } from './common.js';
+import { dryRunFlag, editOutputFlag } from '../../cli/flags.js';
+import { standaloneVMIRefusal, viaFlag } from './common.js';
 
 export default class MacUnset extends ClusterCommand {
   static override summary = 'Remove the MAC address set on a VM interface, from the netconf annotation (default) or the VM spec';
