@@ -1,15 +1,16 @@
 // kubectl vnet status on VMs driven by the KubeVirt network simulator
 // (test/simulator, started by the global set-up with --step-ms 300): VMs
 // with runStrategy Always, templates patched as a user (or kubectl vnet
-// hotplug) would, states observed as they change. The fast in-process
-// observer (the same join the CLI runs, on objects read with an independent
-// client) records every state an interface walks through; the CLI is then
-// checked on the settled result.
+// hotplug) would, states observed as they change. The observer (the same
+// join the CLI runs, on objects watched with an independent client) records
+// every state an interface walks through; the CLI is then checked on the
+// settled result.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Ajv } from 'ajv';
+import { KubeConfig, Watch } from '@kubernetes/client-node';
 import { adminApi, create, eventually, freshNamespace, repoRoot, runCli, sandbox } from '../support/cluster.js';
 import { joinVMNetworkStatus, type VMNetworkStatus } from '../../src/domain/status.js';
 
@@ -44,19 +45,95 @@ async function snapshot(ns: string, name: string): Promise<VMNetworkStatus> {
   return joinVMNetworkStatus({ vm, vmi, pods });
 }
 
-/** Polls the join until `done` holds; returns the distinct states (in order) of each interface seen meanwhile. */
-async function watchStates(ns: string, name: string, done: (s: VMNetworkStatus) => boolean, timeoutMs = 30_000): Promise<{ last: VMNetworkStatus; seen: Record<string, string[]> }> {
+/**
+ * Watches the VM, its VMI and the namespace's launcher pods (from the resourceVersion of a first list) and
+ * runs the join on every change, until `done` holds; returns the distinct states (in order) of each
+ * interface seen meanwhile. Every write the simulator makes is an event, so no state is missed however
+ * short it lasts or however slow the machine is (polling missed 300 ms states under CI load). The three
+ * watches are separate streams: events are held for a moment and applied in resourceVersion order (one
+ * etcd, so one order), so that a stream delivered late does not show a combination that never existed.
+ */
+async function watchStates(ns: string, name: string, done: (s: VMNetworkStatus) => boolean, timeoutMs = 30_000): Promise<{ last: VMNetworkStatus; seen: Record<string, string[]>; warnings: Set<string> }> {
+  const api = adminApi();
+  const kc = new KubeConfig();
+  kc.loadFromFile(sandbox().kubeconfig);
+  const byName = `metadata.name=${name}`;
+  const launcher = 'kubevirt.io=virt-launcher';
+  const [vms, vmis, podList] = await Promise.all([
+    api.list('kubevirt.io/v1', 'VirtualMachine', ns, undefined, undefined, undefined, byName),
+    api.list('kubevirt.io/v1', 'VirtualMachineInstance', ns, undefined, undefined, undefined, byName),
+    api.list('v1', 'Pod', ns, undefined, undefined, undefined, undefined, launcher),
+  ]);
+  let vm: any = vms.items[0] ?? null;
+  let vmi: any = vmis.items[0] ?? null;
+  const pods = new Map<string, any>(podList.items.map((p: any) => [p.metadata.uid, p]));
   const seen: Record<string, string[]> = {};
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const s = await snapshot(ns, name);
+  const warnings = new Set<string>();
+  const observe = (): VMNetworkStatus => {
+    const s = joinVMNetworkStatus({ vm, vmi, pods: vmi ? [...pods.values()] : [] });
+    for (const w of s.warnings) warnings.add(w.code);
     for (const i of s.interfaces) {
       const l = (seen[i.name] ??= []);
       if (l[l.length - 1] !== i.state) l.push(i.state);
     }
-    if (done(s)) return { last: s, seen };
-    if (Date.now() > end) throw new Error(`timed out; states seen: ${JSON.stringify(seen)}; last: ${JSON.stringify(s.interfaces.map((i) => [i.name, i.state]))}`);
-    await new Promise((r) => setTimeout(r, 40));
+    return s;
+  };
+  let last = observe();
+  if (done(last)) return { last, seen, warnings };
+
+  const SETTLE_MS = 150;
+  const pending: { rv: number; at: number; apply: () => void }[] = [];
+  const controllers: AbortController[] = [];
+  try {
+    return await new Promise((resolve, reject) => {
+      let finished = false;
+      const finish = (err: Error | null) => {
+        if (finished) return;
+        finished = true;
+        clearInterval(flusher);
+        clearTimeout(timer);
+        if (err) reject(err);
+        else resolve({ last, seen, warnings });
+      };
+      const flush = (all: boolean) => {
+        if (finished || !pending.length) return;
+        pending.sort((a, b) => a.rv - b.rv);
+        const now = Date.now();
+        const upTo = all ? Infinity : Math.max(-1, ...pending.filter((e) => now - e.at >= SETTLE_MS).map((e) => e.rv));
+        while (pending.length && pending[0].rv <= upTo) {
+          pending.shift()!.apply();
+          last = observe();
+          if (done(last)) return finish(null);
+        }
+      };
+      const flusher = setInterval(() => flush(false), 25);
+      const timer = setTimeout(() => {
+        flush(true);
+        finish(new Error(`timed out; states seen: ${JSON.stringify(seen)}; last: ${JSON.stringify(last.interfaces.map((i) => [i.name, i.state]))}`));
+      }, timeoutMs);
+      const watch = (path: string, query: Record<string, string>, rv: string | undefined, apply: (type: string, obj: any) => void) =>
+        new Watch(kc)
+          .watch(path, { ...query, resourceVersion: rv }, (type, obj) => {
+            if (type === 'BOOKMARK') return;
+            if (type === 'ERROR') return finish(new Error(`watch ${path}: ${obj?.message ?? JSON.stringify(obj)}`));
+            pending.push({ rv: Number(obj.metadata.resourceVersion), at: Date.now(), apply: () => apply(type, obj) });
+          }, (err) => {
+            if (!finished) finish(new Error(`watch ${path} ended${err ? `: ${err.message ?? err}` : ''}`));
+          })
+          .then((c) => (finished ? c.abort() : controllers.push(c)), (err) => finish(err));
+      void watch(`/apis/kubevirt.io/v1/namespaces/${ns}/virtualmachines`, { fieldSelector: byName }, vms.metadata?.resourceVersion, (type, obj) => {
+        vm = type === 'DELETED' ? null : obj;
+      });
+      void watch(`/apis/kubevirt.io/v1/namespaces/${ns}/virtualmachineinstances`, { fieldSelector: byName }, vmis.metadata?.resourceVersion, (type, obj) => {
+        vmi = type === 'DELETED' ? null : obj;
+      });
+      void watch(`/api/v1/namespaces/${ns}/pods`, { labelSelector: launcher }, podList.metadata?.resourceVersion, (type, obj) => {
+        if (type === 'DELETED') pods.delete(obj.metadata.uid);
+        else pods.set(obj.metadata.uid, obj);
+      });
+    });
+  } finally {
+    for (const c of controllers) c.abort();
   }
 }
 
@@ -187,14 +264,15 @@ describe('status driven by the simulator', () => {
     const mr = await watchStates(ns, 'sr', (s) => s.warnings.some((w) => w.code === 'migration-required'));
     expect(['pending']).toContain(stateOf(mr.last, 'sriov1'));
     expect(mr.last.warnings.find((w) => w.code === 'migration-required')!.message).toMatch(/^VMI condition MigrationRequired \(AutoMigration\w+\)/);
-    // The migration window lasts one simulator step (300 ms): too short to be sure to observe it here;
-    // the in-progress view (source pod until the target runs, then the target) is tested with seeded
-    // objects in status.test.ts. Here: after the migration the target pod is the launcher pod.
+    // The migration lasts one simulator step (300 ms); the watch sees it. The in-progress view (source
+    // pod until the target runs, then the target) is tested in detail with seeded objects in
+    // status.test.ts. Here: the migration is reported, and afterwards the target pod is the launcher pod.
     const done = await watchStates(ns, 'sr', (s) => stateOf(s, 'sriov1') === 'ready' && !s.warnings.some((w) => w.code === 'migrating'), 45_000);
     const vmi = JSON.parse(kubectl(['get', 'vmi', 'sr', '-n', ns, '-o', 'json']));
     expect(vmi.status.migrationState).toMatchObject({ sourcePod: sourcePod, completed: true });
     expect(done.last.launcherPod).toBe(vmi.status.migrationState.targetPod);
     expect(done.seen.sriov1).toEqual(['pending', 'attaching', 'ready']);
+    expect([...done.warnings]).toContain('migrating');
     expect(done.last.launcherPod).not.toBe(sourcePod);
     const doc = await cliStatus(ns, 'sr');
     expect(doc.launcherPod).toBe(done.last.launcherPod);
