@@ -22,7 +22,7 @@ import { describeMacUse, findCollisions, normaliseMac, type MacUse } from './mac
 import { buildMacpoolView, macInRange, macpoolCoverage, type MacpoolView, type NamespaceLike } from './macpool.js';
 import { analyzeNad, checkKubeOvnNad, type KubeOvnSubnet } from './nad.js';
 import { NETCONF_ANNOTATION, parseNetconfAnnotation } from './netconf.js';
-import { joinVMNetworkStatus, type VMNetworkStatus } from './status.js';
+import { joinVMNetworkStatus, restartRequiredNote, type VMNetworkStatus } from './status.js';
 import type { KubeVirtCR, NetworkAttachmentDefinition, Pod, VirtualMachine, VirtualMachineInstance, VMInterface, VMNetwork } from './types.js';
 import {
   bindingKeysOf,
@@ -527,7 +527,7 @@ export function checkConditions(facts: DoctorFacts, status: VMNetworkStatus = jo
   for (const c of status.conditions) {
     const text = `${c.source === 'VirtualMachine' ? 'VM' : 'VMI'} condition ${c.type}=${c.status}${c.reason ? ` (${c.reason})` : ''}${c.message ? `: ${c.message}` : ''}`;
     if (c.type === 'Failure' && c.status === 'True') out.push(fail(id, text, `kubectl describe vm ${name}`));
-    else if (c.type === 'RestartRequired' && c.status === 'True') out.push(warn(id, text, `restart the VM to apply the pending changes (virtctl restart ${name})`));
+    else if (c.type === 'RestartRequired' && c.status === 'True') out.push(warn(id, text + restartRequiredNote(kubevirtCR(facts), status.interfaces, status.warnings), `restart the VM to apply the pending changes (virtctl restart ${name})`));
     else if (c.type === 'MigrationRequired' && c.status === 'True') out.push(warn(id, text, 'a migration is needed to apply the change: check workloadUpdateMethods and the migration (kubectl get vmim)'));
     else if (c.type === 'Ready' && c.status === 'False' && c.source === 'VirtualMachine' && vmWantsToRun(facts.vm)) out.push(warn(id, text, `kubectl describe vm ${name}`));
   }

@@ -51,6 +51,20 @@ export function kubevirtVersion(cr: KubeVirtCR | null | undefined): Version | nu
 }
 
 /**
+ * KubeVirt v1.2.0 to v1.5.1 set the VM's RestartRequired condition on any
+ * change of the template's interfaces or networks, even a hot-plug, unplug or
+ * link change it then applied live. Fixed in v1.6.0 and backported to v1.4.1
+ * and v1.5.2 (reference: kubevirt-networking.md, "RestartRequired").
+ */
+export function restartRequiredOnAnyNetworkChange(version: Version | null): boolean {
+  if (!version || version.major !== 1) return false;
+  if (version.minor === 2 || version.minor === 3) return true;
+  if (version.minor === 4) return version.patch < 1;
+  if (version.minor === 5) return version.patch < 2;
+  return false;
+}
+
+/**
  * The feature gates enabled in the CR. KubeVirt lists them as strings in
  * developerConfiguration.featureGates; newer CRs may also carry
  * `{name, enabled}` objects. Disabled ones (enabled: false, or listed in

@@ -13,7 +13,7 @@
 import type { Condition, KubeVirtCR, NetworkStatusEntry, Pod, VirtualMachine, VirtualMachineInstance, VMIStatusInterface, VMInterface, VMISpecLike, VMNetwork, Warning } from './types.js';
 import { HOOK_SIDECARS_ANNOTATION, isNetconfSidecar, parseHookSidecars } from './hooks.js';
 import { NETCONF_ANNOTATION, parseNetconfAnnotation } from './netconf.js';
-import { defaultPodInterface } from './kubevirt-config.js';
+import { defaultPodInterface, kubevirtVersion, restartRequiredOnAnyNetworkChange } from './kubevirt-config.js';
 import { bindingOf, hashedPodInterfaceName, hasImplicitDefaultNetwork, interfacesOf, isPrimaryNetwork, networkLabel, networkRefOf, networksOf } from './vmspec.js';
 
 export const INTERFACE_STATES = ['stopped', 'pending', 'attaching', 'ready', 'unplugging', 'detached', 'guest-only', 'stale'] as const;
@@ -323,7 +323,26 @@ function sidecarAnnotationSources(vm: VirtualMachine | null | undefined, vmi: Vi
 export function needsKubeVirtCR(vm: VirtualMachine | null | undefined, vmi: VirtualMachineInstance | null | undefined): boolean {
   // A stopped VM with the implicit default network: its binding is the CR's defaultNetworkInterface.
   if (vm && !vmi && hasImplicitDefaultNetwork(vm.spec?.template?.spec)) return true;
+  // RestartRequired: some KubeVirt versions set it after any network change (restartRequiredNote).
+  const conditions = vm?.status?.conditions;
+  if (vmi && Array.isArray(conditions) && conditions.some((c) => c?.type === 'RestartRequired' && c.status === 'True')) return true;
   return sidecarAnnotationSources(vm, vmi).some(({ ann }) => Boolean(ann && typeof ann === 'object' && (ann[NETCONF_ANNOTATION] !== undefined || ann[HOOK_SIDECARS_ANNOTATION] !== undefined)));
+}
+
+/**
+ * What to add to a RestartRequired warning when the cluster runs a KubeVirt
+ * that sets the condition after any network change (v1.2.0-v1.5.1 but
+ * v1.4.1+): then the condition alone does not mean an interface change waits
+ * for a restart. When every interface is applied (ready, no MAC waiting for a
+ * restart, nothing stale or in flight) it says so; otherwise it only names the
+ * bug. Empty for other versions, or when the version is not known.
+ */
+export function restartRequiredNote(kubevirt: KubeVirtCR | null | undefined, interfaces: readonly InterfaceStatus[], warnings: readonly Warning[]): string {
+  const v = kubevirtVersion(kubevirt);
+  if (!v || !restartRequiredOnAnyNetworkChange(v)) return '';
+  const bug = `KubeVirt ${v.raw} sets this after any change of interfaces or networks, even one it applied live (fixed in v1.4.1, v1.5.2 and v1.6.0)`;
+  const applied = interfaces.every((i) => i.state === 'ready' || i.state === 'guest-only') && !warnings.some((w) => w.code === 'mac-mismatch');
+  return applied ? `; ${bug}. Every interface is applied: if interfaces were all you changed, nothing waits for the restart` : `; ${bug}`;
 }
 
 /** Joins a VM (or a standalone VMI), its VMI and launcher pods into one VMNetworkStatus. */
@@ -494,7 +513,7 @@ export function joinVMNetworkStatus(input: JoinInput): VMNetworkStatus {
   const conditions = conditionsOf(vm, vmi);
   for (const c of conditions) {
     if (c.status !== 'True') continue;
-    if (c.source === 'VirtualMachine' && c.type === 'RestartRequired') warn('restart-required', `VM condition RestartRequired${c.message ? `: ${c.message}` : ''}`);
+    if (c.source === 'VirtualMachine' && c.type === 'RestartRequired') warn('restart-required', `VM condition RestartRequired${c.message ? `: ${c.message}` : ''}${restartRequiredNote(input.kubevirt, interfaces, warnings)}`);
     if (c.source === 'VirtualMachineInstance' && c.type === 'MigrationRequired') warn('migration-required', `VMI condition MigrationRequired${c.reason ? ` (${c.reason})` : ''}${c.message ? `: ${c.message}` : ''}`);
   }
 

@@ -22,6 +22,7 @@ import {
   type InterfaceFacts,
   type VMNetworkStatus,
 } from '../../src/domain/status.js';
+import { parseVersion, restartRequiredOnAnyNetworkChange } from '../../src/domain/kubevirt-config.js';
 import { statusTable } from '../../src/commands/status.js';
 import { alignColumns, cliTableLayout, renderTable } from '../../src/render/table.js';
 
@@ -181,6 +182,71 @@ describe('joinVMNetworkStatus on fixtures', () => {
     const noGate = { metadata: { name: 'kv' }, spec: { configuration: { developerConfiguration: { featureGates: [] } } } };
     expect(joinVMNetworkStatus({ vm: fx.vm, vmi: fx.vmi, pods: [], kubevirt: noGate }).warnings.map((w) => w.code)).toEqual(['sidecar-gate-missing', 'mac-mismatch']);
     expect(joinVMNetworkStatus({ vm: fx.vm, vmi: fx.vmi, pods: [], kubevirt: null }).warnings.map((w) => w.code)).toEqual(['mac-mismatch']);
+  });
+});
+
+describe('RestartRequired on KubeVirt versions that set it after any network change', () => {
+  // A running VM with a hot-plugged bridge NIC that KubeVirt applied live, and the condition v1.2-v1.5.1 set anyway.
+  const ifaces = [{ name: 'default', masquerade: {} }, { name: 'blue', bridge: {} }];
+  const nets = [{ name: 'default', pod: {} }, { name: 'blue', multus: { networkName: 'blue' } }];
+  const restart = { type: 'RestartRequired', status: 'True', message: 'a non-live-updatable field was changed in the template spec' };
+  const make = (templateIfaces = ifaces, templateNets = nets) => ({
+    vm: { metadata: { name: 'web', namespace: 'ns1', uid: 'v' }, spec: { runStrategy: 'Always', template: { spec: { domain: { devices: { interfaces: templateIfaces } }, networks: templateNets } } }, status: { conditions: [restart] } },
+    vmi: {
+      metadata: { name: 'web', namespace: 'ns1', uid: 'i' },
+      spec: { domain: { devices: { interfaces: ifaces } }, networks: nets },
+      status: { phase: 'Running', interfaces: [{ name: 'default', infoSource: 'domain, guest-agent' }, { name: 'blue', infoSource: 'domain, guest-agent, multus-status' }] },
+    },
+  });
+  const kv = (version: string) => ({ metadata: { name: 'kubevirt' }, status: { observedKubeVirtVersion: version } });
+  const restartWarning = (st: VMNetworkStatus) => st.warnings.find((w) => w.code === 'restart-required')!.message;
+
+  it('the affected versions: v1.2.0 to v1.5.1, except v1.4.1 and later v1.4', () => {
+    const affected = ['v1.2.0', 'v1.2.2', 'v1.3.1', 'v1.4.0', 'v1.5.0', 'v1.5.1', 'v1.5.1-rc.0'];
+    const fixed = ['v1.1.1', 'v1.4.1', 'v1.4.3', 'v1.5.2', 'v1.5.3', 'v1.6.0', 'v1.6.0-rc.1', 'v1.7.2', 'v0.59.0', 'v2.2.0'];
+    for (const v of affected) expect([v, restartRequiredOnAnyNetworkChange(parseVersion(v))]).toEqual([v, true]);
+    for (const v of fixed) expect([v, restartRequiredOnAnyNetworkChange(parseVersion(v))]).toEqual([v, false]);
+    expect(restartRequiredOnAnyNetworkChange(null)).toBe(false);
+  });
+
+  it('says the condition may be spurious when every interface is applied, on an affected version only', () => {
+    const { vm, vmi } = make();
+    const st = joinVMNetworkStatus({ vm, vmi, pods: [], kubevirt: kv('v1.5.1') });
+    expectValid(st);
+    expect(st.interfaces.map((i) => i.state)).toEqual(['ready', 'ready']);
+    expect(restartWarning(st)).toBe(
+      'VM condition RestartRequired: a non-live-updatable field was changed in the template spec; KubeVirt v1.5.1 sets this after any change of interfaces or networks, even one it applied live (fixed in v1.4.1, v1.5.2 and v1.6.0). Every interface is applied: if interfaces were all you changed, nothing waits for the restart',
+    );
+    for (const k of [kv('v1.5.2'), kv('v1.6.1'), { metadata: { name: 'kubevirt' } }, null]) {
+      expect(restartWarning(joinVMNetworkStatus({ vm, vmi, pods: [], kubevirt: k }))).toBe('VM condition RestartRequired: a non-live-updatable field was changed in the template spec');
+    }
+  });
+
+  it('names the bug but does not call the condition spurious while an interface is not applied', () => {
+    // A third NIC only in the template (pending): the note stops short of "nothing waits".
+    const pendingOne = make([...ifaces, { name: 'red', bridge: {} }], [...nets, { name: 'red', multus: { networkName: 'red' } }]);
+    let st = joinVMNetworkStatus({ ...pendingOne, pods: [], kubevirt: kv('v1.3.0') });
+    expect(st.interfaces.map((i) => i.state)).toEqual(['ready', 'ready', 'pending']);
+    expect(restartWarning(st)).toMatch(/; KubeVirt v1\.3\.0 sets this after any change of interfaces or networks, even one it applied live \(fixed in v1\.4\.1, v1\.5\.2 and v1\.6\.0\)$/);
+    // blue removed from the template without an unplug (stale): that one does need the restart.
+    const stale = make([ifaces[0]], [nets[0]]);
+    st = joinVMNetworkStatus({ ...stale, pods: [], kubevirt: kv('v1.4.0') });
+    expect(st.interfaces.map((i) => [i.name, i.state])).toEqual([['default', 'ready'], ['blue', 'stale']]);
+    expect(restartWarning(st)).not.toContain('nothing waits');
+    // A spec MAC the running VM does not have yet: waits for a restart too.
+    const mac = make([ifaces[0], { name: 'blue', bridge: {}, macAddress: '02:00:00:00:00:aa' } as never], nets);
+    mac.vmi.status.interfaces[1] = { ...mac.vmi.status.interfaces[1], mac: '02:00:00:00:00:bb' } as never;
+    st = joinVMNetworkStatus({ ...mac, pods: [], kubevirt: kv('v1.4.0') });
+    expect(st.warnings.map((w) => w.code)).toContain('mac-mismatch');
+    expect(restartWarning(st)).toContain('KubeVirt v1.4.0 sets this');
+    expect(restartWarning(st)).not.toContain('nothing waits');
+  });
+
+  it('status of one VM reads the KubeVirt CR when the running VM has the condition (not when stopped or without it)', () => {
+    const { vm, vmi } = make();
+    expect(needsKubeVirtCR(vm, vmi)).toBe(true);
+    expect(needsKubeVirtCR({ ...vm, status: { conditions: [{ ...restart, status: 'False' }] } }, vmi)).toBe(false);
+    expect(needsKubeVirtCR({ ...vm, status: { conditions: 'garbage' as never } }, vmi)).toBe(false);
   });
 });
 
