@@ -147,6 +147,8 @@ export function sandboxPaths(dir) {
     ready: path.join(abs, 'ready'),
     log: path.join(abs, 'sandbox.log'),
     simLog: path.join(abs, 'simulator.log'),
+    /** etcd's data (the supervisor keeps it in etcd/data). */
+    etcd: path.join(abs, 'etcd'),
   };
 }
 
@@ -169,7 +171,12 @@ async function waitFor(check, timeoutMs, what) {
  * Starts the sandbox in the background (or reuses the one already running in
  * dir) and resolves once every CRD is Established.
  */
-export async function up({ dir = '.sandbox', simulate = false, simulatorArgs = [] } = {}) {
+/**
+ * Starts the sandbox of `dir`, or reuses it when it runs. `fresh`: when it has
+ * to be started, start it on empty etcd data (what earlier runs stored is
+ * deleted); a running sandbox is reused as it is.
+ */
+export async function up({ dir = '.sandbox', simulate = false, simulatorArgs = [], fresh = false } = {}) {
   const p = sandboxPaths(dir);
   fs.mkdirSync(p.dir, { recursive: true });
   let reused = false;
@@ -178,6 +185,10 @@ export async function up({ dir = '.sandbox', simulate = false, simulatorArgs = [
     log(`already running in ${p.dir} (pid ${readPid(p.pidFile)}); reusing it`);
   } else {
     if (groupAlive(readPid(p.pidFile))) await down({ dir });
+    if (fresh && fs.existsSync(p.etcd)) {
+      fs.rmSync(p.etcd, { recursive: true, force: true });
+      log(`starting on empty data (deleted ${p.etcd})`);
+    }
     const assets = externalAssets();
     const launch = assets ? ['--apiserver', assets.apiserver, '--etcd', assets.etcd] : ['--sandbox-bin', ensureSandboxBinary()];
     const out = fs.openSync(p.log, 'a');

@@ -158,7 +158,7 @@ describe.runIf(process.platform === 'linux' && process.arch === 'x64')('krew-sty
       const npm = await runCli(args, { env: { HOME: work, NODE_ENV: undefined } });
       expect({ args, ...packaged }).toEqual({ args, code: npm.code, stdout: npm.stdout, stderr: npm.stderr });
     }
-  });
+  }, 180_000);
 
   it('kubectl completes `kubectl vnet` through kubectl_complete-vnet: commands, flags, VMs, interfaces', async () => {
     const complete = async (...words: string[]) => {

@@ -109,10 +109,13 @@ describe('doctor', () => {
       async () => {
         const vmi = (await api.read({ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance', metadata: { name: 'healthy', namespace: NS } } as never)) as any;
         const blue = vmi.status?.interfaces?.find((i: any) => i.name === 'blue');
-        return vmi.status?.phase === 'Running' && blue?.infoSource?.includes('domain') && blue?.infoSource?.includes('guest-agent');
+        if (!(vmi.status?.phase === 'Running' && blue?.infoSource?.includes('domain') && blue?.infoSource?.includes('guest-agent'))) return false;
+        // The VM's Ready condition (checked by vm-conditions) is written a pass after the VMI's.
+        const vmObj = (await api.read({ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', metadata: { name: 'healthy', namespace: NS } } as never)) as any;
+        return vmObj.status?.ready === true;
       },
       30_000,
-      'VMI healthy running with blue in the domain',
+      'VMI healthy running with blue in the domain, and the VM ready',
     );
     const r = await runCli(['doctor', 'healthy', '-n', NS, '-o', 'json'], { kubeconfig });
     const report = JSON.parse(r.stdout);

@@ -222,7 +222,7 @@ describe('credentials', () => {
 });
 
 describe('the sandbox itself', () => {
-  it('starts, is reused when already running, reports KubeVirt once a CR exists, and stops leaving no process', async () => {
+  it('starts, is reused when already running, reports KubeVirt once a CR exists, keeps its data unless fresh, and stops leaving no process', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vnet-sb-'));
     const first = await up({ dir });
     try {
@@ -260,12 +260,25 @@ describe('the sandbox itself', () => {
       // viewer has cluster-wide view, which KubeVirt's aggregated role extends to kubevirt.io.
       const viewer = await runCli(['version', '--server'], { kubeconfig: first.viewer });
       expect(viewer.stdout).toContain('KubeVirt Version: v1.6.2');
+
+      // Stopped and started again, it keeps its data; started with `fresh`, it begins empty.
+      await down({ dir });
+      const restarted = await up({ dir });
+      expect(restarted.reused).toBe(false);
+      expect((await runCli(['version', '--server'], { kubeconfig: restarted.kubeconfig })).stdout).toContain('KubeVirt Version: v1.6.2');
+      const running = await up({ dir, fresh: true });
+      expect(running.reused).toBe(true);
+      expect((await runCli(['version', '--server'], { kubeconfig: running.kubeconfig })).stdout).toContain('KubeVirt Version: v1.6.2');
+      await down({ dir });
+      const fresh = await up({ dir, fresh: true });
+      expect(fresh.reused).toBe(false);
+      expect((await runCli(['version', '--server'], { kubeconfig: fresh.kubeconfig })).stdout).toContain('KubeVirt: not installed (no KubeVirt CR exists in the cluster)');
     } finally {
       await down({ dir });
     }
     expect(fs.existsSync(path.join(dir, 'sandbox.pid'))).toBe(false);
     expect(pids(`vnet-sandbox-.*--dir ${dir}`)).toEqual([]);
-  });
+  }, 240_000);
 });
 
 describe('namespaced reads', () => {

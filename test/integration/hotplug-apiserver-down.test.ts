@@ -47,7 +47,7 @@ describe('warnings from the KubeVirt CR', () => {
     expect(link.stderr).toContain('Warning: KubeVirt v1.3.1 has no interface link state (added in v1.5)');
     const vm: any = await a.read({ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', metadata: { name: 'vm1', namespace: ns } });
     expect(vm.spec.template.spec.domain.devices.interfaces).toEqual([{ name: 'default', masquerade: {} }, { name: 'fast', sriov: {} }]);
-  }, 90_000);
+  }, 180_000);
 });
 
 describe('hotplug add --wait when the API server stops', () => {
@@ -91,5 +91,5 @@ describe('hotplug add --wait when the API server stops', () => {
     const vm: any = await api(again.kubeconfig).read({ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', metadata: { name: 'vm1', namespace: ns } });
     expect(vm.spec.template.spec.domain.devices.interfaces).toEqual([{ name: 'default', masquerade: {} }, { name: 'blue', bridge: {} }]);
     expect(vm.spec.template.spec.networks).toEqual([{ name: 'default', pod: {} }, { name: 'blue', multus: { networkName: 'blue-net' } }]);
-  }, 120_000);
+  }, 240_000);
 });

@@ -1,9 +1,10 @@
 // hotplug add|remove against the real sandbox API server and the KubeVirt
 // network simulator (which copies hot-plugged bridge/SR-IOV interfaces into
 // the VMI and walks them through their states, --step-ms 300 in tests).
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
 import { create, eventually, freshNamespace, readVM, readVMI, runCli, sandbox } from '../support/cluster.js';
-import { bridgeNad, expectSpecUnchanged, inDomain, makeVM, names, runningWith, setRunStrategy } from '../support/hotplug.js';
+import { bridgeNad, expectSpecUnchanged, inDomain, makeVM, names, runningWith, runWaitingCli, setRunStrategy } from '../support/hotplug.js';
 
 // Each test runs several CLI processes; on a loaded machine (two cores shared with other suites) 60 s is tight.
 vi.setConfig({ testTimeout: 150_000 });
@@ -29,12 +30,13 @@ describe('hotplug add', () => {
     await bridgeNad(ns);
     await makeVM(ns, 'vm1');
     await runningWith(ns, 'vm1', ['default']);
-    const r = await runCli(['hotplug', 'add', 'vm1', '-n', ns, '--network', 'blue-net', '--wait', '--timeout', '40s']);
-    expect(r.code).toBe(0);
-    // No TTY: plain lines, one per state, ending in ready.
+    const r = await runWaitingCli(ns, 'vm1', ['hotplug', 'add', 'vm1', '-n', ns, '--network', 'blue-net', '--wait', '--timeout', '40s'], /^interface blue-net: /);
+    expect(r.code, r.stderr).toBe(0);
+    // No TTY: plain lines, one per state, from pending (the simulator waited for the first line) to ready.
     const lines = r.stderr.split('\n').filter((l) => l.startsWith('interface blue-net: '));
+    expect(lines[0]).toBe('interface blue-net: pending');
     expect(lines.at(-1)).toBe('interface blue-net: ready');
-    expect(lines.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(lines).size).toBe(lines.length);
     expect(r.stderr).not.toMatch(/\u001b\[/);
     // It returned only once the VMI reported the interface in the domain.
     const vmi = await readVMI(ns, 'vm1');
@@ -82,7 +84,7 @@ describe('hotplug add', () => {
     expect([...netNames].sort()).toEqual(['default', ...ids].sort());
     // Every interface has its own network entry, in the same order.
     expect(netNames).toEqual(ifaceNames);
-  }, 90_000);
+  }, 180_000);
 
   it('--dry-run=client prints the JSON Patch and sends nothing', async () => {
     const ns = await freshNamespace('vnet-hp');
@@ -176,6 +178,8 @@ describe('hotplug add', () => {
     });
 
     it('--mac that another VM\'s interface has (in another namespace) is refused; --force sends it with a warning', async () => {
+      // A MAC of this run only: a kept sandbox (VNET_TEST_KEEP_SANDBOX) still has the owners of earlier runs.
+      const mac = `02:0c:${randomBytes(4).toString('hex').replace(/(..)(?!$)/g, '$1:')}`;
       const ns = await refNamespace();
       const other = await freshNamespace('vnet-hp-mac');
       await bridgeNad(other);
@@ -185,18 +189,18 @@ describe('hotplug add', () => {
         metadata: { name: 'owner', namespace: other },
         spec: {
           runStrategy: 'Halted',
-          template: { spec: { domain: { devices: { interfaces: [{ name: 'blue', bridge: {}, macAddress: '02:00:00:0c:0c:0c' }] }, resources: { requests: { memory: '1Gi' } } }, networks: [{ name: 'blue', multus: { networkName: 'blue-net' } }] } },
+          template: { spec: { domain: { devices: { interfaces: [{ name: 'blue', bridge: {}, macAddress: mac }] }, resources: { requests: { memory: '1Gi' } } }, networks: [{ name: 'blue', multus: { networkName: 'blue-net' } }] } },
         },
       } as never);
       const before = await readVM(ns, 'vm1');
-      const r = await runCli(['hotplug', 'add', 'vm1', '-n', ns, '--network', 'blue-net', '--name', 'dup', '--mac', '02-00-00-0C-0C-0C']);
+      const r = await runCli(['hotplug', 'add', 'vm1', '-n', ns, '--network', 'blue-net', '--name', 'dup', '--mac', mac.toUpperCase().replaceAll(':', '-')]);
       expect(r.code).toBe(5);
-      expect(r.stderr).toContain(`error: 02:00:00:0c:0c:0c is already used by VirtualMachine ${other}/owner interface "blue" (spec macAddress)`);
+      expect(r.stderr).toContain(`error: ${mac} is already used by VirtualMachine ${other}/owner interface "blue" (spec macAddress)`);
       expect(r.stderr).toMatch(/^hint: pick another MAC, or pass --force/m);
       expectSpecUnchanged(before, await readVM(ns, 'vm1'));
-      const forced = await runCli(['hotplug', 'add', 'vm1', '-n', ns, '--network', 'blue-net', '--name', 'dup', '--mac', '02:00:00:0c:0c:0c', '--force', '--dry-run=server', '-o', 'name']);
+      const forced = await runCli(['hotplug', 'add', 'vm1', '-n', ns, '--network', 'blue-net', '--name', 'dup', '--mac', mac, '--force', '--dry-run=server', '-o', 'name']);
       expect(forced.code, forced.stderr).toBe(0);
-      expect(forced.stderr).toContain(`Warning: 02:00:00:0c:0c:0c is also used by VirtualMachine ${other}/owner interface "blue" (spec macAddress) (--force given)`);
+      expect(forced.stderr).toContain(`Warning: ${mac} is also used by VirtualMachine ${other}/owner interface "blue" (spec macAddress) (--force given)`);
     });
 
     it('--force overrides the CNI advice, not admission rules', async () => {

@@ -338,7 +338,7 @@ describe('mac list and status with the simulator: pending until a restart, match
 
     // No RestartRequired for an annotation change: restart by hand.
     kubectl(['patch', 'vm', 'runner', '-n', ns, '--type=merge', '-p', '{"spec":{"runStrategy":"Halted"}}']);
-    await eventually(async () => (await readVMI(ns, 'runner').catch(() => null)) === null, 40_000, 'VMI gone');
+    await eventually(async () => (await readVMI(ns, 'runner').catch((err) => (err?.code === 404 ? null : Promise.reject(err)))) === null, 40_000, 'VMI gone');
     const stopped = JSON.parse((await mac('list', 'runner', '-n', ns, '-o', 'json')).stdout).items.find((i: any) => i.interface === 'blue');
     expect(stopped.state).toBe('stopped');
     kubectl(['patch', 'vm', 'runner', '-n', ns, '--type=merge', '-p', '{"spec":{"runStrategy":"Always"}}']);

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ajv } from 'ajv';
 import { randomBytes } from 'node:crypto';
 import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
-import { repoRoot, runCli as runCliShared, sandbox, type CliResult } from '../support/cluster.js';
+import { repoRoot, runCli as runCliShared, sandbox, untilAllowed, type CliResult } from '../support/cluster.js';
 // @ts-expect-error plain ESM script without types
 import { down, up } from '../../scripts/sandbox-lib.mjs';
 import { loadConnection } from '../../src/kube/config.js';
@@ -349,6 +349,7 @@ describe('a user who may label namespaces but not read the webhook configuration
     const ns = await freshNamespace('mp-asmode');
     await create({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: `${ns}-labeler` }, rules: [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'patch'] }] } as never);
     await create({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: `${ns}-labeler` }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: `${ns}-labeler` }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: `${ns}-labeler` }] } as never);
+    await untilAllowed(`${ns}-labeler`, 'patch', { resource: 'namespaces', name: ns }, sb.kubeconfig);
     try {
       const refused = await runCli(['macpool', 'opt-out', ns, '--vms', '--as', `${ns}-labeler`]);
       expect(refused.code).toBe(5);

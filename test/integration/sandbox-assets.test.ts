@@ -63,5 +63,5 @@ describe('sandbox without Go', () => {
     }
     const left = spawnSync('pgrep', ['-f', dir], { encoding: 'utf8' });
     expect(left.stdout.trim()).toBe('');
-  });
+  }, 300_000);
 });

@@ -366,13 +366,20 @@ describe('KubeVirt network simulator', () => {
     await create(vmManifest(ns, 'vanish'));
     const first = await runningVMI(ns, 'vanish');
     const pod = (await launcherPods(ns)).find((p) => p.metadata.labels['kubevirt.io/created-by'] === first.metadata.uid);
-    await adminApi().delete({ apiVersion: 'v1', kind: 'Pod', metadata: { name: pod.metadata.name, namespace: ns } });
-    const failed = await eventually(async () => {
-      const v = await readVMI(ns, 'vanish').catch(() => null);
-      return v?.metadata.uid === first.metadata.uid && v.status?.phase === 'Failed' ? v : null;
-    });
-    expect(failed.status.reason).toBe('PodVanished');
-    await eventually(async () => (await readVM(ns, 'vanish')).status?.printableStatus === 'CrashLoopBackOff', 20_000, 'CrashLoopBackOff');
+    // Recorded by watch: the Failed VMI and CrashLoopBackOff last only the back-off (10 steps), too short to poll for safely.
+    const vmis = await record('virtualmachineinstances', ns, 'vanish');
+    const vms = await record('virtualmachines', ns, 'vanish');
+    try {
+      await adminApi().delete({ apiVersion: 'v1', kind: 'Pod', metadata: { name: pod.metadata.name, namespace: ns } });
+      await vmis.until((v) => Boolean(v && v.metadata.uid !== first.metadata.uid && v.status?.phase === 'Running'), 40_000);
+      const failed = vmis.versions.find((v) => v?.metadata.uid === first.metadata.uid && v.status?.phase === 'Failed');
+      expect(failed, 'the first VMI was never Failed').toBeDefined();
+      expect(failed.status.reason).toBe('PodVanished');
+      expect(distinct(vms.versions, (v) => v?.status?.printableStatus)).toContain('CrashLoopBackOff');
+    } finally {
+      vmis.stop();
+      vms.stop();
+    }
     const second = await runningVMI(ns, 'vanish', (v) => v.metadata.uid !== first.metadata.uid, 30_000);
     expect(Object.keys(second.status.activePods)).not.toContain(pod.metadata.uid);
   });
@@ -537,7 +544,7 @@ describe('KubeVirt network simulator', () => {
     expect(vmi.spec.domain.devices.interfaces.map((i: any) => i.name).sort()).toEqual(['default', ...added].sort());
     const eths = vmi.status.interfaces.map((i: any) => i.interfaceName);
     expect(new Set(eths).size).toBe(eths.length);
-  });
+  }, 120_000);
 });
 
 describe('SR-IOV hot-plug needs a migration (a private sandbox, so the KubeVirt CR is ours)', () => {
@@ -552,7 +559,7 @@ describe('SR-IOV hot-plug needs a migration (a private sandbox, so the KubeVirt 
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfig);
     api = KubernetesObjectApi.makeApiClient(kc);
-  }, 120_000);
+  }, 180_000);
   afterAll(async () => {
     if (dir) {
       await down({ dir });

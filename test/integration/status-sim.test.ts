@@ -21,8 +21,9 @@ function kubectl(args: string[]): string {
   return execFileSync(sandbox().kubectl, ['--kubeconfig', sandbox().kubeconfig, ...args], { encoding: 'utf8' });
 }
 
-function jsonPatch(ns: string, name: string, ops: unknown[]): void {
-  kubectl(['patch', 'vm', name, '-n', ns, '--type=json', '-p', JSON.stringify(ops)]);
+/** Patches the VM; returns the resourceVersion of the write. */
+function jsonPatch(ns: string, name: string, ops: unknown[]): string {
+  return kubectl(['patch', 'vm', name, '-n', ns, '--type=json', '-p', JSON.stringify(ops), '-o', 'jsonpath={.metadata.resourceVersion}']).trim();
 }
 
 async function snapshot(ns: string, name: string): Promise<VMNetworkStatus> {
@@ -53,7 +54,16 @@ async function snapshot(ns: string, name: string): Promise<VMNetworkStatus> {
  * watches are separate streams: events are held for a moment and applied in resourceVersion order (one
  * etcd, so one order), so that a stream delivered late does not show a combination that never existed.
  */
-async function watchStates(ns: string, name: string, done: (s: VMNetworkStatus) => boolean, timeoutMs = 30_000): Promise<{ last: VMNetworkStatus; seen: Record<string, string[]>; warnings: Set<string> }> {
+interface Observed {
+  last: VMNetworkStatus;
+  /** Each interface's distinct states, in order (from `act`'s write on, when there is one). */
+  seen: Record<string, string[]>;
+  /** Each warning code, with the status in which it first showed. */
+  firstWarned: Map<string, VMNetworkStatus>;
+}
+
+async function watchStates(ns: string, name: string, done: (s: VMNetworkStatus) => boolean, opts: { act?: () => string; timeoutMs?: number } = {}): Promise<Observed> {
+  const timeoutMs = opts.timeoutMs ?? 30_000;
   const api = adminApi();
   const kc = new KubeConfig();
   kc.loadFromFile(sandbox().kubeconfig);
@@ -68,18 +78,30 @@ async function watchStates(ns: string, name: string, done: (s: VMNetworkStatus) 
   let vmi: any = vmis.items[0] ?? null;
   const pods = new Map<string, any>(podList.items.map((p: any) => [p.metadata.uid, p]));
   const seen: Record<string, string[]> = {};
-  const warnings = new Set<string>();
-  const observe = (): VMNetworkStatus => {
+  const firstWarned = new Map<string, VMNetworkStatus>();
+  // With `act`, the lists above come first, then the action: the watches (from the lists' resourceVersions)
+  // deliver every write after it, so even the first state after the action is seen however briefly it lasts.
+  // States are recorded from the action's own write on.
+  let recordFrom = 0;
+  const observe = (rv: number): VMNetworkStatus => {
     const s = joinVMNetworkStatus({ vm, vmi, pods: vmi ? [...pods.values()] : [] });
-    for (const w of s.warnings) warnings.add(w.code);
+    if (rv < recordFrom) return s;
+    for (const w of s.warnings) if (!firstWarned.has(w.code)) firstWarned.set(w.code, s);
     for (const i of s.interfaces) {
       const l = (seen[i.name] ??= []);
       if (l[l.length - 1] !== i.state) l.push(i.state);
     }
     return s;
   };
-  let last = observe();
-  if (done(last)) return { last, seen, warnings };
+  let last: VMNetworkStatus;
+  if (opts.act) {
+    recordFrom = Number(opts.act());
+    if (!Number.isSafeInteger(recordFrom) || recordFrom <= 0) throw new Error(`act returned no resourceVersion (${recordFrom})`);
+    last = observe(0);
+  } else {
+    last = observe(0);
+    if (done(last)) return { last, seen, firstWarned };
+  }
 
   const SETTLE_MS = 150;
   const pending: { rv: number; at: number; apply: () => void }[] = [];
@@ -93,7 +115,7 @@ async function watchStates(ns: string, name: string, done: (s: VMNetworkStatus) 
         clearInterval(flusher);
         clearTimeout(timer);
         if (err) reject(err);
-        else resolve({ last, seen, warnings });
+        else resolve({ last, seen, firstWarned });
       };
       const flush = (all: boolean) => {
         if (finished || !pending.length) return;
@@ -101,8 +123,9 @@ async function watchStates(ns: string, name: string, done: (s: VMNetworkStatus) 
         const now = Date.now();
         const upTo = all ? Infinity : Math.max(-1, ...pending.filter((e) => now - e.at >= SETTLE_MS).map((e) => e.rv));
         while (pending.length && pending[0].rv <= upTo) {
-          pending.shift()!.apply();
-          last = observe();
+          const e = pending.shift()!;
+          e.apply();
+          last = observe(e.rv);
           if (done(last)) return finish(null);
         }
       };
@@ -198,8 +221,9 @@ describe('status driven by the simulator', () => {
   it('hot-plug a bridge NIC: pending -> attaching -> ready; link down; unplug: unplugging -> detached -> gone', async () => {
     await create(vmObject(ns, 'web') as any);
     await watchStates(ns, 'web', (s) => s.running && stateOf(s, 'default') === 'ready');
-    jsonPatch(ns, 'web', addIface({ name: 'blue', bridge: {}, macAddress: '02:00:00:00:0b:01' }, { name: 'blue', multus: { networkName: 'blue' } }));
-    const plug = await watchStates(ns, 'web', (s) => stateOf(s, 'blue') === 'ready');
+    const plug = await watchStates(ns, 'web', (s) => stateOf(s, 'blue') === 'ready', {
+      act: () => jsonPatch(ns, 'web', addIface({ name: 'blue', bridge: {}, macAddress: '02:00:00:00:0b:01' }, { name: 'blue', multus: { networkName: 'blue' } })),
+    });
     expect(plug.seen.blue).toEqual(['pending', 'attaching', 'ready']);
     let doc = await cliStatus(ns, 'web');
     const blue = doc.interfaces.find((i) => i.name === 'blue')!;
@@ -217,8 +241,9 @@ describe('status driven by the simulator', () => {
     expect(t.stdout).toMatch(/^web\s+blue\s+bridge\s+\S+\/blue\s+ready\s+down\s+02:00:00:00:0b:01\s/m);
 
     // Unplug: state absent.
-    jsonPatch(ns, 'web', [{ op: 'test', path: `/spec/template/spec/domain/devices/interfaces/${idx}/name`, value: 'blue' }, { op: 'replace', path: `/spec/template/spec/domain/devices/interfaces/${idx}/state`, value: 'absent' }]);
-    const unplug = await watchStates(ns, 'web', (s) => !s.interfaces.some((i) => i.name === 'blue'));
+    const unplug = await watchStates(ns, 'web', (s) => !s.interfaces.some((i) => i.name === 'blue'), {
+      act: () => jsonPatch(ns, 'web', [{ op: 'test', path: `/spec/template/spec/domain/devices/interfaces/${idx}/name`, value: 'blue' }, { op: 'replace', path: `/spec/template/spec/domain/devices/interfaces/${idx}/state`, value: 'absent' }]),
+    });
     expect(unplug.seen.blue).toEqual(['unplugging', 'detached']);
     doc = await cliStatus(ns, 'web');
     expect(doc.interfaces.map((i) => i.name)).toEqual(['default']);
@@ -260,19 +285,25 @@ describe('status driven by the simulator', () => {
     await create(vmObject(ns, 'sr') as any);
     const first = await watchStates(ns, 'sr', (s) => s.running && stateOf(s, 'default') === 'ready');
     const sourcePod = first.last.launcherPod;
-    jsonPatch(ns, 'sr', addIface({ name: 'sriov1', sriov: {} }, { name: 'sriov1', multus: { networkName: 'sriov-net' } }));
-    const mr = await watchStates(ns, 'sr', (s) => s.warnings.some((w) => w.code === 'migration-required'));
-    expect(['pending']).toContain(stateOf(mr.last, 'sriov1'));
-    expect(mr.last.warnings.find((w) => w.code === 'migration-required')!.message).toMatch(/^VMI condition MigrationRequired \(AutoMigration\w+\)/);
-    // The migration lasts one simulator step (300 ms); the watch sees it. The in-progress view (source
-    // pod until the target runs, then the target) is tested in detail with seeded objects in
-    // status.test.ts. Here: the migration is reported, and afterwards the target pod is the launcher pod.
-    const done = await watchStates(ns, 'sr', (s) => stateOf(s, 'sriov1') === 'ready' && !s.warnings.some((w) => w.code === 'migrating'), 45_000);
+    // One watch from the hot-plug until the VF is ready on the target pod: every step is seen, however
+    // briefly it lasts (the migration takes one 300 ms simulator step). The in-progress view (source pod
+    // until the target runs, then the target) is tested in detail with seeded objects in status.test.ts.
+    const done = await watchStates(ns, 'sr', (s) => stateOf(s, 'sriov1') === 'ready' && !s.warnings.some((w) => w.code === 'migrating'), {
+      act: () => jsonPatch(ns, 'sr', addIface({ name: 'sriov1', sriov: {} }, { name: 'sriov1', multus: { networkName: 'sriov-net' } })),
+      timeoutMs: 45_000,
+    });
+    const mr = done.firstWarned.get('migration-required')!;
+    expect(mr, 'MigrationRequired was never reported').toBeDefined();
+    expect(stateOf(mr, 'sriov1')).toBe('pending');
+    expect(mr.warnings.find((w) => w.code === 'migration-required')!.message).toMatch(/^VMI condition MigrationRequired \(AutoMigration\w+\)/);
+    const migrating = done.firstWarned.get('migrating')!;
+    expect(migrating, 'the migration was never reported').toBeDefined();
+    const targetPod = done.last.launcherPod;
+    expect(migrating.warnings.find((w) => w.code === 'migrating')!.message).toMatch(new RegExp(`^migration in progress from pod ${sourcePod} to pod ${targetPod} \\(node node0\\d\\); showing the (source|target) pod's attachments$`));
     const vmi = JSON.parse(kubectl(['get', 'vmi', 'sr', '-n', ns, '-o', 'json']));
     expect(vmi.status.migrationState).toMatchObject({ sourcePod: sourcePod, completed: true });
     expect(done.last.launcherPod).toBe(vmi.status.migrationState.targetPod);
     expect(done.seen.sriov1).toEqual(['pending', 'attaching', 'ready']);
-    expect([...done.warnings]).toContain('migrating');
     expect(done.last.launcherPod).not.toBe(sourcePod);
     const doc = await cliStatus(ns, 'sr');
     expect(doc.launcherPod).toBe(done.last.launcherPod);

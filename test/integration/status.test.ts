@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { Ajv } from 'ajv';
-import { adminApi, create, freshNamespace, repoRoot, runCli, sandbox } from '../support/cluster.js';
+import { adminApi, create, freshNamespace, repoRoot, runCli, sandbox, untilAllowed } from '../support/cluster.js';
 
 const fixturesDir = path.join(repoRoot, 'test', 'fixtures', 'status');
 const schema = JSON.parse(fs.readFileSync(path.join(repoRoot, 'schemas', 'vm-network-status.schema.json'), 'utf8'));
@@ -250,7 +250,7 @@ describe('status and RBAC', () => {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'vm-reader' },
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
     } as any);
-    // The binding is effective at once, but give the authorizer cache a moment.
+    await untilAllowed(user, 'list', { group: 'kubevirt.io', resource: 'virtualmachineinstances', namespace: ns });
     const one = await runCli(['status', 'web', '-n', ns, '--as', user, '-o', 'json']);
     expect(one.code, one.stderr).toBe(0);
     const doc = JSON.parse(one.stdout);

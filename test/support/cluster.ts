@@ -87,6 +87,23 @@ export async function eventually<T>(fn: () => Promise<T | undefined | null | fal
 }
 
 /**
+ * Waits until the API server's authorizer lets `user` do `verb` on `resource` (a new Role or binding
+ * reaches the RBAC authorizer through its informers, which can lag on a loaded machine), so a test
+ * that has just granted a right then sees the grant and nothing else.
+ */
+export async function untilAllowed(user: string, verb: string, resource: { group?: string; resource: string; namespace?: string; name?: string }, kubeconfig = sandbox().kubeconfig): Promise<void> {
+  const api = adminApi(kubeconfig);
+  await eventually(async () => {
+    const review = (await api.create({
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SubjectAccessReview',
+      spec: { user, resourceAttributes: { verb, group: resource.group ?? '', resource: resource.resource, namespace: resource.namespace, name: resource.name } },
+    } as KubernetesObject)) as { status?: { allowed?: boolean } };
+    return review.status?.allowed === true;
+  }, 20_000, `RBAC to let ${user} ${verb} ${resource.resource}${resource.namespace ? ` in ${resource.namespace}` : ''}`);
+}
+
+/**
  * What a write to a VM would change: its generation (bumped by every spec
  * change) and its spec, template annotations included. The simulator's
  * status updates change the resourceVersion but never this, so "nothing was

@@ -53,3 +53,37 @@ export function expectSpecUnchanged(before: any, after: any): void {
   expect(after.metadata.generation).toBe(before.metadata.generation);
   expect(after.spec).toEqual(before.spec);
 }
+
+const IGNORE = 'sim.kubectl-vnet.io/ignore';
+
+/** Pauses (or resumes) the simulator for one VM and its VMI: an ignored VM is left as it is. */
+export async function pauseSimulator(namespace: string, name: string, paused: boolean): Promise<void> {
+  await adminApi().patch(
+    { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', metadata: { name, namespace, annotations: { [IGNORE]: paused ? 'true' : null } } } as never,
+    undefined, undefined, undefined, undefined, PatchStrategy.MergePatch,
+  );
+}
+
+/**
+ * Runs a `--wait` command with the simulator paused for the VM until the command has printed its first
+ * state line (matching `first`), then resumes it. So the first state is the one right after the edit,
+ * however slow the machine: without the pause, the simulator's whole walk (a few 300 ms steps) can end
+ * before the command's first read.
+ */
+export async function runWaitingCli(namespace: string, vm: string, args: string[], first: RegExp): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { spawn } = await import('node:child_process');
+  const { cliPath, sandbox } = await import('./cluster.js');
+  await pauseSimulator(namespace, vm, true);
+  const child = spawn(process.execPath, [cliPath, ...args], { env: { ...process.env, KUBECONFIG: sandbox().kubeconfig, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  const printedFirst = new Promise<void>((resolve) => child.stderr.on('data', (d) => ((stderr += d), stderr.split('\n').some((l) => first.test(l)) && resolve())));
+  const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
+  try {
+    await Promise.race([printedFirst, exited]);
+  } finally {
+    await pauseSimulator(namespace, vm, false);
+  }
+  return { code: await exited, stdout, stderr };
+}
