@@ -27,6 +27,14 @@ function which(cmd) {
   return null;
 }
 
+/** How the Go binaries are built: flags, the packages stamped with the Kubernetes version, environment. */
+const BUILD_RECIPE = {
+  flags: ['-trimpath'],
+  ldflags: ['-s', '-w'],
+  versionPackages: ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version'],
+  env: { CGO_ENABLED: '0' },
+};
+
 function sourceHash() {
   const h = createHash('sha256');
   const walk = (dir) => {
@@ -37,8 +45,10 @@ function sourceHash() {
     }
   };
   walk(goDir);
-  // The build recipe (version stamp, flags) is part of what the binary is.
-  h.update(goBuild.toString()).update(kubernetesVersion());
+  // The build recipe (version stamp, flags) is part of what the binary is. It is hashed as data, not as
+  // goBuild's source text: vitest transforms this module, so the text differs between vitest and node,
+  // and the two would rebuild (and delete) each other's binary.
+  h.update(JSON.stringify(BUILD_RECIPE)).update(kubernetesVersion());
   return h.digest('hex').slice(0, 16);
 }
 
@@ -61,8 +71,9 @@ function goBuild(pkg, out) {
   const tmp = `${out}.tmp-${process.pid}`;
   const v = kubernetesVersion();
   const [major, minor] = v.slice(1).split('.');
-  const ldflags = ['-s', '-w', ...['gitVersion=' + v, 'gitMajor=' + major, 'gitMinor=' + minor, 'gitTreeState=clean'].flatMap((kv) => ['-X', `k8s.io/component-base/version.${kv}`, '-X', `k8s.io/client-go/pkg/version.${kv}`])].join(' ');
-  const r = spawnSync(go, ['build', '-trimpath', '-ldflags', ldflags, '-o', tmp, pkg], { cwd: goDir, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, CGO_ENABLED: '0' } });
+  const stamps = ['gitVersion=' + v, 'gitMajor=' + major, 'gitMinor=' + minor, 'gitTreeState=clean'];
+  const ldflags = [...BUILD_RECIPE.ldflags, ...stamps.flatMap((kv) => BUILD_RECIPE.versionPackages.flatMap((p) => ['-X', `${p}.${kv}`]))].join(' ');
+  const r = spawnSync(go, ['build', ...BUILD_RECIPE.flags, '-ldflags', ldflags, '-o', tmp, pkg], { cwd: goDir, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...BUILD_RECIPE.env } });
   if (r.status !== 0) throw new Error(`go build ${pkg} failed (exit ${r.status})`);
   fs.renameSync(tmp, out);
 }
