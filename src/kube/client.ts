@@ -143,12 +143,40 @@ export class KubeClient {
           cause: err,
         });
       }
-      const agent = isHttps
-        ? new https.Agent({ keepAlive: true, secureContext, servername: opts.servername, rejectUnauthorized: opts.rejectUnauthorized })
-        : new http.Agent({ keepAlive: true });
+      const tlsOptions = { secureContext, servername: opts.servername, rejectUnauthorized: opts.rejectUnauthorized };
+      const proxied = await this.proxyAgent(isHttps, tlsOptions);
+      const agent = proxied ?? (isHttps ? new https.Agent({ keepAlive: true, ...tlsOptions }) : new http.Agent({ keepAlive: true }));
       return { base: { headers, auth: opts.auth }, agent };
     })();
     return this.prepared;
+  }
+
+  /** The proxy in use ("http://proxy:3128 (HTTPS_PROXY)", no credentials), for messages. */
+  private proxy?: string;
+
+  /**
+   * An agent through the proxy kubectl would use (the cluster's proxy-url, else
+   * HTTPS_PROXY and its family with NO_PROXY), or undefined. The proxy code
+   * loads only when one of those settings is present.
+   */
+  private async proxyAgent(isHttps: boolean, tlsOptions: https.AgentOptions): Promise<http.Agent | undefined> {
+    const setting = this.conn.cluster['proxy-url'];
+    const env = process.env;
+    if (!setting && !env.HTTPS_PROXY && !env.https_proxy && !env.HTTP_PROXY && !env.http_proxy) return undefined;
+    const { chooseProxy, proxyAgent, redactProxy } = await import('./proxy.js');
+    let choice;
+    try {
+      choice = chooseProxy(this.conn.server, setting === undefined ? undefined : String(setting));
+    } catch (err) {
+      throw new VnetError('unreachable', `the cluster of context "${this.conn.contextName}": ${(err as Error).message}`, {
+        hint: `fix proxy-url in the cluster entry of ${this.conn.source}`,
+        cause: err,
+      });
+    }
+    if (!choice) return undefined;
+    this.proxy = `${redactProxy(choice.url)} (${choice.source})`;
+    this.debug?.(`through the proxy ${this.proxy}`);
+    return proxyAgent(choice.url, isHttps, tlsOptions);
   }
 
   /** Releases pooled connections so the process can exit promptly. */
@@ -192,6 +220,18 @@ export class KubeClient {
   private networkError(err: NodeJS.ErrnoException, method: string, url: URL): Error {
     if (err.name === 'AbortError') return err;
     const code = err.code ?? '';
+    if (this.proxy && err.name === 'ProxyError') {
+      return new VnetError('unreachable', `cannot reach the Kubernetes API server at ${this.conn.server} through the proxy ${this.proxy}: ${err.message}`, {
+        hint: 'check that the proxy lets you through to the server (and its user and password, if it needs them)',
+        cause: err,
+      });
+    }
+    if (this.proxy && NETWORK_ERRORS.has(code)) {
+      return new VnetError('unreachable', `cannot reach the proxy ${this.proxy} on the way to ${this.conn.server} (${code})`, {
+        hint: 'check that the proxy runs and that its address is right; NO_PROXY lists hosts that skip an environment proxy',
+        cause: err,
+      });
+    }
     if (code === 'VNET_TIMEOUT') {
       return new VnetError('timeout', `${method} ${url.pathname} timed out after ${this.conn.requestTimeoutMs}ms`, { hint: 'raise --request-timeout or check the API server load', cause: err });
     }

@@ -64,6 +64,7 @@ function execInfo(exec: ExecConfig, cluster: RawCluster, isInteractive: boolean)
     spec.cluster = {
       server: cluster.server,
       ...(cluster['tls-server-name'] ? { 'tls-server-name': cluster['tls-server-name'] } : {}),
+      ...(cluster['proxy-url'] ? { 'proxy-url': cluster['proxy-url'] } : {}),
       ...(cluster['insecure-skip-tls-verify'] ? { 'insecure-skip-tls-verify': true } : {}),
       ...(caData ? { 'certificate-authority-data': caData } : {}),
       ...(cluster.extensions ? { config: (cluster.extensions as { name?: string; extension?: unknown }[]).find((e) => e?.name === 'client.authentication.k8s.io/exec')?.extension } : {}),

@@ -19,6 +19,7 @@ export interface RawCluster {
   'certificate-authority-data'?: string;
   'insecure-skip-tls-verify'?: boolean;
   'tls-server-name'?: string;
+  'proxy-url'?: string;
   [key: string]: unknown;
 }
 

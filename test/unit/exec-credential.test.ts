@@ -42,8 +42,8 @@ describe('runExecCredential', () => {
     const ca = path.join(dir, 'ca.crt');
     fs.writeFileSync(ca, 'PEM BYTES');
     const p = plugin(`require('fs').writeFileSync(${JSON.stringify(seen)}, process.env.KUBERNETES_EXEC_INFO);\n${credential({ token: 't' })}`, { provideClusterInfo: true });
-    await runExecCredential(p, { server: 'https://k:6443', 'certificate-authority': ca, 'tls-server-name': 'api' }, io());
-    expect(JSON.parse(fs.readFileSync(seen, 'utf8')).spec.cluster).toEqual({ server: 'https://k:6443', 'tls-server-name': 'api', 'certificate-authority-data': Buffer.from('PEM BYTES').toString('base64') });
+    await runExecCredential(p, { server: 'https://k:6443', 'certificate-authority': ca, 'tls-server-name': 'api', 'proxy-url': 'socks5://127.0.0.1:1080' }, io());
+    expect(JSON.parse(fs.readFileSync(seen, 'utf8')).spec.cluster).toEqual({ server: 'https://k:6443', 'tls-server-name': 'api', 'proxy-url': 'socks5://127.0.0.1:1080', 'certificate-authority-data': Buffer.from('PEM BYTES').toString('base64') });
   });
 
   it('takes a client certificate and key', async () => {
