@@ -71,7 +71,7 @@ export interface CompletionPlan {
   connection: Record<string, string | string[]>;
 }
 
-const CONNECTION_FLAGS = new Set(['kubeconfig', 'context', 'cluster', 'user', 'namespace', 'as', 'as-group', 'request-timeout']);
+const CONNECTION_FLAGS = new Set(['kubeconfig', 'context', 'cluster', 'user', 'namespace', 'as', 'as-group', 'as-uid', 'request-timeout']);
 
 function firstLine(text: string | undefined): string | undefined {
   if (!text) return undefined;

@@ -9,6 +9,7 @@ export const connectionFlags = {
   namespace: Flags.string({ char: 'n', description: 'The namespace (default: the context\'s, else "default")', helpGroup: 'CLUSTER' }),
   as: Flags.string({ description: 'Username to impersonate for the operation', helpGroup: 'CLUSTER' }),
   'as-group': Flags.string({ description: 'Group to impersonate, can be repeated', multiple: true, helpGroup: 'CLUSTER' }),
+  'as-uid': Flags.string({ description: 'UID to impersonate for the operation', helpGroup: 'CLUSTER' }),
   'request-timeout': Flags.string({ description: 'How long to wait for one server request (e.g. 30s, 1m); 0 waits forever', default: '0', helpGroup: 'CLUSTER' }),
 };
 

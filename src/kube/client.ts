@@ -131,6 +131,8 @@ export class KubeClient {
       const headers: Record<string, string | string[]> = { ...opts.headers };
       if (this.conn.impersonateUser) headers['Impersonate-User'] = this.conn.impersonateUser;
       if (this.conn.impersonateGroups.length > 0) headers['Impersonate-Group'] = this.conn.impersonateGroups;
+      if (this.conn.impersonateUid) headers['Impersonate-Uid'] = this.conn.impersonateUid;
+      for (const [key, values] of Object.entries(this.conn.impersonateExtra ?? {})) if (values.length > 0) headers[`Impersonate-Extra-${extraHeaderKey(key)}`] = values;
       const isHttps = this.conn.server.startsWith('https:');
       // One TLS context for every connection of this invocation: the CA and the
       // client certificate are parsed once, not once per socket.
@@ -396,10 +398,25 @@ export class KubeClient {
 }
 
 /**
- * ` --as USER --as-group G...` for a `kubectl auth can-i` line, so the check asks about the
- * identity that was refused (quoted when the shell would split a value); '' without --as.
+ * ` --as USER --as-group G... --as-uid UID` for a `kubectl auth can-i` line, so the check asks
+ * about the identity that was refused (quoted when the shell would split a value); '' without
+ * --as. kubectl has no flag for as-user-extra: that part of the identity cannot be named there.
  */
-export function impersonationArgs(conn: Pick<Connection, 'impersonateUser' | 'impersonateGroups'>): string {
+export function impersonationArgs(conn: Pick<Connection, 'impersonateUser' | 'impersonateGroups' | 'impersonateUid'>): string {
   const q = (v: string) => (/^[A-Za-z0-9@%+=:,./_-]+$/.test(v) ? v : `'${v.replaceAll("'", "'\\''")}'`);
-  return conn.impersonateUser ? [` --as ${q(conn.impersonateUser)}`, ...conn.impersonateGroups.map((g) => ` --as-group ${q(g)}`)].join('') : '';
+  if (!conn.impersonateUser) return '';
+  return [` --as ${q(conn.impersonateUser)}`, ...conn.impersonateGroups.map((g) => ` --as-group ${q(g)}`), conn.impersonateUid ? ` --as-uid ${q(conn.impersonateUid)}` : ''].join('');
+}
+
+/**
+ * The header name part for an as-user-extra key, as client-go writes it: bytes that are not
+ * HTTP token characters (RFC 7230), and "%", become %XX (the API server unescapes them).
+ */
+export function extraHeaderKey(key: string): string {
+  let out = '';
+  for (const b of Buffer.from(key, 'utf8')) {
+    const c = String.fromCharCode(b);
+    out += /^[A-Za-z0-9!#$&'*+\-.^_`|~]$/.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
 }

@@ -15,6 +15,7 @@ export interface ConnectionFlags {
   namespace?: string;
   as?: string;
   'as-group'?: string[];
+  'as-uid'?: string;
   'request-timeout'?: string;
 }
 
@@ -36,6 +37,9 @@ export interface Connection {
   namespaceFromFlag: boolean;
   impersonateUser?: string;
   impersonateGroups: string[];
+  impersonateUid?: string;
+  /** The user entry's as-user-extra (no flag sets it, as in kubectl). */
+  impersonateExtra: Record<string, string[]>;
   /** 0 means no timeout. */
   requestTimeoutMs: number;
   /** Where the configuration came from, for messages. */
@@ -169,6 +173,15 @@ export async function loadConnection(flags: ConnectionFlags, env: NodeJS.Process
   const asGroups = Array.isArray(user?.['as-groups']) ? user['as-groups'].filter((g): g is string => typeof g === 'string') : [];
   const impersonateUser = flags.as || (typeof user?.as === 'string' && user.as !== '' ? user.as : undefined);
   const impersonateGroups = flags['as-group'] ?? asGroups;
+  const impersonateUid = flags['as-uid'] || (typeof user?.['as-uid'] === 'string' && user['as-uid'] !== '' ? user['as-uid'] : undefined);
+  const impersonateExtra = userExtra(user?.['as-user-extra'], userName);
+  if (!impersonateUser && (impersonateUid || Object.keys(impersonateExtra).length > 0)) {
+    // kubectl: "requesting uid, groups or user-extra without impersonating a user".
+    const what = flags['as-uid'] ? '--as-uid' : impersonateUid ? `as-uid in the user entry "${userName}"` : `as-user-extra in the user entry "${userName}"`;
+    throw new VnetError('usage', `${what} needs a user to impersonate: the API server impersonates a UID or extra fields only together with a user`, {
+      hint: `add --as USER, set as: USER in the user entry "${userName}", or leave ${flags['as-uid'] ? '--as-uid' : 'it'} out`,
+    });
+  }
   if (impersonateGroups.length > 0 && !impersonateUser) {
     // kubectl refuses this too: the API server impersonates groups only together with a user
     // (which may come from --as or from the user entry's `as`).
@@ -200,6 +213,8 @@ export async function loadConnection(flags: ConnectionFlags, env: NodeJS.Process
     namespaceFromFlag,
     impersonateUser,
     impersonateGroups,
+    impersonateUid,
+    impersonateExtra,
     requestTimeoutMs,
     source: from,
   };
@@ -232,4 +247,18 @@ export async function connectionTransport(conn: Connection, io?: ExecIO): Promis
   const opts: { headers?: Record<string, string>; ca?: Buffer; cert?: Buffer; key?: Buffer; servername?: string; rejectUnauthorized?: boolean; auth?: string } = { headers: {} };
   await kc.applyToHTTPSOptions(opts as never);
   return { ...opts, headers: { ...opts.headers } };
+}
+
+/** as-user-extra: a map of keys to lists of strings; anything else is refused with the entry named. */
+function userExtra(raw: unknown, userName: string): Record<string, string[]> {
+  if (raw === undefined || raw === null) return {};
+  const bad = () =>
+    new VnetError('usage', `as-user-extra in the user entry "${userName}" must map keys to lists of strings`, { hint: 'e.g. as-user-extra: {scopes: [view]}; fix the kubeconfig' });
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw bad();
+  const out: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw bad();
+    out[k] = v as string[];
+  }
+  return out;
 }

@@ -34,6 +34,8 @@ export interface RawUser {
   password?: string;
   as?: string;
   'as-groups'?: string[];
+  'as-uid'?: string;
+  'as-user-extra'?: Record<string, string[]>;
   exec?: { command?: string; [key: string]: unknown };
   'auth-provider'?: { name?: string; [key: string]: unknown };
   [key: string]: unknown;

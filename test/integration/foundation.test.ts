@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -92,6 +92,13 @@ describe('error mapping', () => {
     expect(r.stderr).toContain(
       `hint: you need permission to list virtualmachines.kubevirt.io in namespace "${ns}" (as jane doe); check with: kubectl auth can-i list virtualmachines.kubevirt.io -n ${ns} --as 'jane doe' --as-group team-a --as-group system:authenticated\n`,
     );
+    // --as-uid is sent (the API server accepts it for an admin) and named in the can-i line, which kubectl runs as given.
+    const uid = await runCli(['status', '-n', ns, '--as', 'jane', '--as-uid', 'u-1234']);
+    expect(uid.code, uid.stderr).toBe(4);
+    const canI = /check with: (kubectl auth can-i .*)$/m.exec(uid.stderr)![1];
+    expect(canI).toBe(`kubectl auth can-i list virtualmachines.kubevirt.io -n ${ns} --as jane --as-uid u-1234`);
+    const answer = spawnSync(sandbox().kubectl, ['--kubeconfig', sandbox().kubeconfig, ...canI.split(' ').slice(1)], { encoding: 'utf8' });
+    expect(answer.stdout.trim()).toBe('no');
     // status -A's own hint too.
     const all = await runCli(['status', '-A', '--as', 'editor']);
     expect(all.code, all.stderr).toBe(4);

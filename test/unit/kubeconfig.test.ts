@@ -502,6 +502,35 @@ describe('what reaches the server (a local plain-HTTP server records the headers
     expect(over.distinct['impersonate-group']).toEqual(['ops']);
   });
 
+  it('sends Impersonate-Uid and Impersonate-Extra-* from as-uid and as-user-extra; --as-uid replaces the uid', async () => {
+    const kc = JSON.stringify({
+      'current-context': 'c',
+      clusters: [{ name: 'k', cluster: { server: url } }],
+      users: [{ name: 'u', user: { token: 't', as: 'alice', 'as-uid': 'uid-1', 'as-user-extra': { scopes: ['view', 'edit'], 'example.com/team': ['a b'], empty: [] } } }],
+      contexts: [{ name: 'c', context: { cluster: 'k', user: 'u' } }],
+    });
+    const r = await request(kc);
+    expect(r.distinct['impersonate-user']).toEqual(['alice']);
+    expect(r.distinct['impersonate-uid']).toEqual(['uid-1']);
+    expect(r.distinct['impersonate-extra-scopes']).toEqual(['view', 'edit']);
+    // client-go's escaping of the key: "/" is no token character.
+    expect(r.distinct['impersonate-extra-example.com%2fteam']).toEqual(['a b']);
+    expect(Object.keys(r.distinct).filter((k) => k.startsWith('impersonate-extra-'))).toHaveLength(2);
+    const over = await request(kc, { 'as-uid': 'uid-2' });
+    expect(over.distinct['impersonate-uid']).toEqual(['uid-2']);
+  });
+
+  it('a uid or extra fields without a user to impersonate are refused before sending, as kubectl refuses them', async () => {
+    const dir = tmpdir();
+    const plain = write(path.join(dir, 'plain'), JSON.stringify({ 'current-context': 'c', clusters: [{ name: 'k', cluster: { server: url } }], users: [{ name: 'u', user: { token: 't' } }], contexts: [{ name: 'c', context: { cluster: 'k', user: 'u' } }] }));
+    await expect(loadConnection({ kubeconfig: plain, 'as-uid': 'x' }, { HOME: dir })).rejects.toMatchObject({ code: 'usage', message: '--as-uid needs a user to impersonate: the API server impersonates a UID or extra fields only together with a user' });
+    const extra = write(path.join(dir, 'extra'), JSON.stringify({ 'current-context': 'c', clusters: [{ name: 'k', cluster: { server: url } }], users: [{ name: 'u', user: { token: 't', 'as-user-extra': { s: ['v'] } } }], contexts: [{ name: 'c', context: { cluster: 'k', user: 'u' } }] }));
+    await expect(loadConnection({ kubeconfig: extra }, { HOME: dir })).rejects.toMatchObject({ code: 'usage', message: expect.stringContaining('as-user-extra in the user entry "u" needs a user to impersonate') });
+    expect((await loadConnection({ kubeconfig: extra, as: 'bob' }, { HOME: dir })).impersonateExtra).toEqual({ s: ['v'] });
+    const bad = write(path.join(dir, 'bad'), JSON.stringify({ 'current-context': 'c', clusters: [{ name: 'k', cluster: { server: url } }], users: [{ name: 'u', user: { token: 't', as: 'a', 'as-user-extra': { s: 'v' } } }], contexts: [{ name: 'c', context: { cluster: 'k', user: 'u' } }] }));
+    await expect(loadConnection({ kubeconfig: bad }, { HOME: dir })).rejects.toMatchObject({ code: 'usage', message: 'as-user-extra in the user entry "u" must map keys to lists of strings' });
+  });
+
   it('sends the token an exec plugin prints (run by the tool, not client-node)', async () => {
     const script = write(path.join(tmpdir(), 'plugin.js'), `process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: 'from-exec' } }))`);
     const exec = await request(
