@@ -14,6 +14,7 @@ import type { Condition, KubeVirtCR, NetworkStatusEntry, Pod, VirtualMachine, Vi
 import { HOOK_SIDECARS_ANNOTATION, isNetconfSidecar, parseHookSidecars } from './hooks.js';
 import { NETCONF_ANNOTATION, parseNetconfAnnotation } from './netconf.js';
 import { defaultPodInterface, kubevirtVersion, restartRequiredOnAnyNetworkChange } from './kubevirt-config.js';
+import { compareStrings } from './order.js';
 import { bindingOf, hashedPodInterfaceName, hasImplicitDefaultNetwork, interfacesOf, isPrimaryNetwork, networkLabel, networkRefOf, networksOf } from './vmspec.js';
 
 export const INTERFACE_STATES = ['stopped', 'pending', 'attaching', 'ready', 'unplugging', 'detached', 'guest-only', 'stale'] as const;
@@ -333,16 +334,60 @@ export function needsKubeVirtCR(vm: VirtualMachine | null | undefined, vmi: Virt
  * What to add to a RestartRequired warning when the cluster runs a KubeVirt
  * that sets the condition after any network change (v1.2.0-v1.5.1 but
  * v1.4.1+): then the condition alone does not mean an interface change waits
- * for a restart. When every interface is applied (ready, no MAC waiting for a
- * restart, nothing stale or in flight) it says so; otherwise it only names the
- * bug. Empty for other versions, or when the version is not known.
+ * for a restart. When every interface change is applied it says so;
+ * otherwise it only names the bug. Empty for other versions, or when the
+ * version is not known.
  */
-export function restartRequiredNote(kubevirt: KubeVirtCR | null | undefined, interfaces: readonly InterfaceStatus[], warnings: readonly Warning[]): string {
+export function restartRequiredNote(
+  kubevirt: KubeVirtCR | null | undefined,
+  vm: VirtualMachine | null | undefined,
+  vmi: VirtualMachineInstance | null | undefined,
+  interfaces: readonly InterfaceStatus[],
+  warnings: readonly Warning[],
+): string {
   const v = kubevirtVersion(kubevirt);
   if (!v || !restartRequiredOnAnyNetworkChange(v)) return '';
   const bug = `KubeVirt ${v.raw} sets this after any change of interfaces or networks, even one it applied live (fixed in v1.4.1, v1.5.2 and v1.6.0)`;
-  const applied = interfaces.every((i) => i.state === 'ready' || i.state === 'guest-only') && !warnings.some((w) => w.code === 'mac-mismatch');
-  return applied ? `; ${bug}. Every interface is applied: if interfaces were all you changed, nothing waits for the restart` : `; ${bug}`;
+  return interfaceChangesApplied(kubevirt, vm, vmi, interfaces, warnings) ? `; ${bug}. Every interface change is applied: if interfaces were all you changed, nothing waits for the restart` : `; ${bug}`;
+}
+
+/** JSON with the keys of every object sorted, to compare two API objects by content. */
+function canonical(x: unknown): string {
+  return JSON.stringify(x, (_k, val: unknown) => (val && typeof val === 'object' && !Array.isArray(val) ? Object.fromEntries(Object.entries(val as Record<string, unknown>).sort(([a], [b]) => compareStrings(a, b))) : val));
+}
+
+/**
+ * True when the running VMI has every interface change of the VM template:
+ * each interface and its network are in the VMI's spec exactly as in the
+ * template (so no binding, model, network or MAC change waits), it is in the
+ * domain with the link state the template asks for, each unplug has left the
+ * domain, and nothing is in the VMI that the template dropped. Errs towards
+ * false: anything it cannot tell counts as not applied.
+ */
+function interfaceChangesApplied(
+  kubevirt: KubeVirtCR | null | undefined,
+  vm: VirtualMachine | null | undefined,
+  vmi: VirtualMachineInstance | null | undefined,
+  interfaces: readonly InterfaceStatus[],
+  warnings: readonly Warning[],
+): boolean {
+  if (!vm || !vmi || warnings.some((w) => w.code === 'mac-mismatch')) return false;
+  const tpl = effectiveSpec(vm.spec?.template?.spec, kubevirt, vmi.spec);
+  const live = effectiveSpec(vmi.spec, kubevirt);
+  const liveIfaces = new Map(live.ifaces.map((i) => [i.name, i]));
+  const liveNets = new Map(live.nets.map((n) => [n.name, n]));
+  const tplNames = new Set(tpl.ifaces.map((i) => i.name));
+  for (const t of tpl.ifaces) {
+    const seen = interfaces.find((i) => i.name === t.name);
+    if (t.state === 'absent') {
+      if (seen && seen.state !== 'detached') return false;
+      continue;
+    }
+    const net = tpl.nets.find((n) => n.name === t.name);
+    if (canonical(liveIfaces.get(t.name)) !== canonical(t) || !net || canonical(liveNets.get(t.name)) !== canonical(net)) return false;
+    if (seen?.state !== 'ready' || (seen.linkState ?? 'up') !== (t.state === 'down' ? 'down' : 'up')) return false;
+  }
+  return live.ifaces.every((i) => tplNames.has(i.name));
 }
 
 /** Joins a VM (or a standalone VMI), its VMI and launcher pods into one VMNetworkStatus. */
@@ -513,7 +558,7 @@ export function joinVMNetworkStatus(input: JoinInput): VMNetworkStatus {
   const conditions = conditionsOf(vm, vmi);
   for (const c of conditions) {
     if (c.status !== 'True') continue;
-    if (c.source === 'VirtualMachine' && c.type === 'RestartRequired') warn('restart-required', `VM condition RestartRequired${c.message ? `: ${c.message}` : ''}${restartRequiredNote(input.kubevirt, interfaces, warnings)}`);
+    if (c.source === 'VirtualMachine' && c.type === 'RestartRequired') warn('restart-required', `VM condition RestartRequired${c.message ? `: ${c.message}` : ''}${restartRequiredNote(input.kubevirt, vm, vmi, interfaces, warnings)}`);
     if (c.source === 'VirtualMachineInstance' && c.type === 'MigrationRequired') warn('migration-required', `VMI condition MigrationRequired${c.reason ? ` (${c.reason})` : ''}${c.message ? `: ${c.message}` : ''}`);
   }
 

@@ -178,7 +178,8 @@ export class KubeClient {
     if (!choice) return undefined;
     this.proxy = `${redactProxy(choice.url)} (${choice.source})`;
     this.debug?.(`through the proxy ${this.proxy}`);
-    return proxyAgent(choice.url, isHttps, tlsOptions);
+    // Reaching the proxy and opening the tunnel: --request-timeout when given, else kubectl's 30 s dial timeout.
+    return proxyAgent(choice.url, isHttps, tlsOptions, this.conn.requestTimeoutMs > 0 ? this.conn.requestTimeoutMs : 30_000);
   }
 
   /** Releases pooled connections so the process can exit promptly. */
@@ -223,14 +224,20 @@ export class KubeClient {
     if (err.name === 'AbortError') return err;
     const code = err.code ?? '';
     if (this.proxy && err.name === 'ProxyError') {
+      // Errors before the tunnel is up are the proxy's; once it is up, the server's (below).
+      const phase = (err as Error & { phase?: string }).phase;
+      if (phase === 'connect') {
+        const tlsProblem = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code);
+        const detail = NETWORK_ERRORS.has(code) ? code : err.message;
+        return new VnetError('unreachable', `cannot reach the proxy ${this.proxy} on the way to ${this.conn.server} (${detail})`, {
+          hint: tlsProblem
+            ? "the proxy's certificate must be trusted: Node's bundled roots, the system store or NODE_EXTRA_CA_CERTS; verification stays on"
+            : 'check that the proxy runs and that its address is right; NO_PROXY lists hosts that skip an environment proxy',
+          cause: err,
+        });
+      }
       return new VnetError('unreachable', `cannot reach the Kubernetes API server at ${this.conn.server} through the proxy ${this.proxy}: ${err.message}`, {
         hint: 'check that the proxy lets you through to the server (and its user and password, if it needs them)',
-        cause: err,
-      });
-    }
-    if (this.proxy && NETWORK_ERRORS.has(code)) {
-      return new VnetError('unreachable', `cannot reach the proxy ${this.proxy} on the way to ${this.conn.server} (${code})`, {
-        hint: 'check that the proxy runs and that its address is right; NO_PROXY lists hosts that skip an environment proxy',
         cause: err,
       });
     }

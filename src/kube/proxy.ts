@@ -17,6 +17,7 @@ import tls from 'node:tls';
 import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
+import { domainToASCII } from 'node:url';
 
 export const PROXY_SCHEMES = ['http:', 'https:', 'socks5:'] as const;
 
@@ -73,39 +74,48 @@ function bareHost(host: string): string {
   return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }
 
-function isLoopback(ip: string): boolean {
-  if (net.isIPv4(ip)) return ip.split('.')[0] === '127';
-  if (net.isIPv6(ip)) {
-    const l = ip.toLowerCase();
-    if (l === '::1' || l === '0:0:0:0:0:0:0:1') return true;
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(l);
-    return Boolean(mapped && mapped[1].split('.')[0] === '127');
-  }
-  return false;
+/** An IP address as 16 bytes (IPv4 as ::ffff:a.b.c.d), so both forms of one address compare equal, as Go's IP.Equal. */
+function ip16(ip: string): Buffer | undefined {
+  if (net.isIPv4(ip)) return Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, ...ip.split('.').map(Number)]);
+  return net.isIPv6(ip) ? ipv6Bytes(ip) : undefined;
 }
 
-/** True when `ip` lies in `cidr` ("10.0.0.0/8", "fd00::/8"). */
+/** The IPv4 address an IPv4 or IPv4-mapped IPv6 address stands for. */
+function asIPv4(ip: string): string | undefined {
+  const b = ip16(ip);
+  return b && b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff ? [...b.subarray(12)].join('.') : undefined;
+}
+
+function isLoopback(ip: string): boolean {
+  const v4 = asIPv4(ip);
+  if (v4) return v4.startsWith('127.');
+  const b = ip16(ip);
+  return Boolean(b && b.subarray(0, 15).every((x) => x === 0) && b[15] === 1);
+}
+
+/** True when `ip` lies in `cidr` ("10.0.0.0/8", "fd00::/8"); undefined when `cidr` is not one. */
 function inCidr(ip: string, cidr: string): boolean | undefined {
   const slash = cidr.lastIndexOf('/');
   if (slash < 0) return undefined;
   const base = cidr.slice(0, slash);
   const bits = Number(cidr.slice(slash + 1));
-  const family = net.isIPv4(base) ? 'ipv4' : net.isIPv6(base) ? 'ipv6' : undefined;
-  if (!family || !Number.isInteger(bits) || bits < 0 || bits > (family === 'ipv4' ? 32 : 128)) return undefined;
-  const list = new net.BlockList();
-  list.addSubnet(base, bits, family);
-  const ipFamily = net.isIPv4(ip) ? 'ipv4' : 'ipv6';
-  return list.check(ip, ipFamily);
+  const v4 = net.isIPv4(base);
+  if ((!v4 && !net.isIPv6(base)) || !/^\d+$/.test(cidr.slice(slash + 1)) || bits > (v4 ? 32 : 128)) return undefined;
+  // Compare in the 16-byte form: an IPv4 CIDR covers the IPv4-mapped forms too, as in Go.
+  const a = ip16(ip)!;
+  const b = ip16(base)!;
+  const prefix = v4 ? 96 + bits : bits;
+  for (let i = 0; i < prefix; i++) {
+    const bit = (x: Buffer) => (x[i >> 3] >> (7 - (i & 7))) & 1;
+    if (bit(a) !== bit(b)) return false;
+  }
+  return true;
 }
 
 function sameIp(a: string, b: string): boolean {
-  if (net.isIPv4(a) && net.isIPv4(b)) return a === b;
-  if (net.isIPv6(a) && net.isIPv6(b)) {
-    const list = new net.BlockList();
-    list.addAddress(b, 'ipv6');
-    return list.check(a, 'ipv6');
-  }
-  return false;
+  const x = ip16(a);
+  const y = ip16(b);
+  return Boolean(x && y && x.equals(y));
 }
 
 /**
@@ -130,10 +140,11 @@ export function useEnvProxy(host: string, port: string, noProxy: string): boolea
     }
     let eHost = entry;
     let ePort = '';
-    const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
+    // "[v6]:port" is an IPv6 entry; a bracketed address without a port is a name that matches nothing, as in Go.
+    const v6 = /^\[([^\]]+)\]:(\d*)$/.exec(entry);
     if (v6) {
       eHost = v6[1];
-      ePort = v6[2] ?? '';
+      ePort = v6[2];
     } else if (!net.isIPv6(entry)) {
       const colon = entry.lastIndexOf(':');
       if (colon >= 0) {
@@ -147,6 +158,8 @@ export function useEnvProxy(host: string, port: string, noProxy: string): boolea
       continue;
     }
     if (eHost.startsWith('*.')) eHost = eHost.slice(1);
+    // Names in punycode, as the server's host name already is (Go converts entries with IDNA too).
+    if (/[^\x00-\x7f]/.test(eHost)) eHost = (eHost.startsWith('.') ? '.' : '') + (domainToASCII(eHost.replace(/^\./, '')) || eHost.replace(/^\./, ''));
     const matchHost = !eHost.startsWith('.');
     const suffix = matchHost ? `.${eHost}` : eHost;
     if ((h.endsWith(suffix) || (matchHost && h === suffix.slice(1))) && (!ePort || ePort === port)) return false;
@@ -171,20 +184,35 @@ export function chooseProxy(server: string, proxyUrl: string | undefined, env: N
   return { url, source: setting.name };
 }
 
-/** An error on the way through the proxy, with what to check. */
+/**
+ * An error on the way through the proxy, before the tunnel is up: `connect`
+ * while reaching the proxy (its address, its TLS), `tunnel` when the proxy
+ * answered but did not open the tunnel. `code` keeps the system or TLS code.
+ */
 export class ProxyError extends Error {
   constructor(
     message: string,
     readonly proxy: string,
+    readonly phase: 'connect' | 'tunnel' = 'tunnel',
+    readonly code?: string,
   ) {
     super(message);
     this.name = 'ProxyError';
   }
 }
 
+/** decodeURIComponent that keeps a malformed %-sequence as it is. */
+function decode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
 function basicAuth(url: URL): string | undefined {
   if (!url.username && !url.password) return undefined;
-  return `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
+  return `Basic ${Buffer.from(`${decode(url.username)}:${decode(url.password)}`).toString('base64')}`;
 }
 
 /** Reads from `sock` until `enough(buffer)` says how many bytes make the answer; returns them and pushes back the rest. */
@@ -226,10 +254,21 @@ function connected(sock: net.Socket | tls.TLSSocket, secure: boolean): Promise<v
   });
 }
 
-/** Roots for an https proxy: Node's bundled ones and NODE_EXTRA_CA_CERTS (the process default may hold only the cluster's CA). */
+/**
+ * Roots for an https proxy: Node's bundled ones, NODE_EXTRA_CA_CERTS and the
+ * system store (where a company's proxy CA usually is). The process default
+ * may hold only the cluster's CA, so they are named explicitly.
+ */
 function proxyRoots(): string[] | undefined {
   const t = tls as typeof tls & { getCACertificates?: (type: string) => string[] };
-  return t.getCACertificates ? [...t.getCACertificates('bundled'), ...t.getCACertificates('extra')] : undefined;
+  if (!t.getCACertificates) return undefined;
+  let system: string[] = [];
+  try {
+    system = t.getCACertificates('system');
+  } catch {
+    // no readable system store: the bundled roots still apply
+  }
+  return [...t.getCACertificates('bundled'), ...t.getCACertificates('extra'), ...system];
 }
 
 async function httpConnect(sock: Duplex, proxy: URL, host: string, port: number): Promise<void> {
@@ -262,8 +301,8 @@ const SOCKS_REPLIES: Record<number, string> = {
 
 async function socks5Connect(sock: Duplex, proxy: URL, host: string, port: number): Promise<void> {
   const name = redactProxy(proxy);
-  const user = decodeURIComponent(proxy.username);
-  const pass = decodeURIComponent(proxy.password);
+  const user = decode(proxy.username);
+  const pass = decode(proxy.password);
   const withAuth = Boolean(user || pass);
   // Greeting: no authentication, plus username/password when the URL has them (RFC 1928, 1929).
   sock.write(Buffer.from(withAuth ? [5, 2, 0, 2] : [5, 1, 0]));
@@ -318,25 +357,41 @@ export function ipv6Bytes(ip: string): Buffer {
   return out;
 }
 
-/** Opens a socket to host:port through the proxy. */
-export async function openTunnel(proxy: URL, host: string, port: number): Promise<Duplex> {
+export interface TunnelOptions {
+  /** How long reaching the proxy and opening the tunnel may take (kubectl's dial timeout is 30 s). */
+  timeoutMs: number;
+  /** Called with the socket to the proxy as soon as it exists, so an agent can destroy it early. */
+  onSocket?: (sock: Duplex) => void;
+}
+
+/** Opens a socket to host:port through the proxy, within `timeoutMs`. */
+export async function openTunnel(proxy: URL, host: string, port: number, opts: TunnelOptions): Promise<Duplex> {
+  const name = redactProxy(proxy);
   const proxyPort = Number(proxy.port || DEFAULT_PORTS[proxy.protocol]);
   const proxyHost = bareHost(proxy.hostname);
-  let sock: net.Socket | tls.TLSSocket;
-  if (proxy.protocol === 'https:') {
-    sock = tls.connect({ host: proxyHost, port: proxyPort, servername: net.isIP(proxyHost) ? undefined : proxyHost, ca: proxyRoots(), ALPNProtocols: ['http/1.1'] });
-    await connected(sock, true);
-  } else {
-    sock = net.connect({ host: proxyHost, port: proxyPort });
-    await connected(sock, false);
-  }
+  const secure = proxy.protocol === 'https:';
+  const sock: net.Socket | tls.TLSSocket = secure
+    ? tls.connect({ host: proxyHost, port: proxyPort, servername: net.isIP(proxyHost) ? undefined : proxyHost, ca: proxyRoots(), ALPNProtocols: ['http/1.1'] })
+    : net.connect({ host: proxyHost, port: proxyPort });
+  opts.onSocket?.(sock);
+  let phase: 'connect' | 'tunnel' = 'connect';
+  sock.setTimeout(opts.timeoutMs, () => {
+    const what = phase === 'connect' ? 'connecting to the proxy' : `opening the tunnel to ${host}:${port}`;
+    sock.destroy(new ProxyError(`no answer within ${opts.timeoutMs / 1000}s while ${what}`, name, phase, 'ETIMEDOUT'));
+  });
   try {
+    await connected(sock, secure);
+    phase = 'tunnel';
     if (proxy.protocol === 'socks5:') await socks5Connect(sock, proxy, host, port);
     else await httpConnect(sock, proxy, host, port);
   } catch (err) {
     sock.destroy();
-    throw err;
+    if (err instanceof ProxyError) throw err;
+    // A system or TLS error on the way to the proxy, or while it answered: blamed on the proxy, with its code.
+    const e = err as NodeJS.ErrnoException;
+    throw new ProxyError(e.code ? `${e.code}: ${e.message}` : e.message, name, phase, e.code);
   }
+  sock.setTimeout(0);
   return sock;
 }
 
@@ -345,14 +400,18 @@ type ConnectCallback = (err: Error | null, socket?: Duplex) => void;
 /**
  * An agent whose connections go through the proxy: for an https server, TLS
  * (with the agent's secure context, server name and verification) runs over
- * the tunnel.
+ * the tunnel. Sockets still being set up are destroyed with the agent, so a
+ * command never waits on a proxy after it is done.
  */
-export function proxyAgent(proxy: URL, secure: boolean, tlsOptions: https.AgentOptions): http.Agent {
+export function proxyAgent(proxy: URL, secure: boolean, tlsOptions: https.AgentOptions, timeoutMs: number): http.Agent {
+  const opening = new Set<Duplex>();
   const tunnel = (options: { host?: string | null; hostname?: string | null; port?: number | string | null }, cb: ConnectCallback, wrap: (sock: Duplex) => Duplex) => {
     const host = bareHost(String(options.hostname ?? options.host ?? 'localhost'));
     const port = Number(options.port || (secure ? 443 : 80));
-    openTunnel(proxy, host, port).then(
+    let raw: Duplex | undefined;
+    openTunnel(proxy, host, port, { timeoutMs, onSocket: (s) => opening.add((raw = s)) }).then(
       (sock) => {
+        opening.delete(sock);
         try {
           cb(null, wrap(sock));
         } catch (err) {
@@ -360,17 +419,26 @@ export function proxyAgent(proxy: URL, secure: boolean, tlsOptions: https.AgentO
           cb(err as Error);
         }
       },
-      (err: Error) => cb(err),
+      (err: Error) => {
+        if (raw) opening.delete(raw);
+        cb(err);
+      },
     );
     return undefined;
   };
-  if (secure) {
-    const agent = new https.Agent({ keepAlive: true, ...tlsOptions });
-    (agent as unknown as { createConnection: unknown }).createConnection = (options: tls.ConnectionOptions & { hostname?: string }, cb: ConnectCallback) =>
-      tunnel(options, cb, (sock) => tls.connect({ ...options, socket: sock }));
-    return agent;
-  }
-  const agent = new http.Agent({ keepAlive: true });
-  (agent as unknown as { createConnection: unknown }).createConnection = (options: net.NetConnectOpts & { hostname?: string }, cb: ConnectCallback) => tunnel(options as never, cb, (sock) => sock);
+  const agent = secure ? new https.Agent({ keepAlive: true, ...tlsOptions }) : new http.Agent({ keepAlive: true });
+  const createConnection = secure
+    ? (options: tls.ConnectionOptions & { hostname?: string }, cb: ConnectCallback) => tunnel(options, cb, (sock) => tls.connect({ ...options, socket: sock }))
+    : // The tunnel's socket was paused after the proxy's answer; the HTTP client reads it once resumed.
+      (options: { host?: string; hostname?: string; port?: number }, cb: ConnectCallback) => tunnel(options, cb, (sock) => sock.resume());
+  const destroy = agent.destroy.bind(agent);
+  Object.assign(agent, {
+    createConnection,
+    destroy: () => {
+      for (const s of opening) s.destroy();
+      opening.clear();
+      destroy();
+    },
+  });
   return agent;
 }

@@ -112,6 +112,26 @@ describe('proxy-url in the cluster entry', () => {
     expect(r.stderr).toContain(`error: cannot reach the proxy http://127.0.0.1:${p.port} (proxy-url) on the way to https://127.0.0.1:${serverPort} (ECONNREFUSED)`);
   });
 
+  it('a proxy that accepts but never answers: the command gives up after --request-timeout (exit 7), not hangs', async () => {
+    const net = await import('node:net');
+    const held: import('node:net').Socket[] = [];
+    const silent = net.createServer((c) => held.push(c));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    const port = (silent.address() as import('node:net').AddressInfo).port;
+    try {
+      const kc = kubeconfigWith('silent.kubeconfig', { 'proxy-url': `http://127.0.0.1:${port}` });
+      const started = Date.now();
+      const r = await version(kc, {}, ['--request-timeout', '2s']);
+      expect(Date.now() - started).toBeLessThan(15_000);
+      expect(r.code).toBe(7);
+      expect(r.stderr).toContain(`error: cannot reach the Kubernetes API server at https://127.0.0.1:${serverPort} through the proxy http://127.0.0.1:${port} (proxy-url): no answer within 2s while opening the tunnel to 127.0.0.1:${serverPort}`);
+      expect(held.length).toBeGreaterThan(0);
+    } finally {
+      for (const c of held) c.destroy();
+      silent.close();
+    }
+  });
+
   it('a proxy-url kubectl would refuse is refused before any request, without echoing it', async () => {
     const kc = kubeconfigWith('ftp.kubeconfig', { 'proxy-url': 'ftp://carol:hunter2@proxy.example:21' });
     const r = await version(kc);

@@ -474,7 +474,7 @@ describe('running-VM checks', () => {
     spurious.kubevirt = { state: 'found', value: kubevirt({ version: 'v1.5.1' }) };
     spurious.vm.status = { conditions: [{ type: 'RestartRequired', status: 'True', message: 'a non-live-updatable field was changed' }] };
     expect(checkConditions(spurious).map((c) => [c.result, c.message])).toEqual([
-      ['warn', 'VM condition RestartRequired=True: a non-live-updatable field was changed; KubeVirt v1.5.1 sets this after any change of interfaces or networks, even one it applied live (fixed in v1.4.1, v1.5.2 and v1.6.0). Every interface is applied: if interfaces were all you changed, nothing waits for the restart'],
+      ['warn', 'VM condition RestartRequired=True: a non-live-updatable field was changed; KubeVirt v1.5.1 sets this after any change of interfaces or networks, even one it applied live (fixed in v1.4.1, v1.5.2 and v1.6.0). Every interface change is applied: if interfaces were all you changed, nothing waits for the restart'],
     ]);
     // blue removed from the VM (not unplugged) while still in the VMI
     const stale = healthy();

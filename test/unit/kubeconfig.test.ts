@@ -14,6 +14,7 @@ import { connectionTransport, loadConnection } from '../../src/kube/config.js';
 import { KubeClient } from '../../src/kube/client.js';
 import { readSimpleYaml } from '../../src/kube/simple-yaml.js';
 import { VnetError } from '../../src/errors.js';
+import { startConnectProxy, startSocks5Proxy } from '../support/proxies.js';
 
 function tmpdir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'vnet-kubeconfig-'));
@@ -529,6 +530,19 @@ describe('what reaches the server (a local plain-HTTP server records the headers
     expect((await loadConnection({ kubeconfig: extra, as: 'bob' }, { HOME: dir })).impersonateExtra).toEqual({ s: ['v'] });
     const bad = write(path.join(dir, 'bad'), JSON.stringify({ 'current-context': 'c', clusters: [{ name: 'k', cluster: { server: url } }], users: [{ name: 'u', user: { token: 't', as: 'a', 'as-user-extra': { s: 'v' } } }], contexts: [{ name: 'c', context: { cluster: 'k', user: 'u' } }] }));
     await expect(loadConnection({ kubeconfig: bad }, { HOME: dir })).rejects.toMatchObject({ code: 'usage', message: 'as-user-extra in the user entry "u" must map keys to lists of strings' });
+  });
+
+  it('a plain-http server through a proxy-url: the answer is read through the tunnel', async () => {
+    for (const start of [startConnectProxy, startSocks5Proxy]) {
+      const proxy = await start();
+      try {
+        const r = await request(JSON.stringify({ 'current-context': 'c', clusters: [{ name: 'k', cluster: { server: url, 'proxy-url': proxy.url } }], users: [{ name: 'u', user: { token: 't' } }], contexts: [{ name: 'c', context: { cluster: 'k', user: 'u' } }] }));
+        expect(r.headers.authorization).toBe('Bearer t');
+        expect(proxy.targets).toEqual([new URL(url).host]);
+      } finally {
+        await proxy.close();
+      }
+    }
   });
 
   it('sends the token an exec plugin prints (run by the tool, not client-node)', async () => {

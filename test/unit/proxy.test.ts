@@ -77,6 +77,17 @@ describe('useEnvProxy (NO_PROXY)', () => {
     ['10.1.2.3', '443', 'corp', true],
     ['api.corp', '443', '10.0.0.0/8', true],
     ['api.corp', '443', ',,:443,', true],
+    // IPv4-mapped IPv6: the same address as its IPv4 form, as Go's IP.Equal and IsLoopback see it.
+    ['::ffff:7f00:1', '443', '', false],
+    ['::ffff:10.0.0.1', '443', '10.0.0.1', false],
+    ['10.0.0.1', '443', '::ffff:10.0.0.1', false],
+    ['::ffff:10.1.2.3', '443', '10.0.0.0/8', false],
+    ['10.1.2.3', '443', '10.1.2.3/8', false],
+    // A bracketed address without a port is a name in Go, which matches nothing.
+    ['fd00::5', '443', '[fd00::5]', true],
+    // Names are compared in punycode, as the server's host name is.
+    ['xn--bcher-kva.example', '443', 'bücher.example', false],
+    ['x.xn--bcher-kva.example', '443', '.bücher.example', false],
   ])('%s:%s with NO_PROXY=%j: proxied %s', (host, port, noProxy, want) => {
     expect(useEnvProxy(host, port, noProxy)).toBe(want);
   });

@@ -215,7 +215,7 @@ describe('RestartRequired on KubeVirt versions that set it after any network cha
     expectValid(st);
     expect(st.interfaces.map((i) => i.state)).toEqual(['ready', 'ready']);
     expect(restartWarning(st)).toBe(
-      'VM condition RestartRequired: a non-live-updatable field was changed in the template spec; KubeVirt v1.5.1 sets this after any change of interfaces or networks, even one it applied live (fixed in v1.4.1, v1.5.2 and v1.6.0). Every interface is applied: if interfaces were all you changed, nothing waits for the restart',
+      'VM condition RestartRequired: a non-live-updatable field was changed in the template spec; KubeVirt v1.5.1 sets this after any change of interfaces or networks, even one it applied live (fixed in v1.4.1, v1.5.2 and v1.6.0). Every interface change is applied: if interfaces were all you changed, nothing waits for the restart',
     );
     for (const k of [kv('v1.5.2'), kv('v1.6.1'), { metadata: { name: 'kubevirt' } }, null]) {
       expect(restartWarning(joinVMNetworkStatus({ vm, vmi, pods: [], kubevirt: k }))).toBe('VM condition RestartRequired: a non-live-updatable field was changed in the template spec');
@@ -239,6 +239,35 @@ describe('RestartRequired on KubeVirt versions that set it after any network cha
     st = joinVMNetworkStatus({ ...mac, pods: [], kubevirt: kv('v1.4.0') });
     expect(st.warnings.map((w) => w.code)).toContain('mac-mismatch');
     expect(restartWarning(st)).toContain('KubeVirt v1.4.0 sets this');
+    expect(restartWarning(st)).not.toContain('nothing waits');
+  });
+
+  it('a change the VMI does not have yet (network, model, link state) is not called applied', () => {
+    const check = (templateIfaces: unknown[], templateNets: unknown[], version = 'v1.3.1') => {
+      const m = make(templateIfaces as never, templateNets as never);
+      return restartWarning(joinVMNetworkStatus({ ...m, pods: [], kubevirt: kv(version) }));
+    };
+    // blue moved to another NAD: needs a restart on every version.
+    expect(check(ifaces, [nets[0], { name: 'blue', multus: { networkName: 'green' } }])).not.toContain('nothing waits');
+    // blue's model changed.
+    expect(check([ifaces[0], { name: 'blue', bridge: {}, model: 'e1000' }], nets)).not.toContain('nothing waits');
+    // Link down asked for, the VMI still reports it up.
+    expect(check([ifaces[0], { name: 'blue', bridge: {}, state: 'down' }], nets)).not.toContain('nothing waits');
+    // Key order does not matter, content does.
+    expect(check([{ masquerade: {}, name: 'default' }, { bridge: {}, name: 'blue' }], [{ pod: {}, name: 'default' }, { multus: { networkName: 'blue' }, name: 'blue' }])).toContain('nothing waits');
+  });
+
+  it('an unplug applied live (detached) is applied; one still in the domain is not', () => {
+    const absent = [ifaces[0], { name: 'blue', bridge: {}, state: 'absent' }];
+    const gone = make(absent as never, nets);
+    gone.vmi.spec.domain.devices.interfaces = absent as never;
+    gone.vmi.status.interfaces = [gone.vmi.status.interfaces[0], { name: 'blue', infoSource: 'multus-status' }] as never;
+    let st = joinVMNetworkStatus({ ...gone, pods: [], kubevirt: kv('v1.5.0') });
+    expect(st.interfaces.map((i) => [i.name, i.state])).toEqual([['default', 'ready'], ['blue', 'detached']]);
+    expect(restartWarning(st)).toContain('Every interface change is applied');
+    const leaving = make(absent as never, nets);
+    st = joinVMNetworkStatus({ ...leaving, pods: [], kubevirt: kv('v1.5.0') });
+    expect(st.interfaces.map((i) => [i.name, i.state])).toEqual([['default', 'ready'], ['blue', 'unplugging']]);
     expect(restartWarning(st)).not.toContain('nothing waits');
   });
 
