@@ -527,7 +527,7 @@ export function checkConditions(facts: DoctorFacts, status: VMNetworkStatus = jo
   for (const c of status.conditions) {
     const text = `${c.source === 'VirtualMachine' ? 'VM' : 'VMI'} condition ${c.type}=${c.status}${c.reason ? ` (${c.reason})` : ''}${c.message ? `: ${c.message}` : ''}`;
     if (c.type === 'Failure' && c.status === 'True') out.push(fail(id, text, `kubectl describe vm ${name}`));
-    else if (c.type === 'RestartRequired' && c.status === 'True') out.push(warn(id, text + restartRequiredNote(kubevirtCR(facts), facts.vm, facts.vmi, status.interfaces, status.warnings), `restart the VM to apply the pending changes (virtctl restart ${name})`));
+    else if (c.type === 'RestartRequired' && c.status === 'True') out.push(warn(id, text + restartRequiredNote({ kubevirt: kubevirtCR(facts), vm: facts.vm, vmi: facts.vmi, interfaces: status.interfaces, warnings: status.warnings }), `restart the VM to apply the pending changes (virtctl restart ${name})`));
     else if (c.type === 'MigrationRequired' && c.status === 'True') out.push(warn(id, text, 'a migration is needed to apply the change: check workloadUpdateMethods and the migration (kubectl get vmim)'));
     else if (c.type === 'Ready' && c.status === 'False' && c.source === 'VirtualMachine' && vmWantsToRun(facts.vm)) out.push(warn(id, text, `kubectl describe vm ${name}`));
   }

@@ -338,17 +338,20 @@ export function needsKubeVirtCR(vm: VirtualMachine | null | undefined, vmi: Virt
  * otherwise it only names the bug. Empty for other versions, or when the
  * version is not known.
  */
-export function restartRequiredNote(
-  kubevirt: KubeVirtCR | null | undefined,
-  vm: VirtualMachine | null | undefined,
-  vmi: VirtualMachineInstance | null | undefined,
-  interfaces: readonly InterfaceStatus[],
-  warnings: readonly Warning[],
-): string {
-  const v = kubevirtVersion(kubevirt);
+export interface RestartNoteInput {
+  kubevirt: KubeVirtCR | null | undefined;
+  vm: VirtualMachine | null | undefined;
+  vmi: VirtualMachineInstance | null | undefined;
+  /** The joined interfaces and warnings of the VM. */
+  interfaces: readonly InterfaceStatus[];
+  warnings: readonly Warning[];
+}
+
+export function restartRequiredNote(input: RestartNoteInput): string {
+  const v = kubevirtVersion(input.kubevirt);
   if (!v || !restartRequiredOnAnyNetworkChange(v)) return '';
   const bug = `KubeVirt ${v.raw} sets this after any change of interfaces or networks, even one it applied live (fixed in v1.4.1, v1.5.2 and v1.6.0)`;
-  return interfaceChangesApplied(kubevirt, vm, vmi, interfaces, warnings) ? `; ${bug}. Every interface change is applied: if interfaces were all you changed, nothing waits for the restart` : `; ${bug}`;
+  return interfaceChangesApplied(input) ? `; ${bug}. Every interface change is applied: if interfaces were all you changed, nothing waits for the restart` : `; ${bug}`;
 }
 
 /** JSON with the keys of every object sorted, to compare two API objects by content. */
@@ -364,13 +367,7 @@ function canonical(x: unknown): string {
  * domain, and nothing is in the VMI that the template dropped. Errs towards
  * false: anything it cannot tell counts as not applied.
  */
-function interfaceChangesApplied(
-  kubevirt: KubeVirtCR | null | undefined,
-  vm: VirtualMachine | null | undefined,
-  vmi: VirtualMachineInstance | null | undefined,
-  interfaces: readonly InterfaceStatus[],
-  warnings: readonly Warning[],
-): boolean {
+function interfaceChangesApplied({ kubevirt, vm, vmi, interfaces, warnings }: RestartNoteInput): boolean {
   if (!vm || !vmi || warnings.some((w) => w.code === 'mac-mismatch')) return false;
   const tpl = effectiveSpec(vm.spec?.template?.spec, kubevirt, vmi.spec);
   const live = effectiveSpec(vmi.spec, kubevirt);
@@ -558,7 +555,7 @@ export function joinVMNetworkStatus(input: JoinInput): VMNetworkStatus {
   const conditions = conditionsOf(vm, vmi);
   for (const c of conditions) {
     if (c.status !== 'True') continue;
-    if (c.source === 'VirtualMachine' && c.type === 'RestartRequired') warn('restart-required', `VM condition RestartRequired${c.message ? `: ${c.message}` : ''}${restartRequiredNote(input.kubevirt, vm, vmi, interfaces, warnings)}`);
+    if (c.source === 'VirtualMachine' && c.type === 'RestartRequired') warn('restart-required', `VM condition RestartRequired${c.message ? `: ${c.message}` : ''}${restartRequiredNote({ kubevirt: input.kubevirt, vm, vmi, interfaces, warnings })}`);
     if (c.source === 'VirtualMachineInstance' && c.type === 'MigrationRequired') warn('migration-required', `VMI condition MigrationRequired${c.reason ? ` (${c.reason})` : ''}${c.message ? `: ${c.message}` : ''}`);
   }
 
