@@ -129,10 +129,18 @@ export class KubeClient {
         });
       }
       const headers: Record<string, string | string[]> = { ...opts.headers };
-      if (this.conn.impersonateUser) headers['Impersonate-User'] = this.conn.impersonateUser;
-      if (this.conn.impersonateGroups.length > 0) headers['Impersonate-Group'] = this.conn.impersonateGroups;
-      if (this.conn.impersonateUid) headers['Impersonate-Uid'] = this.conn.impersonateUid;
-      for (const [key, values] of Object.entries(this.conn.impersonateExtra ?? {})) if (values.length > 0) headers[`Impersonate-Extra-${extraHeaderKey(key)}`] = values;
+      // Header values go out as UTF-8 bytes, as kubectl sends them (Node would send Latin-1, or refuse).
+      const utf8 = (v: string) => Buffer.from(v, 'utf8').toString('latin1');
+      if (this.conn.impersonateUser) headers['Impersonate-User'] = utf8(this.conn.impersonateUser);
+      if (this.conn.impersonateGroups.length > 0) headers['Impersonate-Group'] = this.conn.impersonateGroups.map(utf8);
+      if (this.conn.impersonateUid) headers['Impersonate-Uid'] = utf8(this.conn.impersonateUid);
+      // Keys that differ only in case are one header (Go sends both; the server folds them into one key).
+      for (const [key, values] of Object.entries(this.conn.impersonateExtra ?? {})) {
+        if (values.length === 0) continue;
+        const name = `Impersonate-Extra-${extraHeaderKey(key)}`;
+        const same = Object.keys(headers).find((h) => h.toLowerCase() === name.toLowerCase());
+        headers[same ?? name] = [...((same ? headers[same] : []) as string[]), ...values.map(utf8)];
+      }
       const isHttps = this.conn.server.startsWith('https:');
       // One TLS context for every connection of this invocation: the CA and the
       // client certificate are parsed once, not once per socket.

@@ -257,8 +257,10 @@ function userExtra(raw: unknown, userName: string): Record<string, string[]> {
   if (typeof raw !== 'object' || Array.isArray(raw)) throw bad();
   const out: Record<string, string[]> = {};
   for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
-    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw bad();
-    out[k] = v as string[];
+    // `key:` with no value is an empty list, as kubectl reads it.
+    if (v === null) out[k] = [];
+    else if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw bad();
+    else out[k] = v as string[];
   }
   return out;
 }

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Ajv } from 'ajv';
-import { KubeConfig, Watch } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, Watch } from '@kubernetes/client-node';
 import { adminApi, create, eventually, freshNamespace, repoRoot, runCli, sandbox } from '../support/cluster.js';
 import { joinVMNetworkStatus, type VMNetworkStatus } from '../../src/domain/status.js';
 
@@ -46,14 +46,6 @@ async function snapshot(ns: string, name: string): Promise<VMNetworkStatus> {
   return joinVMNetworkStatus({ vm, vmi, pods });
 }
 
-/**
- * Watches the VM, its VMI and the namespace's launcher pods (from the resourceVersion of a first list) and
- * runs the join on every change, until `done` holds; returns the distinct states (in order) of each
- * interface seen meanwhile. Every write the simulator makes is an event, so no state is missed however
- * short it lasts or however slow the machine is (polling missed 300 ms states under CI load). The three
- * watches are separate streams: events are held for a moment and applied in resourceVersion order (one
- * etcd, so one order), so that a stream delivered late does not show a combination that never existed.
- */
 interface Observed {
   last: VMNetworkStatus;
   /** Each interface's distinct states, in order (from `act`'s write on, when there is one). */
@@ -62,101 +54,110 @@ interface Observed {
   firstWarned: Map<string, VMNetworkStatus>;
 }
 
+/**
+ * Records every state the VM's interfaces walk through until `done` holds. Watches on the VM, its VMI and
+ * the namespace's launcher pods say WHEN something changed (the resourceVersion of each write: one etcd,
+ * so one order); what the status was then is read as a consistent snapshot of all three AT that revision
+ * (resourceVersionMatch=Exact) and joined as the CLI joins it. So no state is missed however briefly it
+ * lasts, and no mix of objects from different moments is ever seen, however late one stream is
+ * delivered: the states are put in revision order at the end. With `act`, the watches are open before
+ * the action, and states are recorded from the action's own write on.
+ */
 async function watchStates(ns: string, name: string, done: (s: VMNetworkStatus) => boolean, opts: { act?: () => string; timeoutMs?: number } = {}): Promise<Observed> {
   const timeoutMs = opts.timeoutMs ?? 30_000;
-  const api = adminApi();
   const kc = new KubeConfig();
   kc.loadFromFile(sandbox().kubeconfig);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const core = kc.makeApiClient(CoreV1Api);
   const byName = `metadata.name=${name}`;
   const launcher = 'kubevirt.io=virt-launcher';
-  const [vms, vmis, podList] = await Promise.all([
-    api.list('kubevirt.io/v1', 'VirtualMachine', ns, undefined, undefined, undefined, byName),
-    api.list('kubevirt.io/v1', 'VirtualMachineInstance', ns, undefined, undefined, undefined, byName),
-    api.list('v1', 'Pod', ns, undefined, undefined, undefined, undefined, launcher),
-  ]);
-  let vm: any = vms.items[0] ?? null;
-  let vmi: any = vmis.items[0] ?? null;
-  const pods = new Map<string, any>(podList.items.map((p: any) => [p.metadata.uid, p]));
-  const seen: Record<string, string[]> = {};
-  const firstWarned = new Map<string, VMNetworkStatus>();
-  // With `act`, the lists above come first, then the action: the watches (from the lists' resourceVersions)
-  // deliver every write after it, so even the first state after the action is seen however briefly it lasts.
-  // States are recorded from the action's own write on.
-  let recordFrom = 0;
-  const observe = (rv: number): VMNetworkStatus => {
-    const s = joinVMNetworkStatus({ vm, vmi, pods: vmi ? [...pods.values()] : [] });
-    if (rv < recordFrom) return s;
-    for (const w of s.warnings) if (!firstWarned.has(w.code)) firstWarned.set(w.code, s);
-    for (const i of s.interfaces) {
-      const l = (seen[i.name] ??= []);
-      if (l[l.length - 1] !== i.state) l.push(i.state);
-    }
+  const listVMs = (plural: string, rv?: string) =>
+    custom.listNamespacedCustomObject({ group: 'kubevirt.io', version: 'v1', namespace: ns, plural, fieldSelector: byName, ...(rv ? { resourceVersion: rv, resourceVersionMatch: 'Exact' } : {}) }) as Promise<any>;
+  const snapshots = new Map<number, VMNetworkStatus>();
+  const at = async (rv: number): Promise<VMNetworkStatus> => {
+    const cached = snapshots.get(rv);
+    if (cached) return cached;
+    const exact = { resourceVersion: String(rv), resourceVersionMatch: 'Exact' };
+    const [vms, vmis, pods] = await Promise.all([listVMs('virtualmachines', String(rv)), listVMs('virtualmachineinstances', String(rv)), core.listNamespacedPod({ namespace: ns, labelSelector: launcher, ...exact })]);
+    const vmi = vmis.items[0] ?? null;
+    const s = joinVMNetworkStatus({ vm: vms.items[0] ?? null, vmi, pods: vmi ? (pods.items as any[]) : [] });
+    snapshots.set(rv, s);
     return s;
   };
-  let last: VMNetworkStatus;
-  if (opts.act) {
-    recordFrom = Number(opts.act());
-    if (!Number.isSafeInteger(recordFrom) || recordFrom <= 0) throw new Error(`act returned no resourceVersion (${recordFrom})`);
-    last = observe(0);
-  } else {
-    last = observe(0);
-    if (done(last)) return { last, seen, firstWarned };
-  }
 
-  const SETTLE_MS = 150;
-  const pending: { rv: number; at: number; apply: () => void }[] = [];
+  // The revision to start from, and the status then.
+  const start = Number((await listVMs('virtualmachines')).metadata.resourceVersion);
+  let last = await at(start);
+  if (!opts.act && done(last)) return history(start, start);
+
+  const changed = new Set<number>();
+  let wake: (() => void) | undefined;
+  let failed: Error | undefined;
   const controllers: AbortController[] = [];
+  const watch = async (path: string, query: Record<string, string>) => {
+    const w = new Watch(kc);
+    w.requestTimeoutMs = timeoutMs + 30_000; // client-node ends a quiet stream after 30 s by default
+    controllers.push(
+      await w.watch(path, { ...query, resourceVersion: String(start) }, (type, obj) => {
+        if (type === 'BOOKMARK') return;
+        if (type === 'ERROR') failed ??= new Error(`watch ${path}: ${obj?.message ?? JSON.stringify(obj)}`);
+        else changed.add(Number(obj.metadata.resourceVersion));
+        wake?.();
+      }, (err) => {
+        if (err && !failed) failed = new Error(`watch ${path} ended: ${err.message ?? err}`);
+        wake?.();
+      }),
+    );
+  };
   try {
-    return await new Promise((resolve, reject) => {
-      let finished = false;
-      const finish = (err: Error | null) => {
-        if (finished) return;
-        finished = true;
-        clearInterval(flusher);
-        clearTimeout(timer);
-        if (err) reject(err);
-        else resolve({ last, seen, firstWarned });
-      };
-      const flush = (all: boolean) => {
-        if (finished || !pending.length) return;
-        pending.sort((a, b) => a.rv - b.rv);
-        const now = Date.now();
-        const upTo = all ? Infinity : Math.max(-1, ...pending.filter((e) => now - e.at >= SETTLE_MS).map((e) => e.rv));
-        while (pending.length && pending[0].rv <= upTo) {
-          const e = pending.shift()!;
-          e.apply();
-          last = observe(e.rv);
-          if (done(last)) return finish(null);
+    await Promise.all([
+      watch(`/apis/kubevirt.io/v1/namespaces/${ns}/virtualmachines`, { fieldSelector: byName }),
+      watch(`/apis/kubevirt.io/v1/namespaces/${ns}/virtualmachineinstances`, { fieldSelector: byName }),
+      watch(`/api/v1/namespaces/${ns}/pods`, { labelSelector: launcher }),
+    ]);
+    const from = opts.act ? Number(opts.act()) : start;
+    if (!Number.isSafeInteger(from) || from <= 0) throw new Error(`act returned no resourceVersion (${from})`);
+    const deadline = Date.now() + timeoutMs;
+    const processed = new Set<number>();
+    for (;;) {
+      if (failed) throw failed;
+      const next = [...changed].filter((rv) => !processed.has(rv) && rv >= from).sort((a, b) => a - b)[0];
+      if (next === undefined) {
+        if (Date.now() > deadline) {
+          const h = history(from, Math.max(from, ...processed));
+          throw new Error(`timed out; states seen: ${JSON.stringify(h.seen)}; last: ${JSON.stringify(last.interfaces.map((i) => [i.name, i.state]))}`);
         }
-      };
-      const flusher = setInterval(() => flush(false), 25);
-      const timer = setTimeout(() => {
-        flush(true);
-        finish(new Error(`timed out; states seen: ${JSON.stringify(seen)}; last: ${JSON.stringify(last.interfaces.map((i) => [i.name, i.state]))}`));
-      }, timeoutMs);
-      const watch = (path: string, query: Record<string, string>, rv: string | undefined, apply: (type: string, obj: any) => void) =>
-        new Watch(kc)
-          .watch(path, { ...query, resourceVersion: rv }, (type, obj) => {
-            if (type === 'BOOKMARK') return;
-            if (type === 'ERROR') return finish(new Error(`watch ${path}: ${obj?.message ?? JSON.stringify(obj)}`));
-            pending.push({ rv: Number(obj.metadata.resourceVersion), at: Date.now(), apply: () => apply(type, obj) });
-          }, (err) => {
-            if (!finished) finish(new Error(`watch ${path} ended${err ? `: ${err.message ?? err}` : ''}`));
-          })
-          .then((c) => (finished ? c.abort() : controllers.push(c)), (err) => finish(err));
-      void watch(`/apis/kubevirt.io/v1/namespaces/${ns}/virtualmachines`, { fieldSelector: byName }, vms.metadata?.resourceVersion, (type, obj) => {
-        vm = type === 'DELETED' ? null : obj;
-      });
-      void watch(`/apis/kubevirt.io/v1/namespaces/${ns}/virtualmachineinstances`, { fieldSelector: byName }, vmis.metadata?.resourceVersion, (type, obj) => {
-        vmi = type === 'DELETED' ? null : obj;
-      });
-      void watch(`/api/v1/namespaces/${ns}/pods`, { labelSelector: launcher }, podList.metadata?.resourceVersion, (type, obj) => {
-        if (type === 'DELETED') pods.delete(obj.metadata.uid);
-        else pods.set(obj.metadata.uid, obj);
-      });
-    });
+        await new Promise<void>((r) => {
+          wake = r;
+          setTimeout(r, 200);
+        });
+        continue;
+      }
+      processed.add(next);
+      last = await at(next);
+      if (done(last)) {
+        // A stream delivered late may still hold earlier revisions: let them arrive, then read them too.
+        await new Promise((r) => setTimeout(r, 300));
+        for (const rv of changed) if (rv >= from && rv < next) await at(rv);
+        return history(from, next);
+      }
+    }
   } finally {
     for (const c of controllers) c.abort();
+  }
+
+  /** The snapshots from revision `from` to `to`, in revision order: states and first warnings. */
+  function history(from: number, to: number): Observed {
+    const seen: Record<string, string[]> = {};
+    const firstWarned = new Map<string, VMNetworkStatus>();
+    for (const [, s] of [...snapshots].filter(([rv]) => rv >= from && rv <= to).sort(([a], [b]) => a - b)) {
+      for (const w of s.warnings) if (!firstWarned.has(w.code)) firstWarned.set(w.code, s);
+      for (const i of s.interfaces) {
+        const l = (seen[i.name] ??= []);
+        if (l[l.length - 1] !== i.state) l.push(i.state);
+      }
+    }
+    return { last: snapshots.get(to) ?? last, seen, firstWarned };
   }
 }
 

@@ -75,15 +75,27 @@ export async function runWaitingCli(namespace: string, vm: string, args: string[
   const { cliPath, sandbox } = await import('./cluster.js');
   await pauseSimulator(namespace, vm, true);
   const child = spawn(process.execPath, [cliPath, ...args], { env: { ...process.env, KUBECONFIG: sandbox().kubeconfig, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Never outlives the test: killed after 50 s, or when anything below fails.
+  const killer = setTimeout(() => child.kill('SIGKILL'), 50_000);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
   const printedFirst = new Promise<void>((resolve) => child.stderr.on('data', (d) => ((stderr += d), stderr.split('\n').some((l) => first.test(l)) && resolve())));
-  const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
+  const exited = new Promise<number>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve(code ?? -1));
+  });
   try {
-    await Promise.race([printedFirst, exited]);
+    try {
+      await Promise.race([printedFirst, exited]);
+    } finally {
+      await pauseSimulator(namespace, vm, false);
+    }
+    return { code: await exited, stdout, stderr };
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
   } finally {
-    await pauseSimulator(namespace, vm, false);
+    clearTimeout(killer);
   }
-  return { code: await exited, stdout, stderr };
 }

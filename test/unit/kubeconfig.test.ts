@@ -521,6 +521,23 @@ describe('what reaches the server (a local plain-HTTP server records the headers
     expect(over.distinct['impersonate-uid']).toEqual(['uid-2']);
   });
 
+  it('impersonation values go out as UTF-8 bytes (as kubectl sends them); extra keys differing in case are one header; `key:` is an empty list', async () => {
+    const kc = JSON.stringify({
+      'current-context': 'c',
+      clusters: [{ name: 'k', cluster: { server: url } }],
+      users: [{ name: 'u', user: { token: 't', as: 'jösé', 'as-groups': ['équipe'], 'as-uid': 'id-€', 'as-user-extra': { Scopes: ['a'], scopes: ['b'], none: null } } }],
+      contexts: [{ name: 'c', context: { cluster: 'k', user: 'u' } }],
+    });
+    const r = await request(kc);
+    // Node's server reads header bytes as Latin-1: turn them back into the bytes that were sent.
+    const utf8 = (v: string[] | undefined) => (v ?? []).map((x) => Buffer.from(x, 'latin1').toString('utf8'));
+    expect(utf8(r.distinct['impersonate-user'])).toEqual(['jösé']);
+    expect(utf8(r.distinct['impersonate-group'])).toEqual(['équipe']);
+    expect(utf8(r.distinct['impersonate-uid'])).toEqual(['id-€']);
+    expect(r.distinct['impersonate-extra-scopes']).toEqual(['a', 'b']);
+    expect(Object.keys(r.distinct).filter((k) => k.startsWith('impersonate-extra-'))).toEqual(['impersonate-extra-scopes']);
+  });
+
   it('a uid or extra fields without a user to impersonate are refused before sending, as kubectl refuses them', async () => {
     const dir = tmpdir();
     const plain = write(path.join(dir, 'plain'), JSON.stringify({ 'current-context': 'c', clusters: [{ name: 'k', cluster: { server: url } }], users: [{ name: 'u', user: { token: 't' } }], contexts: [{ name: 'c', context: { cluster: 'k', user: 'u' } }] }));
