@@ -2,7 +2,6 @@
 // kubeconfig anywhere, KUBERNETES_SERVICE_HOST/PORT in the environment and a
 // service-account directory (token, ca.crt, namespace), as in a pod.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +10,7 @@ import { loadConnection, connectionTransport } from '../../src/kube/config.js';
 import { KubeClient } from '../../src/kube/client.js';
 import { VnetError } from '../../src/errors.js';
 import { freshNamespace, sandbox } from '../support/cluster.js';
+import { tempDirs } from '../support/tmp.js';
 
 interface SandboxAccess {
   port: string;
@@ -30,9 +30,7 @@ function sandboxAccess(): SandboxAccess {
   return { port: server.port, token: user.token, ca: Buffer.from(cluster['certificate-authority-data'], 'base64') };
 }
 
-function tmpdir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-}
+const tmpdir = tempDirs();
 
 /** A service-account directory as the kubelet mounts it. */
 function serviceAccountDir(files: { token?: string; ca?: Buffer | string; namespace?: string }): string {

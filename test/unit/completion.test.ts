@@ -1,22 +1,14 @@
 // Completion planning (src/cli/complete.ts) on a fixed manifest, the Cobra
 // output format, and the shell scripts of `kubectl vnet completion`.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, chmodSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Directive, formatCompletion, planCompletion, type CompletionManifest } from '../../src/cli/complete.js';
 import { COMPLETION_SCRIPTS } from '../../src/commands/completion.js';
+import { tempDirs } from '../support/tmp.js';
 
-const tmpDirs: string[] = [];
-function tmp(prefix: string): string {
-  const d = mkdtempSync(path.join(os.tmpdir(), prefix));
-  tmpDirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs();
 
 
 const conn = {

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { kubeconfigFiles, loadConnection } from '../../src/kube/config.js';
@@ -8,10 +7,10 @@ import { describeRequest, resourcePath, Resources } from '../../src/kube/resourc
 import { VnetError } from '../../src/errors.js';
 import { redact } from '../../src/cli/base.js';
 import { VERSION } from '../../src/version.js';
+import { tempDirs } from '../support/tmp.js';
 
-function tmpdir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'vnet-unit-'));
-}
+const tmpDir = tempDirs();
+const tmpdir = () => tmpDir('vnet-unit-');
 
 function kubeconfig(dir: string, file: string, doc: { current?: string; clusters?: [string, string][]; users?: string[]; contexts?: [string, string, string, string?][] }): string {
   const p = path.join(dir, file);

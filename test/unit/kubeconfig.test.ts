@@ -4,7 +4,6 @@
 // kubeconfig and the flags (loadConnection).
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
@@ -15,10 +14,10 @@ import { KubeClient } from '../../src/kube/client.js';
 import { readSimpleYaml } from '../../src/kube/simple-yaml.js';
 import { VnetError } from '../../src/errors.js';
 import { startConnectProxy, startSocks5Proxy } from '../support/proxies.js';
+import { tempDirs } from '../support/tmp.js';
 
-function tmpdir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'vnet-kubeconfig-'));
-}
+const tmpDir = tempDirs();
+const tmpdir = () => tmpDir('vnet-kubeconfig-');
 
 function write(file: string, text: string | Buffer): string {
   fs.mkdirSync(path.dirname(file), { recursive: true });

@@ -2,25 +2,17 @@
 // trips, reproducible bytes, and archives that the system's own tar and
 // Python's zipfile read (where installed), plus the executable-format check.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM script without types
 import { readArchive, readTarGz, readZip, tarGz, zip } from '../../scripts/archive.mjs';
 // @ts-expect-error plain ESM script without types
 import { binaryFormat } from '../../scripts/release.mjs';
+import { tempDirs } from '../support/tmp.js';
 
-const tmpDirs: string[] = [];
-function tmp(prefix: string): string {
-  const d = mkdtempSync(path.join(os.tmpdir(), prefix));
-  tmpDirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs();
 
 
 const entries = [
