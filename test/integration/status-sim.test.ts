@@ -11,7 +11,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Ajv } from 'ajv';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, Watch } from '@kubernetes/client-node';
-import { adminApi, create, eventually, freshNamespace, repoRoot, runCli, sandbox } from '../support/cluster.js';
+import { adminApi, create, freshNamespace, repoRoot, runCli, sandbox } from '../support/cluster.js';
 import { joinVMNetworkStatus, type VMNetworkStatus } from '../../src/domain/status.js';
 
 const schema = JSON.parse(fs.readFileSync(path.join(repoRoot, 'schemas', 'vm-network-status.schema.json'), 'utf8'));
