@@ -9,8 +9,12 @@ import { fileURLToPath } from 'node:url';
 
 export const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const goDir = path.join(root, 'test', 'sandbox');
+/** KubeVirt's virt-controller and virt-api (and the sandbox's PKI helper): a Go module of its own. */
+const kubevirtDir = path.join(root, 'test', 'kubevirt');
 const cacheDir = process.env.VNET_SANDBOX_CACHE ? path.resolve(process.env.VNET_SANDBOX_CACHE) : path.join(root, '.cache', 'sandbox');
 const crdDir = path.join(root, 'test', 'crds');
+/** What virt-operator installs (CRDs, RBAC, webhooks), generated from the KubeVirt module. */
+export const kubevirtManifestDir = path.join(kubevirtDir, 'generated');
 
 function log(msg) {
   process.stderr.write(`sandbox: ${msg}\n`);
@@ -35,16 +39,21 @@ const BUILD_RECIPE = {
   env: { CGO_ENABLED: '0' },
 };
 
-function sourceHash() {
-  const h = createHash('sha256');
+/** The hash of a Go module's sources (go.mod, go.sum, every .go file). */
+function moduleHash(h, moduleDir) {
   const walk = (dir) => {
     for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) walk(p);
-      else if (/\.go$|^go\.(mod|sum)$/.test(e.name)) h.update(path.relative(goDir, p)).update(fs.readFileSync(p));
+      else if (/\.go$|^go\.(mod|sum)$/.test(e.name)) h.update(path.relative(moduleDir, p)).update(fs.readFileSync(p));
     }
   };
-  walk(goDir);
+  walk(moduleDir);
+  return h;
+}
+
+function sourceHash() {
+  const h = moduleHash(createHash('sha256'), goDir);
   // The build recipe (version stamp, flags) is part of what the binary is. It is hashed as data, not as
   // goBuild's source text: vitest transforms this module, so the text differs between vitest and node,
   // and the two would rebuild (and delete) each other's binary.
@@ -58,15 +67,22 @@ export function kubernetesVersion() {
   return m ? m[1] : 'v0.0.0';
 }
 
-function goBuild(pkg, out) {
+function requireGo(what) {
   const go = which('go');
   if (!go) {
     throw new Error(
-      'the sandbox needs either Go (1.26 or newer), to build kube-apiserver and etcd from Go modules, ' +
-        'or envtest binaries: set KUBEBUILDER_ASSETS to a folder with kube-apiserver and etcd (setup-envtest fetches them). ' +
-        'Install Go from your distribution or go.dev, or set KUBEBUILDER_ASSETS, then run this again.',
+      `the sandbox needs Go (1.26 or newer) to build ${what} from Go modules` +
+        (what.startsWith('kube-apiserver')
+          ? ', or envtest binaries: set KUBEBUILDER_ASSETS to a folder with kube-apiserver and etcd (setup-envtest fetches them), and use --no-kubevirt. '
+          : '. ') +
+        'Install Go from your distribution or go.dev, then run this again.',
     );
   }
+  return go;
+}
+
+function goBuild(pkg, out) {
+  const go = requireGo('kube-apiserver and etcd');
   log(`building ${path.basename(out)} from Go modules (a cold build takes several minutes; it is cached in .cache/sandbox)`);
   const tmp = `${out}.tmp-${process.pid}`;
   const v = kubernetesVersion();
@@ -76,6 +92,55 @@ function goBuild(pkg, out) {
   const r = spawnSync(go, ['build', ...BUILD_RECIPE.flags, '-ldflags', ldflags, '-o', tmp, pkg], { cwd: goDir, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...BUILD_RECIPE.env } });
   if (r.status !== 0) throw new Error(`go build ${pkg} failed (exit ${r.status})`);
   fs.renameSync(tmp, out);
+}
+
+/** The KubeVirt version the sandbox runs, read from test/kubevirt/go.mod. */
+export function kubevirtVersion() {
+  const m = /^\s*kubevirt\.io\/kubevirt (v[0-9][^\s]*)/m.exec(fs.readFileSync(path.join(kubevirtDir, 'go.mod'), 'utf8'));
+  return m ? m[1] : 'v0.0.0';
+}
+
+/** How KubeVirt's binaries are built: as KubeVirt's own build stamps them (pkg/version), no cgo. */
+const KUBEVIRT_RECIPE = {
+  flags: ['-trimpath'],
+  ldflags: ['-s', '-w'],
+  versionPackage: 'kubevirt.io/client-go/version',
+  env: { CGO_ENABLED: '0' },
+  programs: { 'virt-controller': 'kubevirt.io/kubevirt/cmd/virt-controller', 'virt-api': 'kubevirt.io/kubevirt/cmd/virt-api', pki: './cmd/pki' },
+};
+
+/**
+ * virt-controller, virt-api and the PKI helper of the KubeVirt version in
+ * test/kubevirt/go.mod, built once per recipe into .cache/sandbox/kubevirt-HASH/.
+ * A cold build takes 8-11 minutes on two cores (it compiles KubeVirt and its
+ * Kubernetes libraries); a warm one is a stat.
+ */
+export function ensureKubevirtBinaries() {
+  const h = moduleHash(createHash('sha256'), kubevirtDir).update(JSON.stringify(KUBEVIRT_RECIPE));
+  const dir = path.join(cacheDir, `kubevirt-${h.digest('hex').slice(0, 16)}`);
+  const names = Object.keys(KUBEVIRT_RECIPE.programs);
+  if (names.every((n) => fs.existsSync(path.join(dir, n)))) return dir;
+  const go = requireGo(`KubeVirt ${kubevirtVersion()} (virt-controller and virt-api)`);
+  fs.mkdirSync(cacheDir, { recursive: true });
+  const tmp = `${dir}.tmp-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(tmp, { recursive: true });
+  const v = kubevirtVersion();
+  const stamps = [`gitVersion=${v}`, 'gitTreeState=clean'];
+  const ldflags = [...KUBEVIRT_RECIPE.ldflags, ...stamps.flatMap((kv) => ['-X', `${KUBEVIRT_RECIPE.versionPackage}.${kv}`])].join(' ');
+  log(`building KubeVirt ${v} virt-controller and virt-api from Go modules (a cold build takes 8-11 minutes on two cores; cached in .cache/sandbox)`);
+  const started = Date.now();
+  const r = spawnSync(go, ['build', ...KUBEVIRT_RECIPE.flags, '-ldflags', ldflags, '-o', tmp + path.sep, ...Object.values(KUBEVIRT_RECIPE.programs)], {
+    cwd: kubevirtDir,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, ...KUBEVIRT_RECIPE.env },
+  });
+  if (r.status !== 0) throw new Error(`go build of KubeVirt ${v} failed (exit ${r.status})`);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.renameSync(tmp, dir);
+  for (const f of fs.readdirSync(cacheDir)) if (f.startsWith('kubevirt-') && path.join(cacheDir, f) !== dir && !f.includes('.tmp-')) fs.rmSync(path.join(cacheDir, f), { recursive: true, force: true });
+  log(`built KubeVirt ${v} in ${Math.round((Date.now() - started) / 1000)} s`);
+  return dir;
 }
 
 /** The sandbox binary for the current sources, built once and cached. */
@@ -154,8 +219,9 @@ export function sandboxPaths(dir) {
     viewer: path.join(abs, 'viewer.kubeconfig'),
     editor: path.join(abs, 'editor.kubeconfig'),
     pidFile: path.join(abs, 'sandbox.pid'),
-    simPidFile: path.join(abs, 'simulator.pid'),
     ready: path.join(abs, 'ready'),
+    /** Written by the supervisor when a process it runs died (which, and where its log is). */
+    failed: path.join(abs, 'failed'),
     log: path.join(abs, 'sandbox.log'),
     simLog: path.join(abs, 'simulator.log'),
     /** etcd's data (the supervisor keeps it in etcd/data). */
@@ -179,60 +245,57 @@ async function waitFor(check, timeoutMs, what) {
 }
 
 /**
- * Starts the sandbox in the background (or reuses the one already running in
- * dir) and resolves once every CRD is Established.
- */
-/**
- * Starts the sandbox of `dir`, or reuses it when it runs. `fresh`: when it has
+ * Starts the sandbox of `dir`, or reuses it when it runs, and resolves once it
+ * is ready. `kubevirt` (the default): KubeVirt's own virt-controller and
+ * virt-api and the node-side simulator run with it, and the demo world is
+ * made; without it, the bare API server with the CRDs. `fresh`: when it has
  * to be started, start it on empty etcd data (what earlier runs stored is
  * deleted); a running sandbox is reused as it is.
  */
-export async function up({ dir = '.sandbox', simulate = false, simulatorArgs = [], fresh = false } = {}) {
+export async function up({ dir = '.sandbox', kubevirt = true, simulatorArgs = [], fresh = false } = {}) {
   const p = sandboxPaths(dir);
   fs.mkdirSync(p.dir, { recursive: true });
-  let reused = false;
   if (sandboxRunning(dir)) {
-    reused = true;
     log(`already running in ${p.dir} (pid ${readPid(p.pidFile)}); reusing it`);
-  } else {
-    if (groupAlive(readPid(p.pidFile))) await down({ dir });
-    if (fresh && fs.existsSync(p.etcd)) {
-      fs.rmSync(p.etcd, { recursive: true, force: true });
-      log(`starting on empty data (deleted ${p.etcd})`);
-    }
-    const assets = externalAssets();
-    const launch = assets ? ['--apiserver', assets.apiserver, '--etcd', assets.etcd] : ['--sandbox-bin', ensureSandboxBinary()];
-    const out = fs.openSync(p.log, 'a');
-    const child = spawn(process.execPath, [path.join(root, 'scripts', 'sandbox-supervisor.mjs'), '--dir', p.dir, '--crds', crdDir, ...launch], { detached: true, stdio: ['ignore', out, out] });
-    fs.closeSync(out);
-    fs.writeFileSync(p.pidFile, String(child.pid));
-    let exited = null;
-    child.on('exit', (code) => (exited = code ?? -1));
-    child.unref();
-    const started = Date.now();
-    try {
-      await waitFor(() => {
-        if (exited !== null) throw new Error(`the sandbox exited with code ${exited}; last lines of ${p.log}:\n${tail(p.log)}`);
-        return fs.existsSync(p.ready);
-      }, 120_000, 'sandbox readiness');
-    } catch (err) {
-      await down({ dir });
-      throw err;
-    }
-    log(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s (${p.dir})`);
+    return { ...p, reused: true };
   }
-  if (simulate && !alive(readPid(p.simPidFile))) {
-    const out = fs.openSync(p.simLog, 'a');
-    const sim = spawn(process.execPath, [path.join(root, 'test', 'simulator', 'main.ts'), '--kubeconfig', p.kubeconfig, ...simulatorArgs], {
-      detached: true,
-      stdio: ['ignore', out, out],
-    });
-    fs.closeSync(out);
-    fs.writeFileSync(p.simPidFile, String(sim.pid));
-    sim.unref();
-    log(`KubeVirt network simulator started (pid ${sim.pid}, log ${p.simLog})`);
+  if (groupAlive(readPid(p.pidFile))) await down({ dir });
+  if (fresh && fs.existsSync(p.etcd)) {
+    fs.rmSync(p.etcd, { recursive: true, force: true });
+    log(`starting on empty data (deleted ${p.etcd})`);
   }
-  return { ...p, reused };
+  const assets = kubevirt ? null : externalAssets();
+  const launch = assets ? ['--apiserver', assets.apiserver, '--etcd', assets.etcd] : ['--sandbox-bin', ensureSandboxBinary()];
+  const kv = kubevirt ? ['--kubevirt', ensureKubevirtBinaries(), '--kubevirt-version', kubevirtVersion(), '--simulator-args', JSON.stringify(simulatorArgs)] : [];
+  fs.rmSync(p.failed, { force: true });
+  const out = fs.openSync(p.log, 'a');
+  const child = spawn(process.execPath, [path.join(root, 'scripts', 'sandbox-supervisor.mjs'), '--dir', p.dir, '--crds', crdDir, '--kubevirt-manifests', kubevirtManifestDir, ...launch, ...kv], { detached: true, stdio: ['ignore', out, out] });
+  fs.closeSync(out);
+  fs.writeFileSync(p.pidFile, String(child.pid));
+  let exited = null;
+  child.on('exit', (code) => (exited = code ?? -1));
+  child.unref();
+  const started = Date.now();
+  try {
+    await waitFor(() => {
+      if (exited !== null) throw new Error(`the sandbox exited with code ${exited}${failure(p)}; last lines of ${p.log}:\n${tail(p.log)}`);
+      return fs.existsSync(p.ready);
+    }, 240_000, 'sandbox readiness');
+  } catch (err) {
+    await down({ dir });
+    throw err;
+  }
+  log(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s (${p.dir}${kubevirt ? `, KubeVirt ${kubevirtVersion()}` : ', no KubeVirt'})`);
+  return { ...p, reused: false };
+}
+
+/** What the supervisor recorded when one of its processes died (`DIR/failed`), as a clause. */
+export function failure(p) {
+  try {
+    return ` (${fs.readFileSync(p.failed, 'utf8').trim()})`;
+  } catch {
+    return '';
+  }
 }
 
 function tail(file, n = 20) {
@@ -280,20 +343,11 @@ async function stopPid(pid, what) {
   return true;
 }
 
-/** Stops the simulator and the sandbox of dir; leaves no process behind. */
+/** Stops the sandbox of dir (the supervisor and everything it runs); leaves no process behind. */
 export async function down({ dir = '.sandbox' } = {}) {
   const p = sandboxPaths(dir);
-  const sim = await stopPid(readPid(p.simPidFile), 'simulator');
-  const api = await stopPid(readPid(p.pidFile), 'sandbox');
-  fs.rmSync(p.simPidFile, { force: true });
+  const stopped = await stopPid(readPid(p.pidFile), 'sandbox');
   fs.rmSync(p.pidFile, { force: true });
   fs.rmSync(p.ready, { force: true });
-  return { stopped: sim || api };
-}
-
-/** Stops only the simulator of dir. */
-export async function stopSimulator({ dir = '.sandbox' } = {}) {
-  const p = sandboxPaths(dir);
-  await stopPid(readPid(p.simPidFile), 'simulator');
-  fs.rmSync(p.simPidFile, { force: true });
+  return { stopped };
 }

@@ -4,7 +4,14 @@
 // RBAC a KubeVirt + Multus cluster has, writes one kubeconfig per user and
 // DIR/ready, and stops its children on SIGTERM.
 //
+// With --kubevirt it also runs KubeVirt's own virt-api and virt-controller
+// (as virt-operator would install them: CRDs, RBAC, service accounts, the
+// KubeVirt CR, webhooks pointed at virt-api on 127.0.0.1) and the simulator
+// of the node side (kubelet, Multus, virt-handler; test/simulator), and
+// leaves a small demo world (scripts/sandbox-demo.mjs).
+//
 //   node sandbox-supervisor.mjs --dir DIR --crds DIR (--sandbox-bin BIN | --apiserver BIN --etcd BIN)
+//        [--kubevirt BINDIR --kubevirt-manifests DIR --kubevirt-version V --simulator-args JSON]
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -13,6 +20,21 @@ import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseAllDocuments, stringify } from 'yaml';
+import { demoObjects } from './sandbox-demo.mjs';
+import {
+  KUBEVIRT_NAMESPACE,
+  LAUNCHER_IMAGE,
+  SERVICE_ACCOUNTS,
+  collectionPath,
+  kubevirtCR,
+  kubevirtStatus,
+  makePki,
+  readManifests,
+  requestHeaderFlags,
+  serviceAccountKubeconfig,
+  waitHttps,
+  webhooksFor,
+} from './sandbox-kubevirt.mjs';
 
 const args = Object.fromEntries(
   process.argv
@@ -77,14 +99,18 @@ async function waitTcp(port, what) {
   throw new Error(`${what} did not listen on 127.0.0.1:${port} within 60s`);
 }
 
-function startChild(bin, argv, name) {
+function startChild(bin, argv, name, env = {}) {
   const out = fs.openSync(path.join(dir, `${name}.log`), 'a');
-  const child = spawn(bin, argv, { stdio: ['ignore', out, out] });
+  const child = spawn(bin, argv, { stdio: ['ignore', out, out], env: { ...process.env, ...env } });
   fs.closeSync(out);
   children.push(child);
   child.on('exit', (code, signal) => {
     log(`${name} exited (${code ?? signal})`);
-    if (!stopping) shutdown(1);
+    if (!stopping) {
+      // `sandbox up` and `sandbox status` report this file.
+      fs.writeFileSync(path.join(dir, 'failed'), `${name} exited (${code ?? signal}); its log: ${path.join(dir, `${name}.log`)}\n`);
+      shutdown(1);
+    }
   });
   return child;
 }
@@ -111,10 +137,10 @@ process.on('uncaughtException', (err) => {
 
 /** A minimal HTTPS JSON client for the bootstrap (admin token, sandbox CA). */
 function api(server, ca, token) {
-  return (method, p, body) =>
+  return (method, p, body, contentType = 'application/json') =>
     new Promise((resolve, reject) => {
       const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-      const req = https.request(new URL(server + p), { method, ca, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', Accept: 'application/json' } }, (res) => {
+      const req = https.request(new URL(server + p), { method, ca, headers: { Authorization: `Bearer ${token}`, 'Content-Type': contentType, Accept: 'application/json' } }, (res) => {
         let text = '';
         res.on('data', (d) => (text += d));
         res.on('end', () => {
@@ -141,7 +167,10 @@ async function must(call, what, okStatuses = [200, 201]) {
 function rbacObjects() {
   const read = ['get', 'list', 'watch'];
   const write = [...read, 'create', 'update', 'patch', 'delete', 'deletecollection'];
-  const groups = ['kubevirt.io', 'k8s.cni.cncf.io'];
+  // KubeVirt's own aggregated roles (kubevirt.io:view|edit|admin, test/kubevirt/generated/rbac.yaml)
+  // cover its resources; Multus ships none, so the sandbox grants NetworkAttachmentDefinitions
+  // (and Kube-OVN Subnets to viewers) the way clusters that use them usually do.
+  const groups = ['k8s.cni.cncf.io', 'kubeovn.io'];
   const role = (name, aggregate, verbs) => ({
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRole',
@@ -167,8 +196,12 @@ function matches(selector, labels = {}) {
 async function bootstrap(call) {
   // CRDs, then wait until each is Established.
   const names = [];
-  for (const f of fs.readdirSync(args.crds).filter((f) => f.endsWith('.yaml')).sort()) {
-    for (const doc of parseAllDocuments(fs.readFileSync(path.join(args.crds, f), 'utf8'))) {
+  const files = [
+    ...fs.readdirSync(args.crds).filter((f) => f.endsWith('.yaml')).sort().map((f) => path.join(args.crds, f)),
+    path.join(args['kubevirt-manifests'], 'crds.yaml'),
+  ];
+  for (const file of files) {
+    for (const doc of parseAllDocuments(fs.readFileSync(file, 'utf8'))) {
       const crd = doc.toJS();
       if (crd?.kind !== 'CustomResourceDefinition') continue;
       await must(call('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd), `creating CRD ${crd.metadata.name}`, [201, 409]);
@@ -184,16 +217,45 @@ async function bootstrap(call) {
     }
   }
   for (const [p, obj] of rbacObjects()) await must(call('POST', p, obj), `creating ${obj.kind} ${obj.metadata.name}`, [201, 409]);
-  // What kube-controller-manager's ClusterRole aggregation controller does (the
-  // sandbox runs none): roles with an aggregationRule get the union of the
-  // rules of the roles their selectors match.
+  // KubeVirt's cluster roles (view/edit/admin aggregated, its components' roles) and service accounts.
+  await must(call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: KUBEVIRT_NAMESPACE } }), 'creating namespace kubevirt', [201, 409]);
+  for (const obj of readManifests(args['kubevirt-manifests'], 'rbac.yaml')) await must(call('POST', collectionPath(obj), obj), `creating ${obj.kind} ${obj.metadata.name}`, [201, 409]);
+  await aggregateClusterRoles(call);
+}
+
+/**
+ * What kube-controller-manager's ClusterRole aggregation controller does (the
+ * sandbox runs none): a role with an aggregationRule gets the union of the
+ * rules of the roles its selectors match, aggregated ones included (edit
+ * takes view's rules, admin edit's), repeated until nothing changes.
+ */
+async function aggregateClusterRoles(call) {
   const roles = (await must(call('GET', '/apis/rbac.authorization.k8s.io/v1/clusterroles'), 'listing ClusterRoles')).items;
-  for (const target of roles.filter((r) => r.aggregationRule)) {
-    const rules = roles
-      .filter((src) => src.metadata.name !== target.metadata.name && !src.aggregationRule)
-      .filter((src) => target.aggregationRule.clusterRoleSelectors.some((s) => matches(s, src.metadata.labels)))
-      .flatMap((src) => src.rules ?? []);
-    await must(call('PUT', `/apis/rbac.authorization.k8s.io/v1/clusterroles/${target.metadata.name}`, { ...target, rules }), `aggregating ${target.metadata.name}`);
+  const byName = new Map(roles.map((r) => [r.metadata.name, r]));
+  const changed = new Set();
+  for (let round = 0, again = true; again && round < 10; round++) {
+    again = false;
+    for (const target of roles.filter((r) => r.aggregationRule)) {
+      const seen = new Set();
+      const rules = [];
+      for (const src of roles) {
+        if (src.metadata.name === target.metadata.name) continue;
+        if (!target.aggregationRule.clusterRoleSelectors.some((sel) => matches(sel, src.metadata.labels))) continue;
+        for (const rule of byName.get(src.metadata.name).rules ?? []) {
+          const k = JSON.stringify(rule);
+          if (!seen.has(k)) (seen.add(k), rules.push(rule));
+        }
+      }
+      if (JSON.stringify(rules) !== JSON.stringify(byName.get(target.metadata.name).rules ?? [])) {
+        byName.set(target.metadata.name, { ...byName.get(target.metadata.name), rules });
+        changed.add(target.metadata.name);
+        again = true;
+      }
+    }
+  }
+  for (const name of changed) {
+    const r = byName.get(name);
+    await must(call('PUT', `/apis/rbac.authorization.k8s.io/v1/clusterroles/${name}`, r), `aggregating ${name}`);
   }
 }
 
@@ -212,9 +274,92 @@ function writeKubeconfigs(server, caPem, tokens) {
   }
 }
 
+/** A token of a KubeVirt service account (TokenRequest, valid a year) and a kubeconfig with it. */
+async function serviceAccountConfig(call, server, caPem, sa) {
+  const tr = await must(
+    call('POST', `/api/v1/namespaces/${KUBEVIRT_NAMESPACE}/serviceaccounts/${sa}/token`, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 365 * 24 * 3600 } }),
+    `requesting a token for ${sa}`,
+  );
+  const file = path.join(dir, 'kubevirt', `${sa}.kubeconfig`);
+  fs.writeFileSync(file, serviceAccountKubeconfig(server, caPem, sa, tr.status.token), { mode: 0o600 });
+  return file;
+}
+
+/**
+ * KubeVirt as virt-operator leaves it: the KubeVirt CR with its status, kubevirt-ca, virt-api
+ * serving its admission webhooks (registered before any VM can exist), virt-controller as its
+ * service account, and the node-side simulator. Then the demo world.
+ */
+async function startKubevirt(call, server, caPem, kvPki) {
+  const bin = args.kubevirt;
+  const version = args['kubevirt-version'];
+  fs.mkdirSync(path.join(dir, 'kubevirt'), { recursive: true, mode: 0o700 });
+  const kvCa = fs.readFileSync(kvPki.ca, 'utf8');
+  const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kubevirt-ca', namespace: KUBEVIRT_NAMESPACE }, data: { 'ca-bundle': kvCa } };
+  const cmPath = `/api/v1/namespaces/${KUBEVIRT_NAMESPACE}/configmaps`;
+  const made = await call('POST', cmPath, cm);
+  if (made.status === 409) await must(call('PUT', `${cmPath}/kubevirt-ca`, cm), 'updating kubevirt-ca');
+  else if (made.status !== 201) throw new Error(`creating kubevirt-ca: HTTP ${made.status} ${made.body?.message ?? ''}`);
+  const kvPath = `/apis/kubevirt.io/v1/namespaces/${KUBEVIRT_NAMESPACE}/kubevirts`;
+  await must(call('POST', kvPath, kubevirtCR(version)), 'creating the KubeVirt CR', [201, 409]);
+  await must(call('PATCH', `${kvPath}/kubevirt/status`, { status: kubevirtStatus(version) }, 'application/merge-patch+json'), 'writing the KubeVirt CR status');
+  // kube-apiserver publishes its requestheader CA in kube-system/extension-apiserver-authentication; virt-api needs it at start.
+  for (let i = 0; ; i++) {
+    const r = await call('GET', '/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication');
+    if (r.status === 200 && r.body?.data?.['requestheader-client-ca-file']) break;
+    if (i > 600) throw new Error('kube-apiserver did not publish extension-apiserver-authentication within 60s');
+    await sleep(100);
+  }
+  const apiConfig = await serviceAccountConfig(call, server, caPem, SERVICE_ACCOUNTS.api);
+  const controllerConfig = await serviceAccountConfig(call, server, caPem, SERVICE_ACCOUNTS.controller);
+  const handlerConfig = await serviceAccountConfig(call, server, caPem, SERVICE_ACCOUNTS.handler);
+
+  const apiPort = await freePort();
+  const virtApi = startChild(path.join(bin, 'virt-api'), ['--kubeconfig', apiConfig, '--listen', '127.0.0.1', '--port', String(apiPort), '--tls-cert-file', kvPki.virtApiCert, '--tls-key-file', kvPki.virtApiKey, '--v', '2'], 'virt-api', { POD_NAMESPACE: KUBEVIRT_NAMESPACE });
+  const virtApiUrl = `https://127.0.0.1:${apiPort}`;
+  await waitHttps(`${virtApiUrl}/healthz`, kvCa, 120_000, 'virt-api', () => virtApi.exitCode !== null);
+  for (const cfg of webhooksFor(args['kubevirt-manifests'], virtApiUrl, kvCa)) {
+    const kind = cfg.kind === 'MutatingWebhookConfiguration' ? 'mutatingwebhookconfigurations' : 'validatingwebhookconfigurations';
+    const base = `/apis/admissionregistration.k8s.io/v1/${kind}`;
+    const r = await call('POST', base, cfg);
+    if (r.status === 409) {
+      const cur = await must(call('GET', `${base}/${cfg.metadata.name}`), `reading ${cfg.metadata.name}`);
+      await must(call('PUT', `${base}/${cfg.metadata.name}`, { ...cfg, metadata: { ...cfg.metadata, resourceVersion: cur.metadata.resourceVersion } }), `updating ${cfg.metadata.name}`);
+    } else if (r.status !== 201) throw new Error(`registering ${cfg.metadata.name}: HTTP ${r.status} ${r.body?.message ?? ''}`);
+  }
+  log(`virt-api ready at ${virtApiUrl}; its webhooks registered`);
+
+  const ctlPort = await freePort();
+  startChild(path.join(bin, 'virt-controller'), [
+    '--kubeconfig', controllerConfig,
+    '--launcher-image', `${LAUNCHER_IMAGE}:${version}`,
+    '--listen', '127.0.0.1',
+    '--port', String(ctlPort),
+    // One replica: take the lease at once, and again soon after a restart on kept data.
+    '--leader-elect-lease-duration', '4s',
+    '--leader-elect-renew-deadline', '3s',
+    '--leader-elect-retry-period', '1s',
+    '--v', '2',
+  ], 'virt-controller', { POD_NAMESPACE: KUBEVIRT_NAMESPACE });
+  for (let i = 0; ; i++) {
+    const r = await call('GET', `/apis/coordination.k8s.io/v1/namespaces/${KUBEVIRT_NAMESPACE}/leases/virt-controller`);
+    const renewed = Date.parse(r.body?.spec?.renewTime ?? '');
+    if (r.status === 200 && r.body?.spec?.holderIdentity && Date.now() - renewed < 5_000) break;
+    if (i > 1200) throw new Error('virt-controller did not become leader within 120s');
+    await sleep(100);
+  }
+  log('virt-controller is the leader');
+
+  const simArgs = JSON.parse(args['simulator-args'] ?? '[]');
+  startChild(process.execPath, [path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'test', 'simulator', 'main.ts'), '--kubeconfig', path.join(dir, 'kubeconfig'), '--handler-kubeconfig', handlerConfig, ...simArgs], 'simulator');
+  for (const [p, obj] of demoObjects()) await must(call('POST', p, obj), `creating the demo ${obj.kind} ${obj.metadata.name}`, [201, 409]);
+}
+
 async function main() {
   fs.rmSync(path.join(dir, 'ready'), { force: true });
+  fs.rmSync(path.join(dir, 'failed'), { force: true });
   const { saKey, tokenFile, tokens } = credentials();
+  const kvPki = args.kubevirt ? makePki(args.kubevirt, path.join(pkiDir, 'kubevirt')) : null;
   const [etcdClient, etcdPeer, port] = [await freePort(), await freePort(), await freePort()];
   const server = `https://127.0.0.1:${port}`;
   const certDir = path.join(pkiDir, 'serving');
@@ -235,6 +380,7 @@ async function main() {
     '--allow-privileged=true',
     '--endpoint-reconciler-type=none',
     '--v=0',
+    ...(kvPki ? requestHeaderFlags(kvPki) : []),
   ];
   const etcdData = path.join(dir, 'etcd', 'data');
   fs.mkdirSync(path.dirname(etcdData), { recursive: true });
@@ -264,6 +410,7 @@ async function main() {
   }
   await bootstrap(call);
   writeKubeconfigs(server, caPem, tokens);
+  if (kvPki) await startKubevirt(call, server, caPem, kvPki);
   fs.writeFileSync(path.join(dir, 'ready'), server + '\n');
   log(`ready at ${server}`);
 }

@@ -1,20 +1,22 @@
-// npm run sandbox -- up [--dir DIR] [--simulate] [--fresh] | down [--dir DIR] | status [--dir DIR] | kubectl
+// npm run sandbox -- up [--dir DIR] [--no-kubevirt] [--fresh] [--sim-OPTION VALUE] | down [--dir DIR] | status [--dir DIR] | kubectl
+import fs from 'node:fs';
 import path from 'node:path';
-import { down, ensureKubectl, sandboxPaths, sandboxRunning, up } from './sandbox-lib.mjs';
+import { down, ensureKubectl, failure, kubevirtVersion, sandboxPaths, sandboxRunning, up } from './sandbox-lib.mjs';
 
+const USAGE = 'usage: npm run sandbox -- up|down|status [--dir DIR] [--no-kubevirt] [--fresh] [--sim-OPTION VALUE]';
 const [cmd, ...rest] = process.argv.slice(2);
 let dir = '.sandbox';
-let simulate = false;
+let kubevirt = true;
 let fresh = false;
 const simulatorArgs = [];
 for (let i = 0; i < rest.length; i++) {
   if (rest[i] === '--dir') dir = rest[++i];
   else if (rest[i].startsWith('--dir=')) dir = rest[i].slice(6);
-  else if (rest[i] === '--simulate') simulate = true;
+  else if (rest[i] === '--no-kubevirt') kubevirt = false;
   else if (rest[i] === '--fresh') fresh = true;
   else if (rest[i].startsWith('--sim-')) simulatorArgs.push(`--${rest[i].slice(6)}`, rest[++i]);
   else {
-    console.error(`sandbox: unknown argument ${rest[i]}\nusage: npm run sandbox -- up|down|status [--dir DIR] [--simulate] [--fresh]`);
+    console.error(`sandbox: unknown argument ${rest[i]}\n${USAGE}`);
     process.exit(2);
   }
 }
@@ -22,9 +24,10 @@ for (let i = 0; i < rest.length; i++) {
 try {
   switch (cmd) {
     case 'up': {
-      const p = await up({ dir, simulate, simulatorArgs, fresh });
+      const p = await up({ dir, kubevirt, simulatorArgs, fresh });
       console.log(`export KUBECONFIG=${p.kubeconfig}`);
       console.error(`sandbox: other users: ${path.relative(process.cwd(), p.viewer)} (viewer), ${path.relative(process.cwd(), p.editor)} (editor, namespace team-a)`);
+      if (kubevirt && !p.reused) console.error(`sandbox: KubeVirt ${kubevirtVersion()} (virt-controller, virt-api); demo: namespace lab, VM demo, NADs blue-net, macvlan-net, ovn-net`);
       break;
     }
     case 'down': {
@@ -33,8 +36,10 @@ try {
       break;
     }
     case 'status': {
+      const p = sandboxPaths(dir);
       const running = sandboxRunning(dir);
-      console.log(running ? `running: export KUBECONFIG=${sandboxPaths(dir).kubeconfig}` : 'not running');
+      if (running) console.log(`running: export KUBECONFIG=${p.kubeconfig}`);
+      else console.log(`not running${fs.existsSync(p.failed) ? failure(p) : ''}`);
       process.exitCode = running ? 0 : 1;
       break;
     }
@@ -42,7 +47,7 @@ try {
       console.log(ensureKubectl());
       break;
     default:
-      console.error('usage: npm run sandbox -- up|down|status [--dir DIR] [--simulate] [--fresh]');
+      console.error(USAGE);
       process.exit(2);
   }
 } catch (err) {

@@ -32,15 +32,15 @@
 // and re-watches when a watch ends, and exits on SIGTERM or SIGINT.
 import { KubeConfig } from '@kubernetes/client-node';
 import { Rest } from './kube.ts';
-import { Simulator } from './controller.ts';
+import { NodeSimulator } from './node.ts';
 
 function usage(msg: string): never {
   process.stderr.write(`simulator: ${msg}\nusage: node test/simulator/main.ts --kubeconfig FILE [--step-ms N] [--nodes A,B] [--default-network-name NAME] [--watch-timeout SECONDS]\n`);
   process.exit(2);
 }
 
-function parseArgs(argv: string[]): { kubeconfig: string; stepMs: number; nodes: string[]; defaultNetworkName: string; watchTimeout: number } {
-  const out = { kubeconfig: '', stepMs: 1000, nodes: ['node01', 'node02'], defaultNetworkName: 'kindnet', watchTimeout: 240 };
+function parseArgs(argv: string[]): { kubeconfig: string; handlerKubeconfig: string; stepMs: number; nodes: string[]; defaultNetworkName: string; watchTimeout: number } {
+  const out = { kubeconfig: '', handlerKubeconfig: '', stepMs: 1000, nodes: ['node01', 'node02'], defaultNetworkName: 'kindnet', watchTimeout: 240 };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s, 2);
     const value = () => {
@@ -51,6 +51,9 @@ function parseArgs(argv: string[]): { kubeconfig: string; stepMs: number; nodes:
     switch (flag) {
       case '--kubeconfig':
         out.kubeconfig = value();
+        break;
+      case '--handler-kubeconfig':
+        out.handlerKubeconfig = value();
         break;
       case '--step-ms': {
         const n = Number(value());
@@ -83,6 +86,7 @@ function parseArgs(argv: string[]): { kubeconfig: string; stepMs: number; nodes:
     }
   }
   if (!out.kubeconfig) usage('--kubeconfig is required');
+  if (!out.handlerKubeconfig) usage('--handler-kubeconfig is required');
   return out;
 }
 
@@ -97,9 +101,16 @@ try {
 } catch (err) {
   usage(`cannot read the kubeconfig ${args.kubeconfig}: ${(err as Error).message}`);
 }
+const handlerKc = new KubeConfig();
+try {
+  handlerKc.loadFromFile(args.handlerKubeconfig);
+} catch (err) {
+  usage(`cannot read the kubeconfig ${args.handlerKubeconfig}: ${(err as Error).message}`);
+}
 const rest = new Rest(kc);
 rest.watchTimeoutSeconds = args.watchTimeout;
-const sim = new Simulator(rest, { stepMs: args.stepMs, nodes: args.nodes, defaultNetworkName: args.defaultNetworkName, log });
+const handler = new Rest(handlerKc);
+const sim = new NodeSimulator(rest, handler, { stepMs: args.stepMs, nodes: args.nodes, defaultNetworkName: args.defaultNetworkName, log });
 
 process.on('uncaughtException', (err) => log(`unexpected error (carrying on): ${err.stack ?? err.message}`));
 process.on('unhandledRejection', (err) => log(`unexpected rejection (carrying on): ${(err as Error)?.stack ?? String(err)}`));
@@ -112,4 +123,7 @@ for (const sig of ['SIGTERM', 'SIGINT'] as const) {
 }
 
 log(`KubeVirt network simulator starting (pid ${process.pid}, step ${args.stepMs} ms, nodes ${args.nodes.join(',')}, server ${kc.getCurrentCluster()?.server ?? '?'})`);
-sim.start();
+sim.start().catch((err) => {
+  log(`cannot start: ${(err as Error).message}`);
+  process.exit(1);
+});
