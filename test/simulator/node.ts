@@ -17,6 +17,7 @@
 //   and target sides of a live migration; shutdown of a deleted VMI.
 //
 // One serial work queue, level-triggered; each step of a walk waits stepMs.
+import { createHash } from 'node:crypto';
 import { ApiError, Cache, keyOf, runInformer, type Obj, type Rest } from './kube.ts';
 import {
   NETCONF_MAC_ANNOTATION,
@@ -96,6 +97,35 @@ class Timers {
   }
 }
 
+/**
+ * Why the VMI cannot live-migrate because of its pod network interface, or '' (VerifyVMIMigratable,
+ * pkg/network/vmispec/interface.go): masquerade and passt migrate, bridge only with
+ * kubevirt.io/allow-pod-bridge-network-live-migration; no pod network, nothing to say.
+ */
+export function migratableError(vmi: Obj): string {
+  const podNet = networksOf(vmi.spec).find((n) => n.pod);
+  if (!podNet || interfacesOf(vmi.spec).length === 0) return '';
+  const primary = interfacesOf(vmi.spec).find((i) => i.name === podNet.name);
+  if (!primary) return `no primary interface found for network ${podNet.name}`;
+  if (primary.masquerade || primary.passtBinding) return '';
+  if (primary.bridge && vmi.metadata.annotations?.['kubevirt.io/allow-pod-bridge-network-live-migration'] !== undefined) return '';
+  return 'cannot migrate VMI which does not use masquerade or a migratable plugin to connect to the pod network';
+}
+
+/**
+ * The image ID a kubelet reports: the repository with the digest it pulled. virt-controller needs it
+ * (a migration target pod pins container disks by digest).
+ */
+function imageID(image: string): string {
+  const repo = String(image).split('@')[0].replace(/:[^/:]+$/, '');
+  return `${repo}@sha256:${createHash('sha256').update(String(image)).digest('hex')}`;
+}
+
+/** A VMI as an event's involved object. */
+function vmiObject(vmi: Obj): Obj {
+  return { ...vmi, apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance' };
+}
+
 export class NodeSimulator {
   readonly opts: SimulatorOptions;
   readonly rest: Rest;
@@ -134,6 +164,7 @@ export class NodeSimulator {
   /** Registers the nodes, then runs the informers; the work queue runs once both have listed. */
   async start(): Promise<void> {
     await this.ensureNodes();
+    await this.ensureDaemonSets();
     const stopped = () => this.stopped;
     const log = (m: string) => this.log(m);
     void runInformer(this.rest, this.vmis, `${KV}/virtualmachineinstances`, {}, stopped, log);
@@ -300,6 +331,34 @@ export class NodeSimulator {
     }
   }
 
+  /**
+   * The DaemonSets of the components this process stands in for, as they look on a cluster where
+   * they run on every node (no pods: nothing here runs a DaemonSet controller). Tools that ask
+   * whether Multus's dynamic networks controller or virt-handler is installed find them.
+   */
+  private async ensureDaemonSets(): Promise<void> {
+    const n = this.opts.nodes.length;
+    const sets = [
+      { ns: 'kube-system', name: 'kube-multus-ds', labels: { app: 'multus', name: 'multus' }, image: 'ghcr.io/k8snetworkplumbingwg/multus-cni:v4.2.2-thick' },
+      { ns: 'kube-system', name: 'dynamic-networks-controller-ds', labels: { app: 'dynamic-networks-controller' }, image: 'ghcr.io/k8snetworkplumbingwg/multus-dynamic-networks-controller:v0.3.7' },
+      { ns: 'kubevirt', name: 'virt-handler', labels: { 'kubevirt.io': 'virt-handler' }, image: 'quay.io/kubevirt/virt-handler' },
+    ];
+    for (const d of sets) {
+      const path = `/apis/apps/v1/namespaces/${d.ns}/daemonsets`;
+      try {
+        await this.rest.create(path, {
+          apiVersion: 'apps/v1',
+          kind: 'DaemonSet',
+          metadata: { name: d.name, namespace: d.ns, labels: d.labels },
+          spec: { selector: { matchLabels: d.labels }, template: { metadata: { labels: d.labels }, spec: { containers: [{ name: d.name, image: d.image }] } } },
+        });
+      } catch (err) {
+        if (!(err instanceof ApiError && err.code === 409)) throw err;
+      }
+      await this.rest.mergePatch(`${path}/${d.name}/status`, { status: { desiredNumberScheduled: n, currentNumberScheduled: n, numberReady: n, numberAvailable: n, updatedNumberScheduled: n, numberMisscheduled: 0, observedGeneration: 1 } });
+    }
+  }
+
   private nodeIp(name: string): string {
     return `192.168.66.${101 + Math.max(0, this.opts.nodes.indexOf(name))}`;
   }
@@ -421,9 +480,9 @@ export class NodeSimulator {
     }
     const t = now();
     const cond = (type: string) => ({ type, status: 'True', lastProbeTime: null, lastTransitionTime: t });
-    const running = (c: Obj) => ({ name: c.name, image: c.image, imageID: '', ready: true, started: true, restartCount: 0, state: { running: { startedAt: t } } });
+    const running = (c: Obj) => ({ name: c.name, image: c.image, imageID: imageID(c.image), ready: true, started: true, restartCount: 0, state: { running: { startedAt: t } } });
     // Init containers ran to completion; sidecar ones (restartPolicy Always, as guest-console-log) keep running.
-    const done = (c: Obj) => (c.restartPolicy === 'Always' ? running(c) : { name: c.name, image: c.image, imageID: '', ready: false, restartCount: 0, started: false, state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: t, finishedAt: t } } });
+    const done = (c: Obj) => (c.restartPolicy === 'Always' ? running(c) : { name: c.name, image: c.image, imageID: imageID(c.image), ready: false, restartCount: 0, started: false, state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: t, finishedAt: t } } });
     const hostIP = this.nodeIp(pod.spec.nodeName);
     const updated = await this.write(`pod ${ns}/${name} status`, this.pods, podPath(ns, name), () =>
       this.rest.mergePatch(podPath(ns, name) + '/status', {
@@ -512,8 +571,10 @@ export class NodeSimulator {
     let ok = false;
     try {
       const phase = vmi.status?.phase ?? '';
+      const mig = vmi.status?.migrationState;
       if (vmi.metadata.deletionTimestamp && ['Scheduled', 'Running'].includes(phase)) await this.shutdown(vmi, t);
       else if (phase === 'Scheduled') await this.boot(vmi, t);
+      else if (phase === 'Running' && mig?.migrationUid && mig.targetPod && !mig.completed && !mig.failed) await this.migrate(vmi, mig, t);
       else if (phase === 'Running') await this.syncRunning(vmi, t);
       ok = true;
     } finally {
@@ -571,7 +632,8 @@ export class NodeSimulator {
     for (const iface of interfacesOf(vmi.spec)) {
       if (isAbsent(iface)) continue;
       const net = nets.get(iface.name);
-      const entry: Obj = { ...(old.find((e) => e.name === iface.name) ?? {}), name: iface.name, queueCount: 1, linkState: iface.state === 'down' ? 'down' : 'up' };
+      const entry: Obj = { ...(old.find((e) => e.name === iface.name) ?? {}), name: iface.name };
+      if (bindingOf(iface) !== 'sriov') Object.assign(entry, { queueCount: 1, linkState: iface.state === 'down' ? 'down' : 'up' });
       const sources = new Set(infoSources(entry));
       sources.add('domain');
       sources.add('guest-agent');
@@ -600,7 +662,8 @@ export class NodeSimulator {
     }
     const t0 = now();
     let conditions = (vmi.status?.conditions as Obj[]) ?? [];
-    conditions = setCondition(conditions, { type: 'LiveMigratable', status: interfacesOf(vmi.spec).some((i) => bindingOf(i) === 'sriov') ? 'False' : 'True', ...(interfacesOf(vmi.spec).some((i) => bindingOf(i) === 'sriov') ? { reason: 'InterfaceNotLiveMigratable', message: 'cannot migrate VMI which does not use masquerade, bridge with kubevirt.io/allow-pod-bridge-network-live-migration VM annotation or a migratable plugin to connect to the pod network' } : {}) }, t0);
+    const migratable = migratableError(vmi);
+    conditions = setCondition(conditions, migratable ? { type: 'LiveMigratable', status: 'False', reason: 'InterfaceNotLiveMigratable', message: migratable } : { type: 'LiveMigratable', status: 'True' }, t0);
     conditions = setCondition(conditions, { type: 'AgentConnected', status: 'True' }, t0);
     const status = {
       ...(vmi.status ?? {}),
@@ -611,16 +674,88 @@ export class NodeSimulator {
       migrationMethod: 'BlockMigration',
       migrationTransport: 'Unix',
       machine: { type: 'q35' },
+      // virt-handler reports the launcher's SELinux context, "none" on hosts without SELinux; migrations need it.
+      selinuxContext: 'none',
     };
     await this.patchVMI(vmi, [{ op: 'replace', path: '/status', value: status }]);
+    await this.event(vmiObject(vmi), 'Normal', 'Started', 'VirtualMachineInstance started.', 'virt-handler');
     const macs = interfaces.map((i) => `${i.name}=${i.mac}`).join(' ');
     this.log(`vmi ${ns}/${name}: Running on ${vmi.status.nodeName}; interfaces ${macs || 'none'}${netconf.macs.size ? ' (netconf MACs applied by the sidecar)' : ''}`);
+  }
+
+  /**
+   * The virt-handlers of a live migration, once virt-controller handed the target pod over
+   * (migrationState with migrationUid, targetNode, targetPod), one step at a time: the target
+   * listens, the source starts, the target detects and readies the domain, the VMI moves to the
+   * target node, the migration completes; the source launcher exits.
+   */
+  private async migrate(vmi: Obj, mig: Obj, t: Timers): Promise<void> {
+    const id = `vmi ${vmi.metadata.namespace}/${vmi.metadata.name}`;
+    const target = this.podsOf(vmi).find((p) => p.metadata.name === mig.targetPod);
+    if (!target || target.status?.phase !== 'Running') return;
+    const at = now();
+    const set = (field: string, value: unknown) => ({ op: 'add', path: `/status/migrationState/${field}`, value });
+    if (!mig.targetNodeAddress) {
+      if (!t.due('mig-target')) return;
+      await this.patchVMI(vmi, [set('targetNodeAddress', this.nodeIp(mig.targetNode)), set('targetDirectMigrationNodePorts', { '49152': 0, '49153': 49152 })]);
+      await this.event(vmiObject(vmi), 'Normal', 'PreparingTarget', `Migration Target is listening at ${this.nodeIp(mig.targetNode)}, on ports: 49152,49153`, 'virt-handler');
+      this.log(`${id}: migration target on ${mig.targetNode} is listening`);
+    } else if (!mig.startTimestamp) {
+      if (!t.due('mig-start')) return;
+      await this.patchVMI(vmi, [set('startTimestamp', at), set('mode', 'PreCopy')]);
+      await this.event(vmiObject(vmi), 'Normal', 'Migrating', 'VirtualMachineInstance is migrating.', 'virt-handler');
+      this.log(`${id}: migration started: ${mig.sourcePod} (${mig.sourceNode}) -> ${mig.targetPod} (${mig.targetNode})`);
+    } else if (!mig.targetNodeDomainDetected) {
+      if (!t.due('mig-domain', 2 * this.opts.stepMs)) return;
+      const conditions = ((vmi.status.conditions as Obj[]) ?? []).filter((c) => c.type !== 'MigrationRequired');
+      await this.patchVMI(vmi, [set('targetNodeDomainDetected', true), set('targetNodeDomainReadyTimestamp', at), { op: 'replace', path: '/status/conditions', value: conditions }]);
+    } else if (!mig.endTimestamp) {
+      if (!t.due('mig-end')) return;
+      await this.patchVMI(vmi, [
+        set('endTimestamp', at),
+        { op: 'replace', path: '/status/nodeName', value: mig.targetNode },
+        { op: 'add', path: '/metadata/labels/kubevirt.io~1nodeName', value: mig.targetNode },
+        { op: 'add', path: '/status/launcherContainerImageVersion', value: '' },
+        { op: 'add', path: '/status/migrationTransport', value: 'Unix' },
+      ]);
+      await this.event(vmiObject(vmi), 'Normal', 'Migrated', `The VirtualMachineInstance migrated to node ${mig.targetNode}.`, 'virt-handler');
+      this.log(`${id}: migrated to ${mig.targetNode}`);
+    } else {
+      const ops: Obj[] = [set('completed', true)];
+      if (vmi.metadata.labels?.['kubevirt.io/migrationTargetNodeName'] !== undefined) ops.push({ op: 'remove', path: '/metadata/labels/kubevirt.io~1migrationTargetNodeName' });
+      await this.patchVMI(vmi, ops);
+      // The source launcher exits once its domain has left.
+      const source = this.podsOf(vmi).find((p) => p.metadata.name === mig.sourcePod);
+      if (source) await this.finishPod(source, 'the domain migrated away');
+      this.log(`${id}: migration completed, now on ${mig.targetNode} (pod ${mig.targetPod})`);
+    }
+  }
+
+  /** The kubelet's view of a launcher whose containers exited: phase Succeeded, containers terminated. */
+  private async finishPod(pod: Obj, why: string): Promise<void> {
+    const ns = pod.metadata.namespace;
+    const name = pod.metadata.name;
+    const at = now();
+    const term = (c: Obj) => ({ name: c.name, image: c.image, imageID: imageID(c.image), ready: false, started: false, restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: pod.status?.startTime ?? at, finishedAt: at } } });
+    const ready = (type: string) => ({ type, status: 'False', reason: 'PodCompleted', lastProbeTime: null, lastTransitionTime: at });
+    const updated = await this.write(`pod ${ns}/${name} status`, this.pods, podPath(ns, name), () =>
+      this.rest.mergePatch(podPath(ns, name) + '/status', {
+        status: {
+          phase: 'Succeeded',
+          conditions: [...((pod.status?.conditions as Obj[]) ?? []).filter((c) => c.type !== 'Ready' && c.type !== 'ContainersReady'), ready('Ready'), ready('ContainersReady')],
+          containerStatuses: ((pod.spec.containers as Obj[]) ?? []).map(term),
+        },
+      }),
+    );
+    this.pods.upsert(updated);
+    this.log(`pod ${ns}/${name}: Succeeded (${why})`);
   }
 
   /** A deleted VMI: the domain shuts down, the VMI Succeeds; virt-controller deletes the pod. */
   private async shutdown(vmi: Obj, t: Timers): Promise<void> {
     if (!t.due('shutdown')) return;
     await this.patchVMI(vmi, [{ op: 'replace', path: '/status/phase', value: 'Succeeded' }]);
+    await this.event(vmiObject(vmi), 'Normal', 'Stopped', 'The VirtualMachineInstance was shut down.', 'virt-handler');
     this.log(`vmi ${vmi.metadata.namespace}/${vmi.metadata.name}: shut down (Succeeded)`);
   }
 
@@ -660,8 +795,8 @@ export class NodeSimulator {
             src.add('multus-status');
             e.podInterfaceName = pif;
             e.mac = parseMac(iface.macAddress) ?? (att.mac && (b === 'bridge' || b === 'sriov') ? att.mac : stableMac(`${vmi.metadata.uid}/${iface.name}`));
-            e.queueCount = 1;
-            e.linkState = iface.state === 'down' ? 'down' : 'up';
+            // An SR-IOV VF is a host device: its status has no queues and no link state.
+            if (b !== 'sriov') Object.assign(e, { queueCount: 1, linkState: iface.state === 'down' ? 'down' : 'up' });
             changed = true;
             this.log(`${id}: hot-plug ${iface.name}: in the domain, mac ${e.mac}`);
           } else if (src.has('domain') && !src.has('guest-agent') && t.due(`guest/${iface.name}`)) {
@@ -680,8 +815,8 @@ export class NodeSimulator {
           this.log(`${id}: unplug ${iface.name}: detached from the domain`);
         }
       }
-      // Link state: virt-handler sets the domain link as the spec asks.
-      if (src.has('domain') && !isAbsent(iface)) {
+      // Link state: virt-handler sets the domain link as the spec asks (not for SR-IOV host devices).
+      if (src.has('domain') && !isAbsent(iface) && bindingOf(iface) !== 'sriov') {
         const want = iface.state === 'down' ? 'down' : 'up';
         if (e.linkState !== want && (!e.linkState || t.due(`link-${want}/${iface.name}`))) {
           e.linkState = want;
