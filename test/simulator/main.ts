@@ -1,41 +1,41 @@
-// KubeVirt network simulator: for tests and demos; the plugin never needs it.
+// The node side of a KubeVirt cluster, for the sandbox where KubeVirt's own
+// virt-controller and virt-api run (started by the sandbox's supervisor; the
+// plugin never needs it):
 //
-//   node test/simulator/main.ts --kubeconfig FILE [--step-ms N] [--nodes node01,node02]
-//                                [--default-network-name NAME]
+//   node test/simulator/main.ts --kubeconfig FILE --handler-kubeconfig FILE [--step-ms N]
+//                               [--nodes node01,node02] [--default-network-name NAME]
 //
-// The sandbox runs a real kube-apiserver but no KubeVirt. This process stands
-// in for KubeVirt's controllers on the network path, across all namespaces:
-// virt-controller (VM -> VMI, launcher pod, the network VM controller that
-// hot-plugs and cleans up unplugged interfaces, the workload updater's
-// migration for SR-IOV), virt-handler (domain and guest-agent interface
-// status, link state, the netconf hook sidecar's MAC at domain definition),
-// Multus and the multus-dynamic-networks-controller (pod network-status).
-// It never stands in for the API server: no admission webhooks, no defaults
-// on create except the VMI's implicit default network, no kubemacpool.
+// It stands in for what runs on nodes, across all namespaces: the kubelet
+// (nodes, binding and running launcher pods, removing deleted ones), Multus and
+// its dynamic networks controller (network-status, attachments added and
+// removed on running pods, their pod events), and virt-handler (a Scheduled VMI
+// Running with its interface status; hot-plugged interfaces into the domain and
+// the guest; unplugs; link state; the netconf hook sidecar's MAC; both sides of
+// a live migration; shutdown). Everything else (VMIs from VMs, launcher pods,
+// the pods' networks annotation, interface changes copied to VMIs, unplugged
+// interfaces removed, RestartRequired, MigrationRequired, migrations started,
+// admission) is KubeVirt's own virt-controller and virt-api.
 //
-//   --kubeconfig FILE            the cluster to act on (required)
-//   --step-ms N                  delay between two steps of a state machine (default 1000)
-//   --nodes A,B                  node names: VMIs start on the first, migrate to the next
+//   --kubeconfig FILE            the cluster (an administrator: kubelet and Multus writes)
+//   --handler-kubeconfig FILE    virt-handler's service account (VMI status writes: virt-api
+//                                drops VMI status changes from anyone but KubeVirt's accounts)
+//   --step-ms N                  delay between two steps of a walk (default 1000)
+//   --nodes A,B                  node names: launcher pods run on the first, migrate to the next
 //   --default-network-name NAME  the name Multus reports for the cluster network (default kindnet)
 //   --watch-timeout SECONDS      how long one watch request lasts before it is renewed (default 240)
 //
-// Hand-seeded states are left alone, so a test can craft any status: VMs with
-// runStrategy Manual, VMIs stored with a status.phase that the simulator did
-// not start (it marks its own with the annotation sim.kubectl-vnet.io/managed),
-// and any VM, VMI or launcher pod annotated `sim.kubectl-vnet.io/ignore: "true"`.
+// A VM, VMI or launcher pod annotated `sim.kubectl-vnet.io/ignore: "true"` is
+// left alone by the node side (tests pause it to see a state that would
+// otherwise pass quickly); KubeVirt's controllers still act on it.
 //
-// Timing: each step of a walk (pod up, attach, domain, guest agent, detach,
-// link, migration) waits --step-ms after the previous one; an SR-IOV plug
-// waits three steps for the migration to start and two for it to finish.
-//
-// It logs one line per action to stdout, never crashes on bad input, re-lists
-// and re-watches when a watch ends, and exits on SIGTERM or SIGINT.
+// It logs one line per action to stdout, re-lists and re-watches when a watch
+// ends, and exits on SIGTERM or SIGINT.
 import { KubeConfig } from '@kubernetes/client-node';
 import { Rest } from './kube.ts';
 import { NodeSimulator } from './node.ts';
 
 function usage(msg: string): never {
-  process.stderr.write(`simulator: ${msg}\nusage: node test/simulator/main.ts --kubeconfig FILE [--step-ms N] [--nodes A,B] [--default-network-name NAME] [--watch-timeout SECONDS]\n`);
+  process.stderr.write(`simulator: ${msg}\nusage: node test/simulator/main.ts --kubeconfig FILE --handler-kubeconfig FILE [--step-ms N] [--nodes A,B] [--default-network-name NAME] [--watch-timeout SECONDS]\n`);
   process.exit(2);
 }
 
@@ -79,7 +79,7 @@ function parseArgs(argv: string[]): { kubeconfig: string; handlerKubeconfig: str
         break;
       case '-h':
       case '--help':
-        process.stdout.write('KubeVirt network simulator (for tests and demos). See the comment at the top of test/simulator/main.ts.\n');
+        process.stdout.write('The node side of a KubeVirt cluster (for the sandbox). See the comment at the top of test/simulator/main.ts.\n');
         process.exit(0);
       default:
         usage(`unknown argument ${argv[i]}`);
@@ -122,7 +122,7 @@ for (const sig of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
-log(`KubeVirt network simulator starting (pid ${process.pid}, step ${args.stepMs} ms, nodes ${args.nodes.join(',')}, server ${kc.getCurrentCluster()?.server ?? '?'})`);
+log(`node-side simulator starting (pid ${process.pid}, step ${args.stepMs} ms, nodes ${args.nodes.join(',')}, server ${kc.getCurrentCluster()?.server ?? '?'})`);
 sim.start().catch((err) => {
   log(`cannot start: ${(err as Error).message}`);
   process.exit(1);

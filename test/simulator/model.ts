@@ -1,6 +1,6 @@
-// Pure helpers of the simulator: KubeVirt's naming, defaults and annotation
+// Pure helpers of the node-side simulator: KubeVirt's naming and annotation
 // formats, written from KubeVirt's behaviour (pkg/network/namescheme,
-// pkg/network/vmispec, pkg/network/multus, pkg/virt-controller/watch/vm.go).
+// pkg/network/vmispec, the netconf hook sidecar).
 import { createHash } from 'node:crypto';
 import type { Obj } from './kube.ts';
 
@@ -8,8 +8,6 @@ export const NETWORKS_ANNOTATION = 'k8s.v1.cni.cncf.io/networks';
 export const NETWORK_STATUS_ANNOTATION = 'k8s.v1.cni.cncf.io/network-status';
 export const NETCONF_MAC_ANNOTATION = 'netconf.kubevirt.io/macAddress';
 export const IGNORE_ANNOTATION = 'sim.kubectl-vnet.io/ignore';
-/** Marks a VMI the simulator started; a VMI created with a phase and without it is hand-made. */
-export const MANAGED_ANNOTATION = 'sim.kubectl-vnet.io/managed';
 
 export function clone<T>(v: T): T {
   return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
@@ -88,58 +86,6 @@ export function nadNamespacedName(namespace: string, networkName: unknown): { na
   return i >= 0 ? { namespace: s.slice(0, i), name: s.slice(i + 1) } : { namespace, name: s };
 }
 
-/** KubeVirt's built-in defaultNetworkInterface (pkg/virt-config: DefaultNetworkInterface). */
-export const DEFAULT_NETWORK_INTERFACE = 'bridge';
-
-/** The KubeVirt CR's spec.configuration.network.defaultNetworkInterface, else KubeVirt's built-in default. */
-export function defaultNetworkInterface(kubevirts: Obj[]): string {
-  for (const kv of kubevirts) {
-    const b = kv?.spec?.configuration?.network?.defaultNetworkInterface;
-    if (typeof b === 'string' && b) return b;
-  }
-  return DEFAULT_NETWORK_INTERFACE;
-}
-
-/** SetDefaultNetworkInterface: the implicit `default` pod network, with the cluster's default binding. */
-export function applyDefaultNetwork(spec: Obj, binding: string = DEFAULT_NETWORK_INTERFACE): boolean {
-  spec.domain ??= {};
-  spec.domain.devices ??= {};
-  if (spec.domain.devices.autoattachPodInterface === false) return false;
-  if (networksOf(spec).length > 0 || interfacesOf(spec).length > 0) return false;
-  spec.domain.devices.interfaces = [{ name: 'default', [binding]: {} }];
-  spec.networks = [{ name: 'default', pod: {} }];
-  return true;
-}
-
-/** Networks whose interface is kept (FilterNetworksByInterfaces). */
-export function filterNetworksByInterfaces(networks: Obj[], interfaces: Obj[]): Obj[] {
-  const names = new Set(interfaces.map((i) => i.name));
-  return networks.filter((n) => names.has(n.name));
-}
-
-/** The VMI a VM's controller creates (setupVMIFromVM, plus the VMI mutator's network default). */
-export function vmiFromVM(vm: Obj, defaultBinding: string = DEFAULT_NETWORK_INTERFACE): Obj {
-  const tmpl = vm.spec?.template ?? {};
-  const spec = clone(tmpl.spec ?? {}) as Obj;
-  spec.domain ??= {};
-  spec.domain.devices ??= {};
-  const kept = interfacesOf(spec).filter((i) => !isAbsent(i));
-  if (Array.isArray(spec.domain.devices.interfaces)) spec.domain.devices.interfaces = kept;
-  if (Array.isArray(spec.networks)) spec.networks = filterNetworksByInterfaces(networksOf(spec), kept);
-  applyDefaultNetwork(spec, defaultBinding);
-  const annotations: Obj = { ...(tmpl.metadata?.annotations ?? {}) };
-  annotations['kubevirt.io/vm-generation'] = String(vm.metadata?.generation ?? 1);
-  annotations[MANAGED_ANNOTATION] = 'true';
-  const metadata: Obj = {
-    name: vm.metadata.name,
-    namespace: vm.metadata.namespace,
-    annotations,
-    ownerReferences: [{ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', name: vm.metadata.name, uid: vm.metadata.uid, controller: true, blockOwnerDeletion: true }],
-  };
-  if (tmpl.metadata?.labels) metadata.labels = { ...tmpl.metadata.labels };
-  return { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance', metadata, spec };
-}
-
 export interface NetconfResult {
   macs: Map<string, string>;
   error?: string;
@@ -185,23 +131,6 @@ export function runsNetconfSidecar(hooks: unknown): boolean {
   });
 }
 
-/** KubeVirt's k8s.v1.cni.cncf.io/networks value for the given VMI spec, or undefined when empty. */
-export function multusNetworksAnnotation(namespace: string, interfaces: Obj[], networks: Obj[]): string | undefined {
-  const byName = new Map(interfaces.map((i) => [i.name, i]));
-  const elems: Obj[] = [];
-  for (const net of networks) {
-    if (!isSecondaryMultus(net)) continue;
-    const iface = byName.get(net.name);
-    if (!iface || isAbsent(iface)) continue;
-    const nn = nadNamespacedName(namespace, net.multus.networkName);
-    const e: Obj = { name: nn.name, namespace: nn.namespace };
-    if (iface.macAddress) e.mac = iface.macAddress;
-    e.interface = podInterfaceName(net.name);
-    elems.push(e);
-  }
-  return elems.length ? JSON.stringify(elems) : undefined;
-}
-
 /** Parses a JSON list annotation; [] when missing or malformed. */
 export function parseList(value: unknown): Obj[] {
   if (typeof value !== 'string') return [];
@@ -227,11 +156,6 @@ export function joinInfoSources(list: string[]): string {
   return [...order.filter((s) => set.has(s)), ...[...set].filter((s) => !order.includes(s))].join(', ');
 }
 
-export function getCondition(obj: Obj, type: string): Obj | undefined {
-  const l = obj?.status?.conditions;
-  return Array.isArray(l) ? l.find((c) => c?.type === type) : undefined;
-}
-
 /** A condition list with one condition set, keeping lastTransitionTime when the status did not change. */
 export function setCondition(list: Obj[] | undefined, cond: Obj, now: string): Obj[] {
   const out = (Array.isArray(list) ? list : []).filter((c) => c?.type !== cond.type);
@@ -242,10 +166,6 @@ export function setCondition(list: Obj[] | undefined, cond: Obj, now: string): O
   return out;
 }
 
-export function removeCondition(list: Obj[] | undefined, type: string): Obj[] {
-  return (Array.isArray(list) ? list : []).filter((c) => c?.type !== type);
-}
-
 /** The controller owner reference of obj, if any. */
 export function controllerRef(obj: Obj): Obj | undefined {
   const refs = obj?.metadata?.ownerReferences;
@@ -254,9 +174,4 @@ export function controllerRef(obj: Obj): Obj | undefined {
 
 export function isIgnored(obj: Obj | undefined): boolean {
   return obj?.metadata?.annotations?.[IGNORE_ANNOTATION] === 'true';
-}
-
-/** A VMI stored with a status by someone else (a test seeding a state): not ours to drive. */
-export function isHandMade(vmi: Obj | undefined): boolean {
-  return Boolean(vmi?.status?.phase) && vmi?.metadata?.annotations?.[MANAGED_ANNOTATION] !== 'true';
 }

@@ -131,6 +131,8 @@ export class NodeSimulator {
   readonly rest: Rest;
   /** virt-handler's service account: virt-api drops VMI status changes from anyone but KubeVirt's accounts. */
   readonly handler: Rest;
+  /** Only to honour the ignore annotation on a VM (tests pause the node side of one VM). */
+  readonly vms = new Cache('virtualmachines');
   readonly vmis = new Cache('virtualmachineinstances');
   readonly pods = new Cache('launcher pods');
   readonly timers = new Map<string, Map<string, number>>();
@@ -150,6 +152,13 @@ export class NodeSimulator {
     this.handler = handler;
     this.opts = opts;
     this.vmis.onChange((_type, obj) => this.enqueue(`vmi:${keyOf(obj)}`));
+    // A VM's ignore annotation removed: its VMI (same name) and pods get their turn again.
+    this.vms.onChange((_type, obj) => {
+      const vmi = this.vmis.get(keyOf(obj));
+      if (!vmi) return;
+      this.enqueue(`vmi:${keyOf(vmi)}`);
+      for (const p of this.podsOf(vmi)) this.enqueue(`pod:${keyOf(p)}`);
+    });
     this.pods.onChange((type, obj) => {
       if (type !== 'DELETED') this.enqueue(`pod:${keyOf(obj)}`);
       const vmi = this.vmiOfPod(obj);
@@ -167,11 +176,12 @@ export class NodeSimulator {
     await this.ensureDaemonSets();
     const stopped = () => this.stopped;
     const log = (m: string) => this.log(m);
+    void runInformer(this.rest, this.vms, `${KV}/virtualmachines`, {}, stopped, log);
     void runInformer(this.rest, this.vmis, `${KV}/virtualmachineinstances`, {}, stopped, log);
     void runInformer(this.rest, this.pods, '/api/v1/pods', { labelSelector: 'kubevirt.io=virt-launcher' }, stopped, log);
     const waitSynced = setInterval(() => {
       if (this.stopped) return clearInterval(waitSynced);
-      if (this.vmis.synced && this.pods.synced) {
+      if (this.vms.synced && this.vmis.synced && this.pods.synced) {
         clearInterval(waitSynced);
         this.log(`caches synced: ${this.vmis.items.size} VMIs, ${this.pods.items.size} launcher pods`);
         void this.work();
@@ -214,7 +224,7 @@ export class NodeSimulator {
 
   private async work(): Promise<void> {
     if (this.working || this.stopped) return;
-    if (!(this.vmis.synced && this.pods.synced)) return;
+    if (!(this.vms.synced && this.vmis.synced && this.pods.synced)) return;
     this.working = true;
     try {
       while (this.pending.size && !this.stopped) {
@@ -376,7 +386,7 @@ export class NodeSimulator {
     const pod = this.pods.get(key);
     if (!pod || isIgnored(pod)) return;
     const vmi = this.vmiOfPod(pod);
-    if (vmi && isIgnored(vmi)) return;
+    if (vmi && this.paused(vmi)) return;
     const ns = pod.metadata.namespace;
     const name = pod.metadata.name;
     const t = new Timers(this, pod.metadata.uid, `pod:${key}`);
@@ -555,6 +565,13 @@ export class NodeSimulator {
 
   // ---------------------------------------------------------- virt-handler
 
+  /** The node side leaves a VMI alone (and its pods) when it, or the VM that owns it, is annotated ignore. */
+  private paused(vmi: Obj): boolean {
+    if (isIgnored(vmi)) return true;
+    const ref = controllerRef(vmi);
+    return ref?.kind === 'VirtualMachine' && isIgnored(this.vms.get(`${vmi.metadata.namespace}/${ref.name}`));
+  }
+
   private podsOf(vmi: Obj): Obj[] {
     return this.pods
       .values()
@@ -564,7 +581,7 @@ export class NodeSimulator {
 
   private async reconcileVMI(key: string): Promise<void> {
     const vmi = this.vmis.get(key);
-    if (!vmi || isIgnored(vmi)) return;
+    if (!vmi || this.paused(vmi)) return;
     const node = vmi.status?.nodeName;
     if (!node || !this.opts.nodes.includes(node)) return;
     const t = new Timers(this, vmi.metadata.uid, `vmi:${key}`);
