@@ -63,7 +63,8 @@ export function kubevirtCR(version) {
     kind: 'KubeVirt',
     metadata: { name: 'kubevirt', namespace: KUBEVIRT_NAMESPACE },
     spec: {
-      configuration: { developerConfiguration: { featureGates: [] }, network: { defaultNetworkInterface: 'masquerade' } },
+      // Sidecar: hook sidecars (the netconf MAC path) are refused by virt-api without it.
+      configuration: { developerConfiguration: { featureGates: ['Sidecar'] } },
       workloadUpdateStrategy: { workloadUpdateMethods: ['LiveMigrate'] },
     },
   };

@@ -15,7 +15,7 @@ import { Resources, resourcePath } from '../../src/kube/resources.js';
 import { VnetError } from '../../src/errors.js';
 import { freshNamespace, repoRoot, runCli, sandbox } from '../support/cluster.js';
 // @ts-expect-error plain ESM script without types
-import { down, up } from '../../scripts/sandbox-lib.mjs';
+import { down, kubevirtVersion, up } from '../../scripts/sandbox-lib.mjs';
 
 function pids(pattern: string): string[] {
   try {
@@ -33,18 +33,17 @@ describe('version', () => {
     expect(r.stdout).toBe(`Client Version: v${pkg.version}\n`);
   });
 
-  it('--server reports the Kubernetes version and that KubeVirt is not installed, or not readable', async () => {
+  it('--server reports the Kubernetes version and the KubeVirt version the sandbox runs, to every user', async () => {
     const sb = sandbox();
     const admin = await runCli(['version', '--server', '-o', 'json']);
     expect(admin.code).toBe(0);
     const report = JSON.parse(admin.stdout);
     expect(report.serverVersion.gitVersion).toMatch(/^v1\.\d+\.\d+/);
-    // The shared sandbox may hold a KubeVirt CR created by another test file; the
-    // fresh-sandbox test below covers both states deterministically.
-    expect(['absent', 'installed']).toContain(report.kubevirt.state);
+    expect(report.kubevirt).toEqual({ state: 'installed', version: kubevirtVersion() });
+    // KubeVirt's kubevirt.io:default role lets every authenticated user read the KubeVirt CR.
     const editor = await runCli(['version', '--server'], { kubeconfig: sb.editor });
     expect(editor.code).toBe(0);
-    expect(editor.stdout).toMatch(/^KubeVirt: not readable \(cannot list kubevirts\.kubevirt\.io: forbidden/m);
+    expect(editor.stdout).toContain(`KubeVirt Version: ${kubevirtVersion()}`);
   });
 });
 
@@ -231,24 +230,20 @@ describe('credentials', () => {
 describe('the sandbox itself', () => {
   it('starts, is reused when already running, reports KubeVirt once a CR exists, keeps its data unless fresh, and stops leaving no process', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vnet-sb-'));
-    const first = await up({ dir });
+    const first = await up({ dir, kubevirt: false });
     try {
       expect(first.reused).toBe(false);
       const pidBefore = fs.readFileSync(path.join(dir, 'sandbox.pid'), 'utf8').trim();
-      const again = await up({ dir });
+      const again = await up({ dir, kubevirt: false });
       expect(again.reused).toBe(true);
       expect(fs.readFileSync(path.join(dir, 'sandbox.pid'), 'utf8').trim()).toBe(pidBefore);
 
-      // The six CRDs are served.
+      // Every CRD virt-operator installs (21), and Multus's and Kube-OVN's, is served.
       const crds = execFileSync(sandbox().kubectl, ['--kubeconfig', first.kubeconfig, 'get', 'crd', '-o', 'name'], { encoding: 'utf8' }).trim().split('\n').sort();
-      expect(crds).toEqual([
-        'customresourcedefinition.apiextensions.k8s.io/kubevirts.kubevirt.io',
-        'customresourcedefinition.apiextensions.k8s.io/network-attachment-definitions.k8s.cni.cncf.io',
-        'customresourcedefinition.apiextensions.k8s.io/subnets.kubeovn.io',
-        'customresourcedefinition.apiextensions.k8s.io/virtualmachineinstancemigrations.kubevirt.io',
-        'customresourcedefinition.apiextensions.k8s.io/virtualmachineinstances.kubevirt.io',
-        'customresourcedefinition.apiextensions.k8s.io/virtualmachines.kubevirt.io',
-      ]);
+      expect(crds).toHaveLength(23);
+      for (const name of ['kubevirts.kubevirt.io', 'virtualmachines.kubevirt.io', 'virtualmachineinstances.kubevirt.io', 'virtualmachineinstancemigrations.kubevirt.io', 'migrationpolicies.migrations.kubevirt.io', 'virtualmachinetemplates.template.kubevirt.io', 'network-attachment-definitions.k8s.cni.cncf.io', 'subnets.kubeovn.io']) {
+        expect(crds).toContain(`customresourcedefinition.apiextensions.k8s.io/${name}`);
+      }
 
       const none = await runCli(['version', '--server'], { kubeconfig: first.kubeconfig });
       expect(none.stdout).toContain('KubeVirt: not installed (no KubeVirt CR exists in the cluster)');
@@ -270,14 +265,14 @@ describe('the sandbox itself', () => {
 
       // Stopped and started again, it keeps its data; started with `fresh`, it begins empty.
       await down({ dir });
-      const restarted = await up({ dir });
+      const restarted = await up({ dir, kubevirt: false });
       expect(restarted.reused).toBe(false);
       expect((await runCli(['version', '--server'], { kubeconfig: restarted.kubeconfig })).stdout).toContain('KubeVirt Version: v1.6.2');
-      const running = await up({ dir, fresh: true });
+      const running = await up({ dir, kubevirt: false, fresh: true });
       expect(running.reused).toBe(true);
       expect((await runCli(['version', '--server'], { kubeconfig: running.kubeconfig })).stdout).toContain('KubeVirt Version: v1.6.2');
       await down({ dir });
-      const fresh = await up({ dir, fresh: true });
+      const fresh = await up({ dir, kubevirt: false, fresh: true });
       expect(fresh.reused).toBe(false);
       expect((await runCli(['version', '--server'], { kubeconfig: fresh.kubeconfig })).stdout).toContain('KubeVirt: not installed (no KubeVirt CR exists in the cluster)');
     } finally {

@@ -10,8 +10,19 @@ import { inject } from 'vitest';
 export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 export const cliPath = path.join(repoRoot, 'bin', 'kubectl-vnet.js');
 
+let which: 'sandbox' | 'bare' = 'sandbox';
+
+/**
+ * Points this test file's helpers (sandbox(), adminApi(), runCli()...) at the bare sandbox: the API
+ * server with the same CRDs and no KubeVirt, for objects that must stay as the test wrote them.
+ */
+export function useBareSandbox(): void {
+  which = 'bare';
+}
+
+/** The sandbox this file uses: KubeVirt's (the default) or the bare one (useBareSandbox). */
 export function sandbox() {
-  return inject('sandbox');
+  return which === 'bare' ? { ...inject('bare'), kubectl: inject('sandbox').kubectl } : inject('sandbox');
 }
 
 export function adminApi(kubeconfig = sandbox().kubeconfig): KubernetesObjectApi {
