@@ -69,16 +69,14 @@ export function kubernetesVersion() {
 
 function requireGo(what) {
   const go = which('go');
-  if (!go) {
-    throw new Error(
-      `the sandbox needs Go (1.26 or newer) to build ${what} from Go modules` +
-        (what.startsWith('kube-apiserver')
-          ? ', or envtest binaries: set KUBEBUILDER_ASSETS to a folder with kube-apiserver and etcd (setup-envtest fetches them), and use --no-kubevirt. '
-          : '. ') +
-        'Install Go from your distribution or go.dev, then run this again.',
-    );
-  }
-  return go;
+  if (go) return go;
+  const kubevirt = what.startsWith('KubeVirt');
+  throw new Error(
+    `the sandbox needs Go (1.26 or newer) to build ${what} from Go modules. Install Go from your distribution or go.dev, then run this again` +
+      (kubevirt
+        ? '; without Go, `npm run sandbox -- up --no-kubevirt` runs the bare API server (no KubeVirt) from envtest binaries in KUBEBUILDER_ASSETS.'
+        : '; or, for the bare API server (--no-kubevirt), set KUBEBUILDER_ASSETS to a folder with kube-apiserver and etcd (setup-envtest fetches them).'),
+  );
 }
 
 function goBuild(pkg, out) {
@@ -264,7 +262,7 @@ export async function up({ dir = '.sandbox', kubevirt = true, simulatorArgs = []
     fs.rmSync(p.etcd, { recursive: true, force: true });
     log(`starting on empty data (deleted ${p.etcd})`);
   }
-  const assets = kubevirt ? null : externalAssets();
+  const assets = externalAssets();
   const launch = assets ? ['--apiserver', assets.apiserver, '--etcd', assets.etcd] : ['--sandbox-bin', ensureSandboxBinary()];
   const kv = kubevirt ? ['--kubevirt', ensureKubevirtBinaries(), '--kubevirt-version', kubevirtVersion(), '--simulator-args', JSON.stringify(simulatorArgs)] : [];
   fs.rmSync(p.failed, { force: true });

@@ -1,6 +1,6 @@
-// The sandbox without Go: envtest-style KUBEBUILDER_ASSETS binaries are run
-// instead of building, and with neither Go nor assets it fails saying what
-// to install.
+// The sandbox without Go: the bare API server (--no-kubevirt) runs envtest-style
+// KUBEBUILDER_ASSETS binaries instead of building; KubeVirt needs Go; with
+// neither Go nor assets it fails saying what to install.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -38,8 +38,18 @@ describe('sandbox without Go', () => {
     const env: Record<string, string> = { VNET_SANDBOX_CACHE: empty };
     const r = sandboxCli(['up', '--dir', path.join(empty, 'sb')], env);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('the sandbox needs either Go (1.26 or newer)');
+    expect(r.stderr).toContain('the sandbox needs Go (1.26 or newer) to build kube-apiserver and etcd from Go modules');
     expect(r.stderr).toContain('set KUBEBUILDER_ASSETS to a folder with kube-apiserver and etcd');
+    expect(r.stderr).toContain('--no-kubevirt');
+  });
+
+  it('with KUBEBUILDER_ASSETS but no Go, KubeVirt cannot be built: it says so and how to run without it', () => {
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'vnet-nogo-kv-'));
+    const r = sandboxCli(['up', '--dir', path.join(empty, 'sb')], { KUBEBUILDER_ASSETS: assets, VNET_SANDBOX_CACHE: path.join(empty, 'cache') });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/the sandbox needs Go \(1\.26 or newer\) to build KubeVirt v\d+\.\d+\.\d+ \(virt-controller and virt-api\)/);
+    expect(r.stderr).toContain('`npm run sandbox -- up --no-kubevirt` runs the bare API server (no KubeVirt) from envtest binaries in KUBEBUILDER_ASSETS');
+    expect(fs.existsSync(path.join(empty, 'sb', 'sandbox.pid'))).toBe(false);
   });
 
   it('runs envtest binaries from KUBEBUILDER_ASSETS without building anything', () => {
@@ -47,13 +57,14 @@ describe('sandbox without Go', () => {
     const dir = path.join(empty, 'sb');
     // An empty build cache and no Go on PATH: only the assets can make this work.
     const env = { KUBEBUILDER_ASSETS: assets, VNET_SANDBOX_CACHE: path.join(empty, 'cache') };
-    const r = sandboxCli(['up', '--dir', dir], env);
+    const r = sandboxCli(['up', '--dir', dir, '--no-kubevirt'], env);
     try {
       expect(r.stderr).not.toContain('building');
       expect(r.status).toBe(0);
       expect(r.stdout).toBe(`export KUBECONFIG=${dir}/kubeconfig\n`);
       const crds = spawnSync(sandbox().kubectl, ['--kubeconfig', path.join(dir, 'kubeconfig'), 'get', 'crd', '-o', 'name'], { encoding: 'utf8' });
-      expect(crds.stdout.trim().split('\n')).toHaveLength(6);
+      // KubeVirt's 21 CRDs, Multus's and Kube-OVN's.
+      expect(crds.stdout.trim().split('\n')).toHaveLength(23);
       const ps = spawnSync('pgrep', ['-f', `${assets}/kube-apiserver`], { encoding: 'utf8' });
       expect(ps.stdout.trim()).not.toBe('');
       expect(fs.existsSync(path.join(empty, 'cache'))).toBe(false);

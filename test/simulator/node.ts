@@ -57,6 +57,8 @@ const SCHEDULABLE_LABEL = 'kubevirt.io/schedulable';
 const vmiPath = (ns: string, name = '') => `${KV}/namespaces/${ns}/virtualmachineinstances${name ? '/' + name : ''}`;
 const podPath = (ns: string, name = '') => `/api/v1/namespaces/${ns}/pods${name ? '/' + name : ''}`;
 const nadPath = (ns: string, name: string) => `/apis/k8s.cni.cncf.io/v1/namespaces/${ns}/network-attachment-definitions/${name}`;
+/** The event source of multus-dynamic-networks-controller. */
+const DYNAMIC_NETWORKS = 'pod-networks-updates';
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
 /** A failed write that a fresh read and another pass will fix. */
@@ -146,6 +148,8 @@ export class NodeSimulator {
   private netIndex = new Map<string, number>();
   private netHostCounter = new Map<string, number>();
   private pciCounter = 2;
+  /** Failed additions already reported (pod uid / interface / NAD). */
+  private failedAdds = new Set<string>();
 
   constructor(rest: Rest, handler: Rest, opts: SimulatorOptions) {
     this.rest = rest;
@@ -535,21 +539,24 @@ export class NodeSimulator {
       const nadNs = toAdd.namespace ?? ns;
       const nad = await this.nadExists(nadNs, toAdd.name);
       if (!nad) {
-        if (t.due(`dyn-failed/${toAdd.interface}`, 10 * this.opts.stepMs)) {
-          await this.event(pod, 'Warning', 'FailedAddingInterface', `pod [${ns}/${name}]: failed adding interface ${toAdd.interface} to network: ${nadNs}/${toAdd.name}: network-attachment-definitions.k8s.cni.cncf.io "${toAdd.name}" not found`, 'dynamic-networks-controller');
+        // The controller gives up on the request (after its retries) and says so once.
+        const key = `${pod.metadata.uid}/${toAdd.interface}/${nadNs}/${toAdd.name}`;
+        if (!this.failedAdds.has(key)) {
+          this.failedAdds.add(key);
+          await this.event(pod, 'Warning', 'FailedAddingInterface', `pod [${ns}/${name}]: failed adding interface ${toAdd.interface} to network: ${toAdd.name}`, DYNAMIC_NETWORKS);
           this.log(`pod ${ns}/${name}: hot-plug of ${toAdd.interface} failed: NAD ${nadNs}/${toAdd.name} does not exist`);
         }
         return;
       }
-      const entry = this.attachment(pod, toAdd, nad);
-      next = [...status, entry];
+      next = [...status, this.attachment(pod, toAdd, nad)];
       await this.patchNetworkStatus(pod, next);
-      await this.event(pod, 'Normal', 'AddedInterface', `pod [${ns}/${name}]: added interface ${toAdd.interface} to network: ${nadNs}/${toAdd.name}`, 'dynamic-networks-controller');
+      await this.event(pod, 'Normal', 'AddedInterface', `pod [${ns}/${name}]: added interface ${toAdd.interface} to network: ${toAdd.name}`, DYNAMIC_NETWORKS);
       this.log(`pod ${ns}/${name}: attached ${nadNs}/${toAdd.name} as ${toAdd.interface}`);
     } else if (toRemove) {
       next = status.filter((e) => e !== toRemove);
       await this.patchNetworkStatus(pod, next);
-      await this.event(pod, 'Normal', 'RemovedInterface', `pod [${ns}/${name}]: removed interface ${toRemove.interface} from network: ${toRemove.name}`, 'dynamic-networks-controller');
+      const nadName = String(toRemove.name ?? '').split('/').pop();
+      await this.event(pod, 'Normal', 'RemovedInterface', `pod [${ns}/${name}]: removed interface ${toRemove.interface} from network: ${nadName}`, DYNAMIC_NETWORKS);
       this.log(`pod ${ns}/${name}: detached ${toRemove.interface} (${toRemove.name})`);
     }
   }
