@@ -251,7 +251,8 @@ describe('the sandbox itself', () => {
       const kc = new KubeConfig();
       kc.loadFromFile(first.kubeconfig);
       const api = KubernetesObjectApi.makeApiClient(kc);
-      await api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kubevirt' } });
+      // The namespace holds KubeVirt's service accounts already (the bare sandbox has KubeVirt's RBAC too).
+      await api.read({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kubevirt' } });
       await api.create({ apiVersion: 'kubevirt.io/v1', kind: 'KubeVirt', metadata: { name: 'kubevirt', namespace: 'kubevirt' }, spec: {} } as never);
       const deploying = await runCli(['version', '--server'], { kubeconfig: first.kubeconfig });
       expect(deploying.stdout).toContain('KubeVirt Version: unknown (the KubeVirt CR has no observed version yet');

@@ -1,6 +1,7 @@
-// hotplug add|remove against the real sandbox API server and the KubeVirt
-// network simulator (which copies hot-plugged bridge/SR-IOV interfaces into
-// the VMI and walks them through their states, --step-ms 300 in tests).
+// hotplug add|remove against the sandbox: KubeVirt's own virt-controller copies
+// hot-plugged bridge/SR-IOV interfaces into the VMI and the launcher pod's
+// networks annotation, and the node simulator (Multus, virt-handler; --step-ms
+// 300 in tests) attaches them and reports them in the VMI status.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
 import { create, eventually, freshNamespace, readVM, readVMI, runCli, sandbox } from '../support/cluster.js';
@@ -10,7 +11,7 @@ import { bridgeNad, expectSpecUnchanged, inDomain, makeVM, names, runningWith, r
 vi.setConfig({ testTimeout: 150_000 });
 
 describe('hotplug add', () => {
-  it('adds the interface and its network in one edit; the simulator plugs it', async () => {
+  it('adds the interface and its network in one edit; KubeVirt plugs it', async () => {
     const ns = await freshNamespace('vnet-hp');
     await bridgeNad(ns);
     await makeVM(ns, 'vm1');
@@ -32,7 +33,9 @@ describe('hotplug add', () => {
     await runningWith(ns, 'vm1', ['default']);
     const r = await runWaitingCli(ns, 'vm1', ['hotplug', 'add', 'vm1', '-n', ns, '--network', 'blue-net', '--wait', '--timeout', '40s'], /^interface blue-net: /);
     expect(r.code, r.stderr).toBe(0);
-    // No TTY: plain lines, one per state, from pending (the simulator waited for the first line) to ready.
+    // No TTY: plain lines, one per state, from pending to ready. The node side waited for the first line: by then
+    // virt-controller may have copied the interface into the VMI spec, but nothing has attached it (no
+    // multus-status entry), so the first state is pending either way.
     const lines = r.stderr.split('\n').filter((l) => l.startsWith('interface blue-net: '));
     expect(lines[0]).toBe('interface blue-net: pending');
     expect(lines.at(-1)).toBe('interface blue-net: ready');
@@ -231,7 +234,7 @@ function refNamespace(): Promise<string> {
         runStrategy: 'Halted',
         template: {
           spec: {
-            domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }, { name: 'fast', sriov: {} }] } },
+            domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }, { name: 'fast', sriov: {} }] }, resources: { requests: { memory: '1Gi' } } },
             networks: [{ name: 'default', pod: {} }, { name: 'fast', multus: { networkName: 'sriov-net' } }],
           },
         },
@@ -241,7 +244,9 @@ function refNamespace(): Promise<string> {
       apiVersion: 'kubevirt.io/v1',
       kind: 'VirtualMachineInstance',
       metadata: { name: 'solo', namespace: ns, annotations: { 'sim.kubectl-vnet.io/ignore': 'true' } },
-      spec: { domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }] } }, networks: [{ name: 'default', pod: {} }] },
+      // virt-api refuses a VMI that requests no memory. virt-controller gives it a launcher pod; the node side
+      // leaves it alone (the ignore annotation), so it stays a VMI without a VM, never started.
+      spec: { domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }] }, resources: { requests: { memory: '1Gi' } } }, networks: [{ name: 'default', pod: {} }] },
     } as never);
     return ns;
   })();

@@ -1,8 +1,9 @@
-// link set against the sandbox and the simulator (which reports the link
-// state in vmi.status.interfaces[].linkState).
+// link set against the sandbox: KubeVirt's virt-controller copies the template's
+// interface state into the VMI spec, and the node simulator's virt-handler sets
+// it on the domain and reports it in vmi.status.interfaces[].linkState.
 import { describe, expect, it, vi } from 'vitest';
 import { eventually, freshNamespace, readVM, readVMI, runCli } from '../support/cluster.js';
-import { bridgeNad, makeVM, runningWith } from '../support/hotplug.js';
+import { bridgeNad, makeVM, pauseSimulator, runningWith } from '../support/hotplug.js';
 
 // Each test runs several CLI processes; on a loaded machine (two cores shared with other suites) 60 s is tight.
 vi.setConfig({ testTimeout: 150_000 });
@@ -48,13 +49,9 @@ describe('link set', () => {
     await bridgeNad(ns);
     await makeVM(ns, 'vm1', { extra: [{ name: 'blue', nad: 'blue-net' }] });
     await runningWith(ns, 'vm1', ['default', 'blue']);
-    // From now on the simulator leaves this VM alone: nothing will report the new link state.
-    const { adminApi } = await import('../support/cluster.js');
-    const { PatchStrategy } = await import('@kubernetes/client-node');
-    await adminApi().patch(
-      { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', metadata: { name: 'vm1', namespace: ns, annotations: { 'sim.kubectl-vnet.io/ignore': 'true' } } } as never,
-      undefined, undefined, undefined, undefined, PatchStrategy.MergePatch,
-    );
+    // From now on the node side leaves this VM alone: virt-controller still copies the state into the VMI
+    // spec, but no virt-handler sets it on the domain, so nothing reports the new link state.
+    await pauseSimulator(ns, 'vm1', true);
     const r = await runCli(['link', 'set', 'vm1', 'blue', 'down', '-n', ns, '--wait', '--timeout', '3s']);
     expect(r.code).toBe(6);
     expect(r.stdout).toBe('virtualmachine.kubevirt.io/vm1 patched: set link down on interface blue\n');
@@ -63,6 +60,12 @@ describe('link set', () => {
     // The edit was not undone.
     const vm = await readVM(ns, 'vm1');
     expect(vm.spec.template.spec.domain.devices.interfaces[1].state).toBe('down');
+    // virt-controller took the new state into the VMI spec; only the node side never applied it.
+    const vmi = await eventually(async () => {
+      const v = await readVMI(ns, 'vm1');
+      return v.spec.domain.devices.interfaces.find((i: any) => i.name === 'blue')?.state === 'down' ? v : undefined;
+    }, 30_000, 'state down in the VMI spec');
+    expect(linkOf(vmi, 'blue')).toBe('up');
   });
 
   it('Ctrl-C stops waiting (exit 130) and undoes nothing', async () => {
@@ -70,12 +73,9 @@ describe('link set', () => {
     await bridgeNad(ns);
     await makeVM(ns, 'vm1', { extra: [{ name: 'blue', nad: 'blue-net' }] });
     await runningWith(ns, 'vm1', ['default', 'blue']);
-    const { adminApi, cliPath, sandbox } = await import('../support/cluster.js');
-    const { PatchStrategy } = await import('@kubernetes/client-node');
-    await adminApi().patch(
-      { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', metadata: { name: 'vm1', namespace: ns, annotations: { 'sim.kubectl-vnet.io/ignore': 'true' } } } as never,
-      undefined, undefined, undefined, undefined, PatchStrategy.MergePatch,
-    );
+    const { cliPath, sandbox } = await import('../support/cluster.js');
+    // The node side leaves this VM alone: the link stays up, so the command is still waiting when it gets SIGINT.
+    await pauseSimulator(ns, 'vm1', true);
     const { spawn } = await import('node:child_process');
     const child = spawn(process.execPath, [cliPath, 'link', 'set', 'vm1', 'blue', 'down', '-n', ns, '--wait', '--timeout', '50s'], {
       env: { ...process.env, KUBECONFIG: sandbox().kubeconfig, NO_COLOR: '1' },

@@ -123,6 +123,23 @@ function imageID(image: string): string {
   return `${repo}@sha256:${createHash('sha256').update(String(image)).digest('hex')}`;
 }
 
+/**
+ * The guest's own NICs, which the guest agent reports without a spec name: the node side's stand-in
+ * for a guest OS, set by tests with the VMI annotation sim.kubectl-vnet.io/guest-interfaces, a JSON
+ * list of {interfaceName, mac, ipAddresses}.
+ */
+export const GUEST_INTERFACES_ANNOTATION = 'sim.kubectl-vnet.io/guest-interfaces';
+function guestInterfaces(vmi: Obj): Obj[] {
+  return parseList(vmi.metadata.annotations?.[GUEST_INTERFACES_ANNOTATION])
+    .filter((g) => typeof g.interfaceName === 'string' && g.interfaceName)
+    .map((g) => {
+      const ips = Array.isArray(g.ipAddresses) ? g.ipAddresses.map(String) : [];
+      const e: Obj = { interfaceName: g.interfaceName, mac: parseMac(g.mac) ?? stableMac(`${vmi.metadata.uid}/${g.interfaceName}`), infoSource: 'guest-agent' };
+      if (ips.length) Object.assign(e, { ipAddress: ips[0], ipAddresses: ips });
+      return e;
+    });
+}
+
 /** A VMI as an event's involved object. */
 function vmiObject(vmi: Obj): Obj {
   return { ...vmi, apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance' };
@@ -853,7 +870,15 @@ export class NodeSimulator {
       else if (prev) changed = true;
     }
     // Entries of networks no longer in the spec: what virt-controller keeps (multus-status) or the guest reports.
-    for (const e of old) if (!specNames.has(e.name)) entries.push(e);
+    for (const e of old) if (e.name && !specNames.has(e.name)) entries.push(e);
+    // NICs the guest made itself (a bridge, a VPN), reported by the guest agent with no spec name.
+    const guestMade = guestInterfaces(vmi);
+    for (const g of guestMade) {
+      const prev = old.find((e) => !e.name && e.interfaceName === g.interfaceName);
+      if (!prev) changed = true;
+      entries.push(prev ?? g);
+    }
+    for (const e of old) if (!e.name && !guestMade.some((g) => g.interfaceName === e.interfaceName)) changed = true;
     if (!changed || jsonEqual(entries, old)) return;
     await this.patchVMI(vmi, [{ op: 'replace', path: '/status/interfaces', value: entries }]);
   }

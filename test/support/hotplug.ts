@@ -1,5 +1,5 @@
 // Helpers for the hotplug and link integration tests: NADs, VMs, and waiting
-// for the simulator to report interfaces.
+// for virt-handler (the node simulator's) to report interfaces.
 import { PatchStrategy } from '@kubernetes/client-node';
 import { expect } from 'vitest';
 import { adminApi, create, eventually, readVMI } from './cluster.js';
@@ -26,7 +26,7 @@ export function makeVM(namespace: string, name: string, opts: { running?: boolea
   } as never);
 }
 
-/** The VMI status entry of an interface, once the simulator reports it in the domain. */
+/** The VMI status entry of an interface, once virt-handler (the node simulator's) reports it in the domain. */
 export function inDomain(vmi: any, name: string): any {
   return (vmi?.status?.interfaces ?? []).find((s: any) => s.name === name && String(s.infoSource ?? '').includes('domain'));
 }
@@ -47,7 +47,7 @@ export const names = (list: { name: string }[] | undefined) => (list ?? []).map(
 
 /**
  * The VM's spec was not written: same generation (bumped by every spec
- * change, not by the simulator's status updates) and the same spec.
+ * change, not by status updates) and the same spec.
  */
 export function expectSpecUnchanged(before: any, after: any): void {
   expect(after.metadata.generation).toBe(before.metadata.generation);
@@ -56,19 +56,38 @@ export function expectSpecUnchanged(before: any, after: any): void {
 
 const IGNORE = 'sim.kubectl-vnet.io/ignore';
 
-/** Pauses (or resumes) the simulator for one VM and its VMI: an ignored VM is left as it is. */
+/**
+ * Pauses (or resumes) the node side of the simulator (kubelet, Multus, virt-handler) for one VM and its VMI:
+ * no pod start, no Multus attach or detach, no domain, guest agent or link changes. KubeVirt's own
+ * virt-controller still acts (it copies a hot-plugged interface into the VMI spec and the pod's networks
+ * annotation, removes unplugged ones once nothing reports them...). The VMI is annotated as well as the VM:
+ * the simulator sees a VMI's annotation in the same watch as the VMI changes that follow, so the pause holds
+ * for them however late its watch of VMs is.
+ */
 export async function pauseSimulator(namespace: string, name: string, paused: boolean): Promise<void> {
+  const annotations = { [IGNORE]: paused ? 'true' : null };
   await adminApi().patch(
-    { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', metadata: { name, namespace, annotations: { [IGNORE]: paused ? 'true' : null } } } as never,
+    { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', metadata: { name, namespace, annotations } } as never,
     undefined, undefined, undefined, undefined, PatchStrategy.MergePatch,
   );
+  try {
+    await adminApi().patch(
+      { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance', metadata: { name, namespace, annotations } } as never,
+      undefined, undefined, undefined, undefined, PatchStrategy.MergePatch,
+    );
+  } catch (err) {
+    // A stopped VM has no VMI: the VM's annotation alone pauses the one it gets.
+    if ((err as { code?: number }).code !== 404) throw err;
+  }
 }
 
 /**
- * Runs a `--wait` command with the simulator paused for the VM until the command has printed its first
+ * Runs a `--wait` command with the node side paused for the VM until the command has printed its first
  * state line (matching `first`), then resumes it. So the first state is the one right after the edit,
- * however slow the machine: without the pause, the simulator's whole walk (a few 300 ms steps) can end
- * before the command's first read.
+ * however slow the machine: without the pause, the node side's whole walk (a few 300 ms steps) can end
+ * before the command's first read. virt-controller is not paused: by the first line it may already have
+ * taken the edit into the VMI spec (a hot-plugged interface, state absent), but nothing has been attached
+ * or detached.
  */
 export async function runWaitingCli(namespace: string, vm: string, args: string[], first: RegExp): Promise<{ code: number; stdout: string; stderr: string }> {
   const { spawn } = await import('node:child_process');
