@@ -1,12 +1,11 @@
 // `kubectl vnet doctor` on a healthy VM and on a broken one. The checks read
 // cluster singletons (the KubeVirt CR, kubemacpool's webhook configuration,
 // DaemonSets cluster-wide) that other test files change, so this file starts
-// its own sandbox with the KubeVirt network simulator and sets those up as a
-// healthy cluster has them: KubeVirt v1.6.2 with LiveUpdate, LiveMigrate and
-// the Sidecar gate; the multus dynamic networks controller DaemonSet; and
-// kubemacpool as its release manifests install it (VMs opt-out), with
-// failurePolicy Ignore and a service that does not exist, since no
-// kubemacpool server runs here.
+// its own sandbox with KubeVirt (its CR as the sandbox makes it: Deployed,
+// LiveMigrate, the Sidecar gate; the node side's DaemonSets, the multus dynamic
+// networks controller's among them) and adds kubemacpool as its release
+// manifests install it (VMs opt-out), with failurePolicy Ignore and a service
+// that does not exist, since no kubemacpool server runs here.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,7 +15,7 @@ import { Ajv } from 'ajv';
 import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { eventually, repoRoot, runCli, sandbox } from '../support/cluster.js';
 // @ts-expect-error plain ESM script without types
-import { down, up } from '../../scripts/sandbox-lib.mjs';
+import { down, kubevirtVersion, up } from '../../scripts/sandbox-lib.mjs';
 import { kubemacpoolMutator, VMS_WEBHOOK } from '../support/kubemacpool.js';
 
 const validate = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(fs.readFileSync(path.join(repoRoot, 'schemas', 'doctor-report.schema.json'), 'utf8')));
@@ -54,29 +53,11 @@ const bridgeNad = (name: string, config: object) => ({ apiVersion: 'k8s.cni.cncf
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vnet-doctor-'));
-  const sb = await up({ dir, simulate: true, simulatorArgs: ['--step-ms', '200'] });
+  const sb = await up({ dir, simulatorArgs: ['--step-ms', '200'] });
   kubeconfig = sb.kubeconfig;
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
   api = KubernetesObjectApi.makeApiClient(kc);
-
-  await create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kubevirt' } });
-  await create({
-    apiVersion: 'kubevirt.io/v1',
-    kind: 'KubeVirt',
-    metadata: { name: 'kubevirt', namespace: 'kubevirt' },
-    spec: { configuration: { developerConfiguration: { featureGates: ['Sidecar'] }, vmRolloutStrategy: 'LiveUpdate' }, workloadUpdateStrategy: { workloadUpdateMethods: ['LiveMigrate'] } },
-  });
-  kubectl(['patch', 'kubevirt', 'kubevirt', '-n', 'kubevirt', '--subresource=status', '--type=merge', '-p', '{"status":{"observedKubeVirtVersion":"v1.6.2","phase":"Deployed"}}']);
-
-  const labels = { app: 'dynamic-networks-controller', name: 'dynamic-networks-controller' };
-  await create({
-    apiVersion: 'apps/v1',
-    kind: 'DaemonSet',
-    metadata: { name: 'dynamic-networks-controller-ds', namespace: 'kube-system', labels },
-    spec: { selector: { matchLabels: { name: 'dynamic-networks-controller' } }, template: { metadata: { labels }, spec: { containers: [{ name: 'dynamic-networks-controller', image: 'ghcr.io/k8snetworkplumbingwg/multus-dynamic-networks-controller:latest' }] } } },
-  });
-  kubectl(['patch', 'daemonset', 'dynamic-networks-controller-ds', '-n', 'kube-system', '--subresource=status', '--type=merge', '-p', '{"status":{"currentNumberScheduled":1,"desiredNumberScheduled":1,"numberMisscheduled":0,"numberReady":1,"numberAvailable":1}}']);
 
   await create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kubemacpool-system' } });
   await create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kubemacpool-mac-range-config', namespace: 'kubemacpool-system' }, data: { RANGE_START: '02:00:00:00:00:00', RANGE_END: '02:00:00:ff:ff:ff' } });
@@ -124,15 +105,15 @@ describe('doctor', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(report).toMatchObject({ kind: 'DoctorReport', namespace: NS, name: 'healthy' });
     const byId = (id: string) => report.checks.filter((c: any) => c.id === id).map((c: any) => c.message);
-    expect(byId('kubevirt-version')).toEqual(['KubeVirt v1.6.2']);
+    expect(byId('kubevirt-version')).toEqual([`KubeVirt ${kubevirtVersion()}`]);
     expect(byId('nad-exists')).toEqual(['interface "blue": NetworkAttachmentDefinition doc/blue-net exists (CNI bridge)']);
-    expect(byId('dynamic-networks-controller')[0]).toContain('kube-system/dynamic-networks-controller-ds 1/1');
+    expect(byId('dynamic-networks-controller')[0]).toContain('kube-system/dynamic-networks-controller-ds 2/2');
     expect(byId('kubemacpool')[0]).toContain(`kubemacpool manages VMs in ${NS} (opt-out mode; namespace not labelled ${VMH}=ignore), range 02:00:00:00:00:00-02:00:00:ff:ff:ff`);
     expect(byId('hotplug-slots')[0]).toMatch(/^2 of about 5 interfaces: 3 more can be hot-plugged/);
 
     const table = await runCli(['doctor', 'healthy', '-n', NS], { kubeconfig });
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/^ok {4}kubevirt-version: KubeVirt v1\.6\.2$/m);
+    expect(table.stdout).toContain(`ok    kubevirt-version: KubeVirt ${kubevirtVersion()}\n`);
     expect(table.stdout).toMatch(/^\d+ checks: \d+ ok, 0 warn, 0 fail$/m);
     expect(table.stdout).not.toContain('fix:');
   });
@@ -194,8 +175,8 @@ describe('doctor', () => {
     await create({
       apiVersion: 'kubevirt.io/v1',
       kind: 'VirtualMachineInstance',
-      metadata: { name: 'lonely', namespace: NS, annotations: { 'sim.kubectl-vnet.io/ignore': 'true' } },
-      spec: { domain: { devices: {} } },
+      metadata: { name: 'lonely', namespace: NS },
+      spec: { domain: { devices: {}, resources: { requests: { memory: '64Mi' } } } },
     });
     const vmi = await runCli(['doctor', 'lonely', '-n', NS], { kubeconfig });
     expect(vmi.code).toBe(5);
