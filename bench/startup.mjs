@@ -142,7 +142,7 @@ try {
   if (!kubeconfig) {
     const lib = await import('../scripts/sandbox-lib.mjs');
     sandboxDir = path.join(root, '.cache', 'bench-sandbox');
-    const sb = await lib.up({ dir: sandboxDir, simulate: true, simulatorArgs: ['--step-ms', '100'] });
+    const sb = await lib.up({ dir: sandboxDir, simulatorArgs: ['--step-ms', '100'] });
     down = () => lib.down({ dir: sandboxDir });
     kubeconfig = sb.kubeconfig;
     namespace = 'bench';

@@ -192,7 +192,8 @@ const median = (xs) => {
 
 async function main() {
   const started = Date.now();
-  const sb = await up({ dir: opt.dir });
+  // Seeded VMs, VMIs and pods stay as written: the bare API server, nothing acting on them.
+  const sb = await up({ dir: opt.dir, kubevirt: false });
   try {
     await seed(sb.kubeconfig);
     const kubectl = ensureKubectl();
