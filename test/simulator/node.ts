@@ -165,6 +165,8 @@ export class NodeSimulator {
   private netIndex = new Map<string, number>();
   private netHostCounter = new Map<string, number>();
   private pciCounter = 2;
+  /** The NAD ("ns/name") each guest interface got its address from (VMI uid / interface). */
+  private attachedTo = new Map<string, string>();
   /** Failed additions already reported (pod uid / interface / NAD). */
   private failedAdds = new Set<string>();
 
@@ -842,11 +844,18 @@ export class NodeSimulator {
             this.log(`${id}: hot-plug ${iface.name}: in the domain, mac ${e.mac}`);
           } else if (src.has('domain') && !src.has('guest-agent') && t.due(`guest/${iface.name}`)) {
             src.add('guest-agent');
+            if (att) this.attachedTo.set(`${vmi.metadata.uid}/${iface.name}`, att.name);
             e.interfaceName = nextEth();
             const ips = Array.isArray(att?.ips) ? att!.ips : [];
             if (ips.length) Object.assign(e, { ipAddress: ips[0], ipAddresses: ips });
             changed = true;
             this.log(`${id}: ${iface.name}: seen by the guest agent as ${e.interfaceName}`);
+          } else if (src.has('guest-agent') && att && this.attachedTo.get(`${vmi.metadata.uid}/${iface.name}`) !== att.name && Array.isArray(att.ips) && att.ips.length) {
+            // The guest is on another NAD now (a migration carried a NAD change): its address follows.
+            this.attachedTo.set(`${vmi.metadata.uid}/${iface.name}`, att.name);
+            Object.assign(e, { ipAddress: att.ips[0], ipAddresses: att.ips });
+            changed = true;
+            this.log(`${id}: ${iface.name}: the guest agent reports ${att.ips[0]} (now on ${att.name})`);
           }
         } else if ((src.has('domain') || src.has('guest-agent')) && t.due(`detach/${iface.name}`)) {
           src.delete('domain');
