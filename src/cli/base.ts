@@ -11,6 +11,7 @@ import type { Connection, ConnectionFlags } from '../kube/config.js';
 import type { KubeClient } from '../kube/client.js';
 import { connectionFlags, debugFlag } from './flags.js';
 import { escapeControl, painter, useColour, type OutputFormat, type Paint } from '../render/output.js';
+import { currentIO, type IO } from './io.js';
 
 /** Redacts anything that looks like a credential from text printed with --debug. */
 export function redact(text: string): string {
@@ -39,23 +40,47 @@ export function usageLine(message: string, args?: unknown): string {
     .map((l) => l.trim())
     .filter((l) => l !== '' && l !== 'See more help with --help' && !l.startsWith('Note: --') && !l.startsWith('Alternatively, you can use "--"'));
   if (lines.length === 0) return plain.trim();
-  if (/^The following errors? occurred:$/.test(lines[0]) && lines.length > 1) return lines.slice(1).join('; ');
-  return lines.length > 1 && lines[0].endsWith(':') ? `${lines[0]} ${lines.slice(1).join('; ')}` : lines.join('; ');
+  if (/^The following errors? occurred:$/.test(lines[0]) && lines.length > 1) return lines.slice(1).map(toolWording).join('; ');
+  return lines.length > 1 && lines[0].endsWith(':') ? `${lines[0]} ${lines.slice(1).join('; ')}` : lines.map(toolWording).join('; ');
+}
+
+/** oclif's parser messages in the tool's (and kubectl's) words: lower case, flags with their dashes. */
+const PARSER_WORDING: readonly [RegExp, (...m: string[]) => string][] = [
+  [/^Nonexistent flags?: (.*)$/, (list) => `unknown flag${list.includes(',') ? 's' : ''}: ${list}`],
+  [/^Missing required flag (\S+)$/, (name) => `missing required flag --${name}`],
+  [/^Expected (--[^=\s]+)=(.*) to be one of: (.*)$/, (flag, value, options) => `invalid value "${value}" for ${flag}: must be one of ${options}`],
+  [/^Expected (.*) to be one of: (.*)$/, (value, options) => `invalid argument "${value}": must be one of ${options}`],
+  [/^Unexpected arguments?: (.*)$/, (list) => `unexpected argument${list.includes(',') ? 's' : ''}: ${list}`],
+  [/^Flag (--\S+) expects a value$/, (flag) => `flag ${flag} needs a value`],
+  [/^Flag (--\S+) expects one of these values: (.*)$/, (flag, options) => `flag ${flag} needs a value, one of ${options}`],
+];
+
+function toolWording(line: string): string {
+  for (const [re, say] of PARSER_WORDING) {
+    const m = re.exec(line);
+    if (m) return say(...m.slice(1));
+  }
+  return line;
 }
 
 export abstract class VnetCommand extends Command {
   static override baseFlags = { ...debugFlag };
   protected debugEnabled = false;
 
+  /** The run's streams (the process's own, or a test's buffers). */
+  protected get io(): IO {
+    return currentIO();
+  }
+
   /** Results to stdout; control characters from the cluster are escaped (our own colours kept). */
   protected out(text: string): void {
-    process.stdout.write(escapeControl(text, true));
+    this.io.stdout.write(escapeControl(text, true));
   }
 
   /** Progress, warnings and errors to stderr, control characters escaped. */
   protected note(text: string): void {
     const safe = escapeControl(text);
-    process.stderr.write(safe.endsWith('\n') ? safe : safe + '\n');
+    this.io.stderr.write(safe.endsWith('\n') ? safe : safe + '\n');
   }
 
   protected warnLine(text: string): void {
@@ -81,13 +106,13 @@ export abstract class VnetCommand extends Command {
   }
 
   protected paint(format?: OutputFormat): Paint {
-    return painter(useColour(process.stdout, format));
+    return painter(useColour(this.io.stdout, format, this.io.env));
   }
 
   override async catch(err: Error & { oclif?: { exit?: number }; exitCode?: number }): Promise<void> {
     const debug = this.debugEnabled || this.argv.includes('--debug');
     if (err instanceof VnetError) {
-      process.exitCode = err.exitCode;
+      this.io.setExitCode(err.exitCode);
       this.note(`error: ${redact(err.message)}`);
       if (err.hint) this.note(`hint: ${redact(err.hint)}`);
       if (debug && err.stack) this.note(redact(err.stack + (err.cause instanceof Error && err.cause.stack ? `\ncaused by: ${err.cause.stack}` : '')));
@@ -95,7 +120,7 @@ export abstract class VnetCommand extends Command {
     }
     if (err.oclif && err.oclif.exit !== undefined && err.oclif.exit !== 1) {
       // oclif parse errors: unknown flags, missing arguments, bad options.
-      process.exitCode = err.oclif.exit === 0 ? 0 : ExitCode.usage;
+      this.io.setExitCode(err.oclif.exit === 0 ? 0 : ExitCode.usage);
       // parse() threw, so oclif would warn "did not parse its arguments" when NODE_ENV is development or test.
       this.parsed = true;
       if (err.oclif.exit !== 0) {
@@ -105,7 +130,7 @@ export abstract class VnetCommand extends Command {
       return;
     }
     if ((err as { code?: string }).code === 'EPIPE') return;
-    process.exitCode = ExitCode.internal;
+    this.io.setExitCode(ExitCode.internal);
     this.note(`error: internal error: ${redact(err.message)}`);
     this.note('hint: run again with --debug and report it with the output');
     if (debug && err.stack) this.note(redact(err.stack));
