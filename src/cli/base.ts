@@ -109,6 +109,24 @@ export abstract class VnetCommand extends Command {
     return painter(useColour(this.io.stdout, format, this.io.env));
   }
 
+  private client?: KubeClient;
+
+  /** The connection from the kubectl flags and a client over it, closed when the command ends. */
+  protected async connect(flags: ConnectionFlags & { debug?: boolean }): Promise<{ conn: Connection; client: KubeClient }> {
+    this.debugEnabled = Boolean(flags.debug);
+    const [{ loadConnection }, { KubeClient }] = await Promise.all([import('../kube/config.js'), import('../kube/client.js')]);
+    const conn = await loadConnection(flags);
+    const debug = this.debugEnabled ? (line: string) => this.note(`debug: ${redact(line)}`) : undefined;
+    debug?.(`context "${conn.contextName}" server ${conn.server} namespace ${conn.namespace} (from ${conn.source})`);
+    this.client = new KubeClient(conn, debug);
+    return { conn, client: this.client };
+  }
+
+  override async finally(err: Error | undefined): Promise<void> {
+    this.client?.close();
+    await super.finally(err);
+  }
+
   override async catch(err: Error & { oclif?: { exit?: number }; exitCode?: number }): Promise<void> {
     const debug = this.debugEnabled || this.argv.includes('--debug');
     if (err instanceof VnetError) {
@@ -137,23 +155,7 @@ export abstract class VnetCommand extends Command {
   }
 }
 
-/** A command that talks to a cluster: the kubectl connection flags and a client. */
+/** A command that talks to a cluster: the kubectl connection flags (connect() is VnetCommand's). */
 export abstract class ClusterCommand extends VnetCommand {
   static override baseFlags = { ...VnetCommand.baseFlags, ...connectionFlags };
-  private client?: KubeClient;
-
-  protected async connect(flags: ConnectionFlags & { debug?: boolean }): Promise<{ conn: Connection; client: KubeClient }> {
-    this.debugEnabled = Boolean(flags.debug);
-    const [{ loadConnection }, { KubeClient }] = await Promise.all([import('../kube/config.js'), import('../kube/client.js')]);
-    const conn = await loadConnection(flags);
-    const debug = this.debugEnabled ? (line: string) => this.note(`debug: ${redact(line)}`) : undefined;
-    debug?.(`context "${conn.contextName}" server ${conn.server} namespace ${conn.namespace} (from ${conn.source})`);
-    this.client = new KubeClient(conn, debug);
-    return { conn, client: this.client };
-  }
-
-  override async finally(err: Error | undefined): Promise<void> {
-    this.client?.close();
-    await super.finally(err);
-  }
 }
