@@ -19,6 +19,52 @@ export const ExitCode = {
 
 export type ExitCodeName = keyof typeof ExitCode;
 
+/**
+ * What each exit code means: the one table. The README's table is this one,
+ * rendered by exitCodeTable() (a unit test compares them, and checks that the
+ * errors the code raises carry the codes this table gives them).
+ */
+export const EXIT_CODES: readonly { code: ExitCodeName; title: string; when: string }[] = [
+  { code: 'ok', title: 'ok', when: 'success' },
+  { code: 'internal', title: 'internal', when: 'an unexpected error (a bug: run with `--debug` and report it), or a server 5xx' },
+  {
+    code: 'usage',
+    title: 'usage',
+    when:
+      'bad flags or arguments (an unknown flag or command, a missing argument, a value not among the options); a value that does not parse (MAC, duration, `--network` reference, namespace name); ' +
+      'connection overrides that cannot go together; impersonating groups, a UID or extra fields without a user',
+  },
+  {
+    code: 'notFound',
+    title: 'not found',
+    when: 'a read command (`status`, `mac list`, `doctor`, `macpool`) names a VM, VMI or namespace that does not exist (HTTP 404), or `-f FILE --local` names a VM that is not in the file',
+  },
+  { code: 'forbidden', title: 'forbidden', when: 'HTTP 401/403; the hint names the verb, resource and namespace that are missing and the `kubectl auth can-i` line to check it' },
+  {
+    code: 'precondition',
+    title: 'conflict or precondition failed',
+    when:
+      'a write command refused before sending anything: the VM, NAD or interface it needs does not exist, an interface `--name` is invalid or taken, or the edit would be rejected or would not work ' +
+      '(the message says why and what to do); the server refused (400/422, admission); or a conflict (409, failed `test` op) persisted after the retries',
+  },
+  { code: 'timeout', title: 'timeout', when: '`--request-timeout` or `--timeout` ran out, or the server timed out (504)' },
+  {
+    code: 'unreachable',
+    title: 'server unreachable',
+    when:
+      'no kubeconfig, a malformed kubeconfig, an unknown context, connection refused, DNS, TLS verification failure, 429/503; a proxy that cannot be reached, refuses the tunnel or does not open it in time ' +
+      "(within `--request-timeout`, else 30 s), or a `proxy-url` kubectl would refuse",
+  },
+  { code: 'checksFailed', title: 'checks failed', when: '`kubectl vnet doctor` found at least one failing check' },
+  { code: 'interrupted', title: 'interrupted', when: 'Ctrl-C' },
+];
+
+/** The exit-code table as the docs show it (Markdown). */
+export function exitCodeTable(): string {
+  const rows = EXIT_CODES.map((r) => `| ${ExitCode[r.code]} | ${r.title} | ${r.when} |`);
+  return ['| code | name | when |', '|---:|---|---|', ...rows].join('\n') + '\n';
+}
+
 export class VnetError extends Error {
   readonly code: ExitCodeName;
   readonly hint?: string;

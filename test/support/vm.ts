@@ -1,0 +1,55 @@
+// One builder of VirtualMachines (and their VMIs) for unit tests: a VM with the pod network
+// (masquerade) and, when asked, secondary bridge interfaces on Multus networks.
+import { expect } from 'vitest';
+import { VnetError } from '../../src/errors.js';
+import type { VirtualMachine, VirtualMachineInstance } from '../../src/domain/types.js';
+
+export interface TestVMOptions {
+  name?: string;
+  namespace?: string;
+  /** Secondary bridge interfaces: interface name -> NAD reference (networkName). */
+  bridges?: Record<string, string>;
+  /** Annotations of the VM template (netconf, hook sidecars). */
+  templateAnnotations?: Record<string, string>;
+  runStrategy?: string;
+  resourceVersion?: string;
+}
+
+export function testVM(opts: TestVMOptions = {}): VirtualMachine {
+  const bridges = Object.entries(opts.bridges ?? {});
+  return {
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachine',
+    metadata: { name: opts.name ?? 'vm1', namespace: opts.namespace ?? 'ns1', resourceVersion: opts.resourceVersion ?? '10' },
+    spec: {
+      runStrategy: opts.runStrategy ?? 'Always',
+      template: {
+        ...(opts.templateAnnotations ? { metadata: { annotations: { ...opts.templateAnnotations } } } : {}),
+        spec: {
+          domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }, ...bridges.map(([name]) => ({ name, bridge: {} }))] } },
+          networks: [{ name: 'default', pod: {} }, ...bridges.map(([name, nad]) => ({ name, multus: { networkName: nad } }))],
+        },
+      },
+    },
+  };
+}
+
+/** The running VMI of a VM: its template's spec, phase Running, the given status interfaces. */
+export function testVMI(vm: VirtualMachine, status: Partial<NonNullable<VirtualMachineInstance['status']>> = {}): VirtualMachineInstance {
+  return {
+    metadata: { name: vm.metadata.name, namespace: vm.metadata.namespace, uid: 'u1' },
+    spec: structuredClone(vm.spec.template.spec),
+    status: { phase: 'Running', interfaces: [], ...status },
+  };
+}
+
+/** The VnetError fn throws (the test fails when it throws nothing, or something else). */
+export function refusalOf(fn: () => unknown): VnetError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(VnetError);
+    return err as VnetError;
+  }
+  throw new Error('expected a refusal');
+}
