@@ -86,6 +86,22 @@ export class VnetError extends Error {
   }
 }
 
+/**
+ * A write addressed a VirtualMachineInstance that has no VirtualMachine: each command
+ * says what that means for its own edit (see core/interface-edit.ts); this is the generic wording.
+ */
+export class StandaloneVMIError extends VnetError {
+  constructor(
+    readonly vmiName: string,
+    readonly namespace: string,
+  ) {
+    super('precondition', `"${vmiName}" in namespace "${namespace}" is a VirtualMachineInstance without a VirtualMachine; only VirtualMachines can be edited`, {
+      hint: 'a standalone VMI cannot be changed while it runs: create it anew with the change, or manage it through a VirtualMachine',
+    });
+    this.name = 'StandaloneVMIError';
+  }
+}
+
 export function usageError(message: string, hint?: string): VnetError {
   return new VnetError('usage', message, { hint });
 }

@@ -6,7 +6,7 @@ import type { Input, ParserOutput } from '@oclif/core/interfaces';
 type FlagOutput = Record<string, any>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type ArgOutput = Record<string, any>;
-import { ExitCode, VnetError } from '../errors.js';
+import { ExitCode, usageError, VnetError } from '../errors.js';
 import type { Connection, ConnectionFlags } from '../kube/config.js';
 import type { KubeClient } from '../kube/client.js';
 import { connectionFlags, debugFlag } from './flags.js';
@@ -63,6 +63,36 @@ function toolWording(line: string): string {
   return line;
 }
 
+interface ArgSpec {
+  required?: boolean;
+  options?: readonly string[];
+  [key: string]: unknown;
+}
+
+/**
+ * The positional values in declaration order, the first one left out when omitFirst; too
+ * many, missing, empty or not among the options is a usage error.
+ */
+export function checkArguments(declared: Record<string, ArgSpec>, parsed: Record<string, string | undefined>, omitFirst: boolean, hint: string): Record<string, string | undefined> {
+  const names = Object.keys(declared);
+  const given = names.map((n) => parsed[n]).filter((v): v is string => v !== undefined);
+  const wanted = omitFirst ? names.slice(1) : names;
+  if (given.length > wanted.length) {
+    throw usageError(`too many arguments: ${given.slice(wanted.length).join(' ')}`, omitFirst ? '--all edits every VirtualMachine in the file: leave out the VM name' : hint);
+  }
+  const args: Record<string, string | undefined> = {};
+  wanted.forEach((n, i) => (args[n] = given[i]));
+  const missing = wanted.filter((n) => args[n] === undefined && declared[n].required);
+  if (missing.length > 0) throw usageError(`missing argument${missing.length === 1 ? '' : 's'}: ${missing.map((n) => n.toUpperCase()).join(' ')}`, hint);
+  for (const n of wanted) {
+    const value = args[n];
+    if (value === '') throw usageError(`the ${n.toUpperCase()} argument must not be empty`, hint);
+    const options = declared[n].options;
+    if (value !== undefined && options && !options.includes(value)) throw usageError(`argument ${n.toUpperCase()} must be one of ${options.join(', ')}, not "${value}"`, hint);
+  }
+  return args;
+}
+
 export abstract class VnetCommand extends Command {
   static override baseFlags = { ...debugFlag };
   protected debugEnabled = false;
@@ -87,22 +117,47 @@ export abstract class VnetCommand extends Command {
     this.note(`Warning: ${text}`);
   }
 
-  /** oclif's parse, and an empty argument ('') is a usage error: an empty name would address a whole collection. */
+  /** A presenter's text: lines to stderr first, then stdout. */
+  protected print(rendered: { stdout: string; stderr: readonly string[] }): void {
+    for (const line of rendered.stderr) this.note(line);
+    if (rendered.stdout) this.out(rendered.stdout);
+  }
+
+  /** -o json|yaml: the result as one document on stdout. */
+  protected async document(value: unknown, format: 'json' | 'yaml'): Promise<void> {
+    const { formatDocument } = await import('../render/output.js');
+    this.out(formatDocument(value, format));
+  }
+
+  /**
+   * Whether the first positional argument (the VM) is left out, given the parsed flags:
+   * `-f FILE --local --all` edits every VM of the file. Commands with --all say so.
+   */
+  protected omitsFirstArgument(_flags: Record<string, unknown>): boolean {
+    return false;
+  }
+
+  /**
+   * oclif's parse, with the positional arguments checked here rather than by oclif: an argument
+   * may be left out (--all), a missing one is named, a value not among the options is refused,
+   * and an empty argument ('') is a usage error (an empty name would address a whole collection).
+   */
   protected override async parse<F extends FlagOutput, B extends FlagOutput, A extends ArgOutput>(options?: Input<F, B, A>, argv?: string[]): Promise<ParserOutput<F, B, A>> {
+    const input = (options ?? this.ctor) as Input<F, B, A>;
+    const declared = (input.args ?? {}) as Record<string, ArgSpec>;
     // oclif reads a missing argument from stdin when stdin is not a terminal: `cat vm.yaml | kubectl vnet
     // status -f - --local` lost the manifest to the TARGET argument, and a command in a `while read` loop
     // ate the loop's input. Arguments come from the command line only.
-    const defs = ((options ?? this.ctor) as { args?: Record<string, { ignoreStdin?: boolean }> }).args ?? {};
-    for (const def of Object.values(defs)) def.ignoreStdin = true;
-    const out = await super.parse(options, argv);
-    for (const [name, value] of Object.entries(out.args as Record<string, unknown>)) {
-      if (value === '') {
-        throw new VnetError('usage', `the ${name.toUpperCase()} argument must not be empty`, {
-          hint: `see ${this.config?.bin ?? 'kubectl vnet'}${this.id ? ' ' + this.id.replaceAll(':', ' ') : ''} --help`,
-        });
-      }
-    }
+    const relaxed = Object.fromEntries(Object.entries(declared).map(([name, def]) => [name, { ...def, required: false, options: undefined, ignoreStdin: true }]));
+    const out = await super.parse({ ...input, flags: input.flags, baseFlags: input.baseFlags, args: relaxed } as unknown as Input<F, B, A>, argv);
+    const omitFirst = this.omitsFirstArgument(out.flags as Record<string, unknown>);
+    out.args = checkArguments(declared, out.args as Record<string, string | undefined>, omitFirst, this.helpHint()) as ParserOutput<F, B, A>['args'];
     return out;
+  }
+
+  /** `hint: see kubectl vnet COMMAND --help` */
+  protected helpHint(): string {
+    return `see ${this.config?.bin ?? 'kubectl vnet'}${this.id ? ' ' + this.id.replaceAll(':', ' ') : ''} --help`;
   }
 
   protected paint(format?: OutputFormat): Paint {

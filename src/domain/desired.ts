@@ -172,34 +172,6 @@ function checkMac(mac: string, what: string, binding: string | null, warn: (code
   if (parsed === MASQUERADE_RESERVED_MAC && binding === 'masquerade') warn('invalid-mac', `${what} ${parsed} is reserved by KubeVirt for masquerade`);
 }
 
-/** Table headers and rows of desired views: one row per interface. */
-export function desiredTable(items: readonly VMDesiredNetwork[], o: { wide: boolean }): { headers: string[]; rows: string[][] } {
-  const showNs = new Set(items.map((i) => i.namespace ?? '')).size > 1;
-  const headers = [...(showNs ? ['NAMESPACE'] : []), 'VM', 'INTERFACE', 'BINDING', 'NETWORK', 'LINK', 'DESIRED-MAC', ...(o.wide ? ['MODEL', 'ANNOTATIONS'] : [])];
-  const v = (s: string | null) => s || '<none>';
-  const rows: string[][] = [];
-  for (const it of items) {
-    const lead = [...(showNs ? [it.namespace ?? '<none>'] : []), it.name];
-    const annCell = it.annotations.length === 0 ? '<none>' : it.annotations.map((a) => `${a.name.split('/')[0].split('.')[0]}:${a.valid ? 'ok' : 'malformed'}`).join(',');
-    if (it.interfaces.length === 0) {
-      rows.push([...lead, '<none>', '<none>', '<none>', '<none>', '<none>', ...(o.wide ? ['<none>', annCell] : [])]);
-      continue;
-    }
-    for (const i of it.interfaces) {
-      rows.push([
-        ...lead,
-        i.implicit ? `${i.name} (implicit)` : i.name,
-        v(i.binding),
-        v(i.network),
-        i.state,
-        i.desiredMac ? `${i.desiredMac} (${i.desiredMacSource})` : '<none>',
-        ...(o.wide ? [v(i.model), annCell] : []),
-      ]);
-    }
-  }
-  return { headers, rows };
-}
-
 /** Evaluates a label selector (a=b, a==b, a!=b, a, !a, a in (x,y), a notin (x,y)) against labels, as kubectl -l does. */
 export function matchesSelector(selector: string, labels: Readonly<Record<string, string>>): boolean {
   const parts: string[] = [];

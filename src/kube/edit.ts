@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { VnetError } from '../errors.js';
+import { StandaloneVMIError, VnetError } from '../errors.js';
 import { applyPatch, type EditPlan } from '../domain/patch.js';
 import type { VirtualMachine } from '../domain/types.js';
 import type { KubeClient } from './client.js';
@@ -38,11 +38,7 @@ export async function readVM(client: KubeClient, namespace: string, name: string
   const vm = await client.getOrNull<VirtualMachine>(resourcePath(Resources.vm, namespace, name));
   if (vm) return vm;
   const vmi = await client.getOrNull(resourcePath(Resources.vmi, namespace, name)).catch(() => null);
-  if (vmi) {
-    throw new VnetError('precondition', `"${name}" in namespace "${namespace}" is a VirtualMachineInstance without a VirtualMachine; only VirtualMachines can be edited`, {
-      hint: 'a standalone VMI cannot be changed while it runs: create it anew with the change, or manage it through a VirtualMachine',
-    });
-  }
+  if (vmi) throw new StandaloneVMIError(name, namespace);
   // Every write command refuses a missing VM before sending anything: the
   // precondition exit code, as for every other refusal (read commands use notFound).
   throw new VnetError('precondition', `virtualmachine "${name}" not found in namespace "${namespace}"`, {

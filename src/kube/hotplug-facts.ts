@@ -42,8 +42,9 @@ export async function gatherHotplugFacts(
           (n) => n,
           (err: unknown) => {
             if (err instanceof VnetError && err.code === 'notFound') {
-              // A 404 for the object itself, or for the whole API (Multus not installed).
-              if (/network-attachment-definitions?.*not found/i.test(err.message)) return null;
+              // A 404 for the object itself (a Status with reason NotFound), or for the whole API
+              // (Multus not installed: the server's plain "404 page not found", no reason).
+              if (err.reason === 'NotFound') return null;
               throw new VnetError('precondition', `the NetworkAttachmentDefinition API (k8s.cni.cncf.io/v1) is not served by this cluster: ${err.message}`, {
                 hint: 'install Multus (its CRD network-attachment-definitions.k8s.cni.cncf.io) before hot-plugging secondary networks',
               });

@@ -36,7 +36,7 @@ describe('usage errors are one error line and one hint line', () => {
 
   it('a value that is not one of the options', async () => {
     const [e] = await usage(['link', 'set', 'web', 'blue', 'sideways']);
-    expect(e).toBe('error: invalid argument "sideways": must be one of up, down');
+    expect(e).toBe('error: argument STATE must be one of up, down, not "sideways"');
     const [e2] = await usage(['status', '-o', 'xml']);
     expect(e2).toBe('error: invalid value "xml" for --output: must be one of table, wide, json, yaml');
   });
