@@ -2,9 +2,7 @@ import { Command } from '@oclif/core';
 import type { Input, ParserOutput } from '@oclif/core/interfaces';
 
 // As oclif declares them (not exported by @oclif/core/interfaces).
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type FlagOutput = Record<string, any>;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type ArgOutput = Record<string, any>;
 import { ExitCode, usageError, VnetError } from '../errors.js';
 import type { Connection, ConnectionFlags } from '../kube/config.js';
@@ -28,7 +26,6 @@ export function redact(text: string): string {
  * prints one `error:` line and a `hint:` line instead.
  */
 export function usageLine(message: string, args?: unknown): string {
-  // eslint-disable-next-line no-control-regex
   const plain = message.replace(/\u001b\[[0-9;]*m/g, '');
   const missing = /^Missing (\d+) required args?\b/.exec(plain);
   if (missing && Array.isArray(args)) {

@@ -49,13 +49,20 @@ export function fileTarget(flags: EditFlags, vm: string | undefined): FileTarget
     throw usageError('--local, --in-place and --all work on a manifest file, and no -f FILE was given', 'add -f FILE (or -f - for stdin); without them the command edits the VM in the cluster');
   }
   if (!flags.local) {
-    throw usageError(`-f ${file} needs --local: this command edits a manifest file only with --local (nothing is sent to a cluster)`, `add --local to edit the file; to change the live VM, drop -f (and apply the file with kubectl apply -f ${file})`);
+    throw usageError(
+      `-f ${file} needs --local: this command edits a manifest file only with --local (nothing is sent to a cluster)`,
+      `add --local to edit the file; to change the live VM, drop -f (and apply the file with kubectl apply -f ${file})`,
+    );
   }
-  if (flags['dry-run'] === 'server') throw usageError('--dry-run=server needs a cluster; with -f FILE --local nothing is sent anywhere', 'drop --dry-run (the result goes to stdout unless --in-place), or use --dry-run=client');
+  if (flags['dry-run'] === 'server')
+    throw usageError('--dry-run=server needs a cluster; with -f FILE --local nothing is sent anywhere', 'drop --dry-run (the result goes to stdout unless --in-place), or use --dry-run=client');
   if (flags.wait) throw usageError('--wait watches a running VM and needs a cluster; it cannot be used with -f FILE --local');
   const output = flags.output;
   if (output === 'json' || output === 'yaml') {
-    throw usageError(`-o ${output} cannot be used with -f FILE --local: the result is the manifest itself, in its own format`, 'drop -o (the edited manifest goes to stdout), or use -o name with --in-place');
+    throw usageError(
+      `-o ${output} cannot be used with -f FILE --local: the result is the manifest itself, in its own format`,
+      'drop -o (the edited manifest goes to stdout), or use -o name with --in-place',
+    );
   }
   if (output === 'name' && !flags['in-place']) throw usageError('-o name with -f FILE --local needs --in-place: without it, stdout is the edited manifest');
   if (flags['in-place'] && file === '-') throw usageError('--in-place needs a file: stdin cannot be written back', 'drop --in-place (the result goes to stdout), or name the file with -f FILE');
@@ -106,7 +113,10 @@ export abstract class InterfaceEditCommand extends ClusterCommand {
   }
 
   /** --wait: the core watches; the progress (spinner or lines) and Ctrl-C are the command's. */
-  private async waitWithProgress(result: import('../core/interface-edit.js').LiveEditResult, o: { client: import('../kube/client.js').KubeClient; timeoutMs: number; machineOutput: boolean }): Promise<void> {
+  private async waitWithProgress(
+    result: import('../core/interface-edit.js').LiveEditResult,
+    o: { client: import('../kube/client.js').KubeClient; timeoutMs: number; machineOutput: boolean },
+  ): Promise<void> {
     const [{ waitForEdit }, { createProgress }] = await Promise.all([import('../core/interface-edit.js'), import('../render/progress.js')]);
     const name = result.goal?.name ?? '';
     const ctl = new AbortController();

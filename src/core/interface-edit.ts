@@ -104,7 +104,11 @@ const macStandalone = (via: 'netconf' | 'spec') => (name: string, namespace: str
       );
 
 /** Hotplug, unplug and link: the VMI, the KubeVirt CR, and for hotplug add the NAD (and MAC claims for --mac). */
-async function gatherInterfaceFacts(client: KubeClient, target: { namespace: string; name: string }, want: { nad?: { namespace: string; name: string }; macUses?: boolean } = {}): Promise<Gathered<ClusterFacts>> {
+async function gatherInterfaceFacts(
+  client: KubeClient,
+  target: { namespace: string; name: string },
+  want: { nad?: { namespace: string; name: string }; macUses?: boolean } = {},
+): Promise<Gathered<ClusterFacts>> {
   const { gatherHotplugFacts, readVMIFact } = await import('../kube/hotplug-facts.js');
   const { facts, notes } = await gatherHotplugFacts(client, target, want);
   return {
@@ -149,7 +153,8 @@ function specOf(change: InterfaceChange): ChangeSpec {
         plan: async (vm, facts) => (await import('../domain/hotplug.js')).planHotplug(vm, req, facts),
         gather: async (client, target) => gatherInterfaceFacts(client, target, { nad: await nadOf(req.network, target.namespace), macUses: req.mac !== undefined }),
         fileFacts: async (file, target) => {
-          if (req.mac !== undefined && target.all && file.vms.length > 1) throw refused('--mac with --all would give every VirtualMachine in the file the same MAC', 'add the interface to one VM at a time when it needs a MAC');
+          if (req.mac !== undefined && target.all && file.vms.length > 1)
+            throw refused('--mac with --all would give every VirtualMachine in the file the same MAC', 'add the interface to one VM at a time when it needs a MAC');
           return { facts: {}, notes: [] };
         },
         goal: (plan) => ({ kind: 'ready', name: (plan as EditPlan & { interfaceName?: string }).interfaceName ?? req.name ?? '' }),
@@ -178,7 +183,10 @@ function specOf(change: InterfaceChange): ChangeSpec {
         fileFacts: async (file, target) => {
           if (target.all && file.vms.length > 1) throw refused('mac set with --all would give every VirtualMachine in the file the same MAC', 'name one VM');
           const count = file.vms.length;
-          return { facts: await fileMacUses(file, target), notes: [`MAC collisions were checked against the ${count} VirtualMachine${count === 1 ? '' : 's'} in ${file.source} only, not the cluster's`] };
+          return {
+            facts: await fileMacUses(file, target),
+            notes: [`MAC collisions were checked against the ${count} VirtualMachine${count === 1 ? '' : 's'} in ${file.source} only, not the cluster's`],
+          };
         },
         standalone: macStandalone(o.via),
       });

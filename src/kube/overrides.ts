@@ -35,7 +35,8 @@ export function overridesServer(flags: ConnectionOverrides): boolean {
 
 /** Refuses combinations kubectl refuses, before anything is read. */
 export function checkOverrides(flags: ConnectionOverrides): void {
-  if (flags.server !== undefined && flags.server.trim() === '') throw usageError('--server must not be empty', 'give the API server URL (https://HOST:PORT), or leave --server out to use the kubeconfig');
+  if (flags.server !== undefined && flags.server.trim() === '')
+    throw usageError('--server must not be empty', 'give the API server URL (https://HOST:PORT), or leave --server out to use the kubeconfig');
   if (flags['insecure-skip-tls-verify'] && given(flags['certificate-authority'])) {
     throw usageError('--certificate-authority and --insecure-skip-tls-verify cannot be used together: one checks the server certificate, the other turns the check off', 'keep one of them');
   }

@@ -44,14 +44,7 @@ export function statusTable(items: readonly VMNetworkStatus[], o: { wide: boolea
     for (const i of it.interfaces) {
       const row = [...lead, v(i.name), v(i.binding), v(i.network), stateCell(i.state, paint), v(i.linkState), v(i.mac), list(i.ips), v(i.guestInterface)];
       if (o.wide) {
-        row.push(
-          v(i.podInterface),
-          i.desiredMac ? `${i.desiredMac} (${i.desiredMacSource})` : NONE,
-          list(i.infoSource),
-          v(i.model),
-          v(i.multus?.mac),
-          list(i.multus?.ips),
-        );
+        row.push(v(i.podInterface), i.desiredMac ? `${i.desiredMac} (${i.desiredMacSource})` : NONE, list(i.infoSource), v(i.model), v(i.multus?.mac), list(i.multus?.ips));
       }
       rows.push(row);
     }
