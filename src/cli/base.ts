@@ -114,10 +114,11 @@ export abstract class VnetCommand extends Command {
     this.note(`Warning: ${text}`);
   }
 
-  /** A presenter's text: lines to stderr first, then stdout. */
-  protected print(rendered: { stdout: string; stderr: readonly string[] }): void {
+  /** A presenter's text: its stderr lines, then stdout, then the lines that follow the result (warnings about it). */
+  protected print(rendered: { stdout: string; stderr: readonly string[]; after?: readonly string[] }): void {
     for (const line of rendered.stderr) this.note(line);
     if (rendered.stdout) this.out(rendered.stdout);
+    for (const line of rendered.after ?? []) this.note(line);
   }
 
   /** -o json|yaml: the result as one document on stdout. */

@@ -7,6 +7,7 @@
  *
  * Pure functions over plain objects; nothing here talks to a cluster.
  */
+import { VnetError } from '../errors.js';
 import type { ObjectMeta, Warning } from './types.js';
 import { compareStrings } from './order.js';
 
@@ -536,13 +537,16 @@ export interface LabelPlan {
   notes: string[];
 }
 
-export class OptRefusal extends Error {
-  constructor(
-    message: string,
-    readonly hint: string,
-    readonly kind: 'usage' | 'precondition' = 'precondition',
-  ) {
-    super(message);
+/** A refused opt-in/opt-out: the mode cannot be known, or --mode disagrees with the cluster. */
+export class OptRefusal extends VnetError {
+  constructor(message: string, hint: string, kind: 'usage' | 'precondition' = 'precondition') {
+    super(kind, message, { hint });
+    this.name = 'OptRefusal';
+  }
+
+  /** The exit code's name (usage or precondition). */
+  get kind(): 'usage' | 'precondition' {
+    return this.code as 'usage' | 'precondition';
   }
 }
 

@@ -53,9 +53,9 @@ export function statusTable(items: readonly VMNetworkStatus[], o: { wide: boolea
 }
 
 /** The status table on stdout, the warnings on stderr. */
-export function renderStatus(items: readonly VMNetworkStatus[], o: { wide: boolean; showNamespace: boolean; paint?: Paint }): { stdout: string; stderr: string[] } {
+export function renderStatus(items: readonly VMNetworkStatus[], o: { wide: boolean; showNamespace: boolean; paint?: Paint }): { stdout: string; stderr: string[]; after: string[] } {
   const { headers, rows } = statusTable(items, o);
-  return { stdout: renderTable(headers, rows), stderr: statusWarnings(items) };
+  return { stdout: renderTable(headers, rows), stderr: [], after: statusWarnings(items) };
 }
 
 /** The warnings of the status, once each (a permission warning is the same for every VM). */
@@ -71,17 +71,17 @@ export function statusWarnings(items: readonly VMNetworkStatus[]): string[] {
 }
 
 /** The desired view of a file: the table on stdout; valid annotations, warnings and what was not checked on stderr. */
-export function renderDesiredStatus(status: DesiredStatus, o: { wide: boolean }): { stdout: string; stderr: string[] } {
-  if (status.items.length === 0) return { stdout: '', stderr: [`No VirtualMachines in ${status.source} match`] };
+export function renderDesiredStatus(status: DesiredStatus, o: { wide: boolean }): { stdout: string; stderr: string[]; after: string[] } {
+  if (status.items.length === 0) return { stdout: '', stderr: [`No VirtualMachines in ${status.source} match`], after: [] };
   const { headers, rows } = desiredTable(status.items, { wide: o.wide });
-  const stderr: string[] = [];
+  const after: string[] = [];
   for (const it of status.items) {
     // A malformed annotation is a warning (below); a valid one gets a note.
-    for (const a of it.annotations) if (a.valid) stderr.push(`Note: ${it.name}: annotation ${a.name} is valid (${a.detail})`);
-    for (const w of it.warnings) stderr.push(`Warning: ${it.name}: ${w.message}`);
+    for (const a of it.annotations) if (a.valid) after.push(`Note: ${it.name}: annotation ${a.name} is valid (${a.detail})`);
+    for (const w of it.warnings) after.push(`Warning: ${it.name}: ${w.message}`);
   }
-  stderr.push(`Note: read from ${status.source} only; not checked without a cluster: ${status.items[0].skipped.join('; ')}`);
-  return { stdout: renderTable(headers, rows), stderr };
+  after.push(`Note: read from ${status.source} only; not checked without a cluster: ${status.items[0].skipped.join('; ')}`);
+  return { stdout: renderTable(headers, rows), stderr: [], after };
 }
 
 /** Table headers and rows of desired views: one row per interface. */
