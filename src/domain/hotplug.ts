@@ -521,8 +521,6 @@ export function planUnplug(vm: VirtualMachine, req: { name: string }, facts: Clu
 
 // --- link state --------------------------------------------------------------
 
-export type LinkState = 'up' | 'down';
-
 /** Plans `link set`: `state: up|down` on one interface. */
 export function planLinkState(vm: VirtualMachine, req: { name: string; state: string }, facts: ClusterFacts = {}): EditPlan {
   assertSpecShape(vm);

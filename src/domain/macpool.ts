@@ -16,7 +16,6 @@ export const VMS_WEBHOOK = 'mutatevirtualmachines.kubemacpool.io';
 export const PODS_WEBHOOK = 'mutatepods.kubemacpool.io';
 export const RANGE_CONFIGMAP = 'kubemacpool-mac-range-config';
 export const MANAGER_DEPLOYMENT = 'kubemacpool-mac-controller-manager';
-export const DEFAULT_NAMESPACE = 'kubemacpool-system';
 /** Labels with which kubemacpool's release manifests exclude control-plane namespaces (values "0" and "1"). */
 export const RUN_LEVEL_LABELS = ['runlevel', 'openshift.io/run-level'] as const;
 

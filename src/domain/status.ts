@@ -22,8 +22,6 @@ export type InterfaceState = (typeof INTERFACE_STATES)[number];
 
 export const NETWORK_STATUS_ANNOTATION = 'k8s.v1.cni.cncf.io/network-status';
 export const LEGACY_NETWORKS_STATUS_ANNOTATION = 'k8s.v1.cni.cncf.io/networks-status';
-export const LAUNCHER_LABEL = 'kubevirt.io';
-export const LAUNCHER_LABEL_VALUE = 'virt-launcher';
 export const CREATED_BY_LABEL = 'kubevirt.io/created-by';
 
 export interface MultusAttachment {

@@ -52,11 +52,6 @@ export function listLauncherPodsOfVMI(client: KubeClient, vmi: VirtualMachineIns
   return listLauncherPods(client, vmi.metadata.namespace, `kubevirt.io/created-by=${vmi.metadata.uid}`, opts);
 }
 
-/** The VM; throws a notFound VnetError when it does not exist. */
-export function getVM(client: KubeClient, namespace: string, name: string): Promise<VirtualMachine> {
-  return client.get<VirtualMachine>(resourcePath(Resources.vm, namespace, name));
-}
-
 export function getVMOrNull(client: KubeClient, namespace: string, name: string): Promise<VirtualMachine | null> {
   return client.getOrNull<VirtualMachine>(resourcePath(Resources.vm, namespace, name));
 }
@@ -64,10 +59,6 @@ export function getVMOrNull(client: KubeClient, namespace: string, name: string)
 /** The VMI, or null when it does not exist (a stopped VM has none). */
 export function getVMI(client: KubeClient, namespace: string, name: string): Promise<VirtualMachineInstance | null> {
   return client.getOrNull<VirtualMachineInstance>(resourcePath(Resources.vmi, namespace, name));
-}
-
-export function getPodOrNull(client: KubeClient, namespace: string, name: string): Promise<Pod | null> {
-  return client.getOrNull<Pod>(resourcePath(Resources.pod, namespace, name));
 }
 
 export { readKubeVirt } from './kubevirt.js';

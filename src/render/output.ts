@@ -1,12 +1,6 @@
-import type { Writable } from 'node:stream';
 import { stringify } from 'yaml';
 
 export type OutputFormat = 'table' | 'wide' | 'json' | 'yaml' | 'name';
-
-export interface Streams {
-  stdout: Writable & { isTTY?: boolean };
-  stderr: Writable & { isTTY?: boolean };
-}
 
 export function toJson(value: unknown): string {
   return JSON.stringify(value, null, 2) + '\n';
