@@ -115,7 +115,7 @@ export abstract class InterfaceEditCommand extends ClusterCommand {
   /** --wait: the core watches; the progress (spinner or lines) and Ctrl-C are the command's. */
   private async waitWithProgress(
     result: import('../core/interface-edit.js').LiveEditResult,
-    o: { client: import('../kube/client.js').KubeClient; timeoutMs: number; machineOutput: boolean },
+    o: { client: import('../kube/api.js').KubeApi; timeoutMs: number; machineOutput: boolean },
   ): Promise<void> {
     const [{ waitForEdit }, { createProgress }] = await Promise.all([import('../core/interface-edit.js'), import('../render/progress.js')]);
     const name = result.goal?.name ?? '';

@@ -5,14 +5,14 @@
  */
 import { VnetError } from '../errors.js';
 import type { DoctorReport } from '../domain/doctor.js';
-import type { KubeClient } from '../kube/client.js';
+import type { KubeApi } from '../kube/api.js';
 
 export interface DoctorOptions {
   namespace: string;
   name: string;
 }
 
-export async function runDoctorChecks(options: DoctorOptions, deps: { client: KubeClient }): Promise<DoctorReport> {
+export async function runDoctorChecks(options: DoctorOptions, deps: { client: KubeApi }): Promise<DoctorReport> {
   const [{ gatherDoctorFacts }, { runDoctor }] = await Promise.all([import('../kube/doctor.js'), import('../domain/doctor.js')]);
   return runDoctor(await gatherDoctorFacts(deps.client, options));
 }

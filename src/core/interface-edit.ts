@@ -13,7 +13,7 @@ import type { ClusterFacts, HotplugRequest } from '../domain/hotplug.js';
 import type { MacFacts, MacSetOptions, MacUnsetOptions } from '../domain/mac-plan.js';
 import type { EditPlan } from '../domain/patch.js';
 import type { VirtualMachine } from '../domain/types.js';
-import type { KubeClient } from '../kube/client.js';
+import type { KubeApi } from '../kube/api.js';
 import type { DryRun, EditResult } from '../kube/edit.js';
 import type { WaitGoal, WaitResult } from '../kube/wait.js';
 
@@ -63,7 +63,7 @@ interface ChangeSpec<F = unknown> {
   /** Plans the change on one VM with the facts gathered (none for a file). */
   plan(vm: VirtualMachine, facts: F): Promise<EditPlan> | EditPlan;
   /** Reads the cluster facts the planner checks. */
-  gather(client: KubeClient, target: { namespace: string; name: string }): Promise<Gathered<F>>;
+  gather(client: KubeApi, target: { namespace: string; name: string }): Promise<Gathered<F>>;
   /** The facts a manifest file gives (for mac set: the MACs of the file's VMs); none when absent. */
   fileFacts?(file: FileInput, target: FileTarget): Promise<{ facts: F; notes: string[] }>;
   /** What --wait waits for, given the plan sent; undefined: the change has nothing to wait for. */
@@ -105,7 +105,7 @@ const macStandalone = (via: 'netconf' | 'spec') => (name: string, namespace: str
 
 /** Hotplug, unplug and link: the VMI, the KubeVirt CR, and for hotplug add the NAD (and MAC claims for --mac). */
 async function gatherInterfaceFacts(
-  client: KubeClient,
+  client: KubeApi,
   target: { namespace: string; name: string },
   want: { nad?: { namespace: string; name: string }; macUses?: boolean } = {},
 ): Promise<Gathered<ClusterFacts>> {
@@ -121,7 +121,7 @@ async function gatherInterfaceFacts(
   };
 }
 
-async function gatherMac(client: KubeClient, target: { namespace: string; name: string }, want: { uses: boolean; kubevirt: boolean; macpool: boolean }): Promise<Gathered<MacFacts>> {
+async function gatherMac(client: KubeApi, target: { namespace: string; name: string }, want: { uses: boolean; kubevirt: boolean; macpool: boolean }): Promise<Gathered<MacFacts>> {
   const { gatherMacFacts } = await import('../kube/mac-facts.js');
   const gathered = await gatherMacFacts(client, target, want);
   return { facts: gathered.facts, notes: [], standaloneVMI: !gathered.target.vm && gathered.target.vmi };
@@ -205,7 +205,7 @@ function specOf(change: InterfaceChange): ChangeSpec {
 // --- the live VM ---------------------------------------------------------------------
 
 export interface LiveEditDeps {
-  client: KubeClient;
+  client: KubeApi;
   /** The namespace of the connection (-n, else the context's). */
   namespace: string;
 }
@@ -240,7 +240,7 @@ export async function editInterfaceLive(options: InterfaceEditOptions<LiveTarget
 }
 
 export interface WaitDeps {
-  client: KubeClient;
+  client: KubeApi;
   timeoutMs: number;
   signal?: AbortSignal;
   onState?: (state: string) => void;

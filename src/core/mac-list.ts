@@ -5,7 +5,7 @@
 import { VnetError } from '../errors.js';
 import type { MacList } from '../domain/mac-list.js';
 import type { VirtualMachine, VirtualMachineInstance } from '../domain/types.js';
-import type { KubeClient } from '../kube/client.js';
+import type { KubeApi } from '../kube/api.js';
 
 export interface MacListOptions {
   /** One VM, in `namespace`. */
@@ -14,7 +14,7 @@ export interface MacListOptions {
   namespace: string | undefined;
 }
 
-export async function listMacs(options: MacListOptions, deps: { client: KubeClient }): Promise<MacList> {
+export async function listMacs(options: MacListOptions, deps: { client: KubeApi }): Promise<MacList> {
   const [{ Resources, resourcePath }, { buildMacList }] = await Promise.all([import('../kube/resources.js'), import('../domain/mac-list.js')]);
   const { client } = deps;
   const ns = options.namespace;

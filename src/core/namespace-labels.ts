@@ -4,7 +4,7 @@
  * (OptRefusal) before the namespace is touched when the mode cannot be known.
  */
 import type { MacpoolKind, MacpoolStatus, OptDirection } from '../domain/macpool.js';
-import type { KubeClient } from '../kube/client.js';
+import type { KubeApi } from '../kube/api.js';
 import type { DryRun } from '../kube/edit.js';
 import type { LabelEditResult } from '../kube/macpool.js';
 
@@ -24,7 +24,7 @@ export interface NamespaceLabelResult {
   status: MacpoolStatus;
 }
 
-export async function setMacpoolLabels(options: NamespaceLabelOptions, deps: { client: KubeClient }): Promise<NamespaceLabelResult> {
+export async function setMacpoolLabels(options: NamespaceLabelOptions, deps: { client: KubeApi }): Promise<NamespaceLabelResult> {
   const [{ readMacpool, editNamespaceLabels }, domain] = await Promise.all([import('../kube/macpool.js'), import('../domain/macpool.js')]);
   const view = await readMacpool(deps.client);
   // Refuse before touching the namespace when the mode cannot be known.

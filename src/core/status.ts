@@ -9,7 +9,7 @@ import { compareStrings } from '../domain/order.js';
 import type { VMNetworkStatus, VMNetworkStatusList } from '../domain/status.js';
 import type { VMDesiredNetwork } from '../domain/desired.js';
 import type { KubeVirtCR, Pod } from '../domain/types.js';
-import type { KubeClient } from '../kube/client.js';
+import type { KubeApi } from '../kube/api.js';
 
 /** What the cluster path reads. */
 export interface StatusOptions {
@@ -51,7 +51,7 @@ async function allInOrder<const T extends readonly unknown[]>(promises: T): Prom
 }
 
 /** Reads what the join needs: one list per kind for a namespace or -A; a get of the VM and VMI plus one pod list for one VM. */
-export async function readStatus(client: KubeClient, opts: StatusOptions, contextNamespace: string): Promise<VMNetworkStatus | VMNetworkStatusList> {
+export async function readStatus(client: KubeApi, opts: StatusOptions, contextNamespace: string): Promise<VMNetworkStatus | VMNetworkStatusList> {
   const [stores, status, { impersonationArgs }] = await Promise.all([import('../kube/stores.js'), import('../domain/status.js'), import('../kube/client.js')]);
   const readKubeVirtCR = () => stores.readKubeVirt(client).then((kv) => (kv.state === 'installed' ? kv.cr : null));
   const podsOrReason = async (p: Promise<Pod[]>, ns: string | undefined): Promise<{ pods: Pod[]; unreadable?: string }> => {

@@ -13,7 +13,7 @@ import type { NamespaceLike } from '../domain/macpool.js';
 import { isKubeOvnNad, type KubeOvnSubnet } from '../domain/nad.js';
 import type { NetworkAttachmentDefinition, Pod, VirtualMachine } from '../domain/types.js';
 import { networkRefOf, networksOf } from '../domain/vmspec.js';
-import type { KubeClient } from './client.js';
+import type { KubeApi } from './api.js';
 import { readVMIFact } from './hotplug-facts.js';
 import { readKubeVirt } from './kubevirt.js';
 import { gatherMacFacts } from './mac-facts.js';
@@ -31,7 +31,7 @@ interface DaemonSet {
 }
 
 /** DaemonSets of k8snetworkplumbingwg/multus-dynamic-networks-controller (name dynamic-networks-controller-ds, label app=dynamic-networks-controller). */
-export async function readDynamicNetworksControllers(client: KubeClient): Promise<Lookup<DynamicNetworksController[]>> {
+export async function readDynamicNetworksControllers(client: KubeApi): Promise<Lookup<DynamicNetworksController[]>> {
   try {
     const list = await client.list<DaemonSet>(resourcePath(Resources.daemonset));
     const found = list.items
@@ -45,7 +45,7 @@ export async function readDynamicNetworksControllers(client: KubeClient): Promis
   }
 }
 
-export async function gatherDoctorFacts(client: KubeClient, target: { namespace: string; name: string }): Promise<DoctorFacts> {
+export async function gatherDoctorFacts(client: KubeApi, target: { namespace: string; name: string }): Promise<DoctorFacts> {
   const vm = await client.getOrNull<VirtualMachine>(resourcePath(Resources.vm, target.namespace, target.name));
   if (!vm) {
     // doctor reads: a missing VM is "not found" (exit 3); a standalone VMI is named as such.

@@ -8,7 +8,7 @@ import { VnetError } from '../errors.js';
 import type { ClusterFacts } from '../domain/hotplug.js';
 import { isKubeOvnNad, type KubeOvnSubnet } from '../domain/nad.js';
 import type { NetworkAttachmentDefinition, VirtualMachineInstance } from '../domain/types.js';
-import type { KubeClient } from './client.js';
+import type { KubeApi } from './api.js';
 import { gatherMacFacts } from './mac-facts.js';
 import { readKubeVirt } from './kubevirt.js';
 import { Resources, resourcePath } from './resources.js';
@@ -19,7 +19,7 @@ function unreadable(err: unknown): string | undefined {
 }
 
 /** The VMI of a VM, or null when it has none; undefined (with the reason) when it cannot be read. */
-export async function readVMIFact(client: KubeClient, namespace: string, name: string): Promise<{ vmi?: VirtualMachineInstance | null; note?: string }> {
+export async function readVMIFact(client: KubeApi, namespace: string, name: string): Promise<{ vmi?: VirtualMachineInstance | null; note?: string }> {
   try {
     return { vmi: await client.getOrNull<VirtualMachineInstance>(resourcePath(Resources.vmi, namespace, name)) };
   } catch (err) {
@@ -29,7 +29,7 @@ export async function readVMIFact(client: KubeClient, namespace: string, name: s
 }
 
 export async function gatherHotplugFacts(
-  client: KubeClient,
+  client: KubeApi,
   target: { namespace: string; name: string },
   want: { nad?: { namespace: string; name: string }; kubevirt?: boolean; macUses?: boolean },
 ): Promise<{ facts: ClusterFacts; notes: string[] }> {

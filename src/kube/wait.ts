@@ -8,7 +8,8 @@
 import { VnetError } from '../errors.js';
 import { joinVMNetworkStatus, type InterfaceStatus } from '../domain/status.js';
 import type { VirtualMachine, VirtualMachineInstance } from '../domain/types.js';
-import type { KubeClient, WatchEvent } from './client.js';
+import type { WatchEvent } from './client.js';
+import type { KubeApi } from './api.js';
 import { Resources, resourcePath } from './resources.js';
 
 export type WaitGoal =
@@ -73,7 +74,7 @@ function goalText(goal: WaitGoal): string {
  * when `signal` aborts, `unreachable` when the API server goes away; all
  * carry the last state seen.
  */
-export async function waitForInterface(client: KubeClient, vm: VirtualMachine, goal: WaitGoal, opts: WaitOptions): Promise<WaitResult> {
+export async function waitForInterface(client: KubeApi, vm: VirtualMachine, goal: WaitGoal, opts: WaitOptions): Promise<WaitResult> {
   const wait = new InterfaceWait(client, vm, goal, opts);
   try {
     return await wait.run();
@@ -97,7 +98,7 @@ class InterfaceWait {
   private rv?: string;
 
   constructor(
-    private readonly client: KubeClient,
+    private readonly client: KubeApi,
     private readonly vm: VirtualMachine,
     private readonly goal: WaitGoal,
     private readonly opts: WaitOptions,
