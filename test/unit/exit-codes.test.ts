@@ -39,30 +39,22 @@ describe('the errors the code raises carry the table\'s codes', () => {
     ['hotplug remove of an unknown interface', 'precondition', () => planUnplug(testVM(), { name: 'nope' })],
     ['hotplug remove of the pod network', 'precondition', () => planUnplug(testVM(), { name: 'default' })],
     ['link set of an unknown interface', 'precondition', () => planLinkState(testVM(), { name: 'nope', state: 'down' })],
-    ['HTTP 401', 'forbidden', () => {
-      throw api(401);
-    }],
-    ['HTTP 403', 'forbidden', () => {
-      throw api(403);
-    }],
-    ['HTTP 404', 'notFound', () => {
-      throw api(404);
-    }],
-    ['HTTP 409', 'precondition', () => {
-      throw api(409);
-    }],
-    ['HTTP 422', 'precondition', () => {
-      throw api(422);
-    }],
-    ['HTTP 503', 'unreachable', () => {
-      throw api(503);
-    }],
-    ['HTTP 504', 'timeout', () => {
-      throw api(504);
-    }],
-    ['HTTP 500', 'internal', () => {
-      throw api(500);
-    }],
+    ...([
+      [401, 'forbidden'],
+      [403, 'forbidden'],
+      [404, 'notFound'],
+      [409, 'precondition'],
+      [422, 'precondition'],
+      [503, 'unreachable'],
+      [504, 'timeout'],
+      [500, 'internal'],
+    ] as const).map(([status, code]): [string, ExitCodeName, () => unknown] => [
+      `HTTP ${status}`,
+      code,
+      () => {
+        throw api(status);
+      },
+    ]),
   ];
   it.each(cases)('%s: %s', (_what, code, fn) => {
     const err = refusalOf(fn);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { refusalOf } from '../support/vm.js';
 import { defaultInterfaceName, estimateInterfaceSlots, parseQuantity, planHotplug, planLinkState, planUnplug, type ClusterFacts } from '../../src/domain/hotplug.js';
 import { parseVersion } from '../../src/domain/kubevirt-config.js';
 import { applyPatch, PatchConflict } from '../../src/domain/patch.js';
-import { VnetError } from '../../src/errors.js';
 import type { MacUse } from '../../src/domain/mac.js';
 import type { KubeVirtCR, NetworkAttachmentDefinition, VirtualMachine, VirtualMachineInstance } from '../../src/domain/types.js';
 
@@ -50,15 +50,7 @@ function vmiOf(v: VirtualMachine, patch: Partial<VirtualMachineInstance['status'
 const bridgeNad = nad({ cniVersion: '0.3.1', type: 'bridge', bridge: 'br1' });
 const healthy: ClusterFacts = { nad: bridgeNad, kubevirt: kubevirt('v1.6.0') };
 
-function refusal(fn: () => unknown): VnetError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(VnetError);
-    return err as VnetError;
-  }
-  throw new Error('expected a refusal');
-}
+const refusal = refusalOf;
 
 describe('defaultInterfaceName', () => {
   it('derives a valid name from the NAD and avoids taken ones', () => {

@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
+import { refusalOf } from '../support/vm.js';
 import { planMacSet, planMacUnset, type MacFacts, type MacSetOptions } from '../../src/domain/mac-plan.js';
 import { applyPatch, PatchConflict } from '../../src/domain/patch.js';
 import { collectMacUses } from '../../src/domain/mac.js';
 import { buildMacList } from '../../src/domain/mac-list.js';
-import { VnetError } from '../../src/errors.js';
 import type { VirtualMachine } from '../../src/domain/types.js';
 
 const NETCONF = 'netconf.kubevirt.io/macAddress';
@@ -28,15 +28,7 @@ function makeVM(opts: { annotations?: Record<string, string>; noMetadata?: boole
 const gateOn: MacFacts = { kubevirt: { state: 'installed', featureGates: ['Sidecar'] }, uses: { uses: [] }, macpool: { manages: false } };
 const setOpts = (o: Partial<MacSetOptions> = {}): MacSetOptions => ({ iface: 'blue', mac: '02:00:00:00:00:01', via: 'netconf', sidecarImage: { image: IMAGE, from: '--sidecar-image' }, force: false, ...o });
 
-function refusal(fn: () => unknown): VnetError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(VnetError);
-    return err as VnetError;
-  }
-  throw new Error('expected a refusal');
-}
+const refusal = refusalOf;
 
 function annotationsAfter(vm: VirtualMachine, ops: any[]) {
   return applyPatch(vm, ops).spec.template.metadata?.annotations ?? {};

@@ -1,17 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { refusalOf } from '../support/vm.js';
 import { collectMacUses, findCollisions, goParseMac, isGloballyAdministered, macInRange, macWarnings, normaliseMac, parseMac, checkMacForInterface, describeMacUse } from '../../src/domain/mac.js';
-import { VnetError } from '../../src/errors.js';
 import type { VirtualMachine, VirtualMachineInstance } from '../../src/domain/types.js';
 
-function usage(fn: () => unknown): VnetError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(VnetError);
-    return err as VnetError;
-  }
-  throw new Error('expected a VnetError');
-}
+/** The VnetError fn throws (a usage error or a refusal). */
+const usage = refusalOf;
 
 describe('goParseMac (Go net.ParseMAC)', () => {
   it.each([
