@@ -65,24 +65,54 @@ export function exitCodeTable(): string {
   return ['| code | name | when |', '|---:|---|---|', ...rows].join('\n') + '\n';
 }
 
+/**
+ * An option of a request named in a message or hint, by the request's own field name
+ * (`option('sidecarImage')`): the domain says which option, the command layer says how
+ * it is spelled on its command line (`--sidecar-image`, or an argument such as IFACE).
+ */
+export function option(name: string): string {
+  return `{{${name}}}`;
+}
+
+const OPTION_REF = /\{\{([A-Za-z][A-Za-z0-9-]*)\}\}/g;
+
+/** How a command spells an option of the request. */
+export type OptionSpelling = (option: string) => string;
+
+/** kubectl's spelling: sidecarImage -> --sidecar-image. */
+export const flagSpelling: OptionSpelling = (name) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+export function spellOptions(text: string, spell: OptionSpelling = flagSpelling): string {
+  return text.replace(OPTION_REF, (_m, name: string) => spell(name));
+}
+
 export class VnetError extends Error {
   readonly code: ExitCodeName;
+  /** What to do, with the options spelled as flags (see spelled() for a command's own spelling). */
   readonly hint?: string;
   /** Server-side detail kept verbatim (reason, status code). */
   readonly reason?: string;
   readonly status?: number;
+  /** The message and hint as written, with their option references. */
+  private readonly written: { message: string; hint?: string };
 
   constructor(code: ExitCodeName, message: string, opts: { hint?: string; reason?: string; status?: number; cause?: unknown } = {}) {
-    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    super(spellOptions(message), opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'VnetError';
     this.code = code;
-    this.hint = opts.hint;
+    this.hint = opts.hint === undefined ? undefined : spellOptions(opts.hint);
     this.reason = opts.reason;
     this.status = opts.status;
+    this.written = { message, hint: opts.hint };
   }
 
   get exitCode(): number {
     return ExitCode[this.code];
+  }
+
+  /** The message and hint with the options spelled as the command that runs spells them. */
+  spelled(spell: OptionSpelling): { message: string; hint?: string } {
+    return { message: spellOptions(this.written.message, spell), hint: this.written.hint === undefined ? undefined : spellOptions(this.written.hint, spell) };
   }
 }
 

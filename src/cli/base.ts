@@ -4,7 +4,7 @@ import type { Input, ParserOutput } from '@oclif/core/interfaces';
 // As oclif declares them (not exported by @oclif/core/interfaces).
 type FlagOutput = Record<string, any>;
 type ArgOutput = Record<string, any>;
-import { ExitCode, usageError, VnetError } from '../errors.js';
+import { ExitCode, flagSpelling, usageError, VnetError } from '../errors.js';
 import type { Connection, ConnectionFlags } from '../kube/config.js';
 import type { KubeClient } from '../kube/client.js';
 import { connectionFlags, debugFlag } from './flags.js';
@@ -153,6 +153,17 @@ export abstract class VnetCommand extends Command {
     return out;
   }
 
+  /**
+   * How this command spells an option a domain message names (by the request's field name):
+   * one of its positional arguments in capitals (IFACE), else a flag (sidecarImage: --sidecar-image).
+   */
+  protected spellOption(name: string): string {
+    const flag = flagSpelling(name);
+    const args = (this.ctor as { args?: Record<string, unknown> }).args ?? {};
+    const flags = { ...((this.ctor as { baseFlags?: Record<string, unknown> }).baseFlags ?? {}), ...((this.ctor as { flags?: Record<string, unknown> }).flags ?? {}) };
+    return name in args && !(flag.slice(2) in flags) ? name.toUpperCase() : flag;
+  }
+
   /** `hint: see kubectl vnet COMMAND --help` */
   protected helpHint(): string {
     return `see ${this.config?.bin ?? 'kubectl vnet'}${this.id ? ' ' + this.id.replaceAll(':', ' ') : ''} --help`;
@@ -184,8 +195,9 @@ export abstract class VnetCommand extends Command {
     const debug = this.debugEnabled || this.argv.includes('--debug');
     if (err instanceof VnetError) {
       this.io.setExitCode(err.exitCode);
-      this.note(`error: ${redact(err.message)}`);
-      if (err.hint) this.note(`hint: ${redact(err.hint)}`);
+      const { message, hint } = err.spelled((name) => this.spellOption(name));
+      this.note(`error: ${redact(message)}`);
+      if (hint) this.note(`hint: ${redact(hint)}`);
       if (debug && err.stack) this.note(redact(err.stack + (err.cause instanceof Error && err.cause.stack ? `\ncaused by: ${err.cause.stack}` : '')));
       return;
     }

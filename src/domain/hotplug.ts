@@ -9,7 +9,7 @@
  * mirror KubeVirt's admission (pkg/network/admitter) and what KubeVirt
  * silently ignores; `force` overrides only the CNI and Subnet advice.
  */
-import { refused, usageError } from '../errors.js';
+import { option, refused, usageError } from '../errors.js';
 import { defaultPodInterface, kubevirtVersion, linkStateSupport, liveMigrateEnabled, nicHotplugSupport, versionAtLeast, vmRolloutStrategy, type Version } from './kubevirt-config.js';
 import { checkMacCollisions, macWarnings, parseMac, type MacUses } from './mac.js';
 import { bridgeBindingProblem, checkKubeOvnNad, customMacSupport, isKubeOvnNad, mainCniType, type KubeOvnSubnet } from './nad.js';
@@ -149,7 +149,7 @@ function checkInterfaceName(name: string): void {
   if (!INTERFACE_NAME_RE.test(name)) {
     throw refused(
       `"${name}" is not a valid interface name: KubeVirt allows only letters, digits, "-" and "_" (^[A-Za-z0-9-_]+$)`,
-      'pick another --name, e.g. one without dots or slashes',
+      `pick another ${option('name')}, e.g. one without dots or slashes`,
     );
   }
 }
@@ -318,13 +318,13 @@ function checkHotplugRequest(req: HotplugRequest, ns: string, log: PlanLog): { n
   const networkName = req.network.trim();
   const nadRef = splitNadName(networkName, ns);
   if (!nadRef.name || nadRef.name.includes('/') || !nadRef.namespace) {
-    throw usageError(`--network "${req.network}" is not a NetworkAttachmentDefinition name`, 'write it as NAME or NAMESPACE/NAME');
+    throw usageError(`${option('network')} "${req.network}" is not a NetworkAttachmentDefinition name`, 'write it as NAME or NAMESPACE/NAME');
   }
   const binding = normalizeBinding(req.binding);
   if (binding !== 'bridge' && binding !== 'sriov') {
     throw refused(
       `binding "${req.binding}" cannot be hot-plugged: KubeVirt copies only bridge and SR-IOV interfaces into a running VM (others are silently left out until a restart)`,
-      'use --binding bridge or --binding sriov',
+      `use ${option('binding')} bridge or ${option('binding')} sriov`,
     );
   }
   let mac: string | undefined;
@@ -344,21 +344,21 @@ function chooseInterfaceName(vm: VirtualMachine, spec: VMISpecLike, req: Hotplug
   const taken = usedNames(vm, vmi);
   if (req.name === undefined) {
     const name = defaultInterfaceName(nadName, taken);
-    log.notes.push(`interface name "${name}" derived from the NAD (set it with --name)`);
+    log.notes.push(`interface name "${name}" derived from the NAD (set it with ${option('name')})`);
     return name;
   }
   const name = req.name;
   checkInterfaceName(name);
   const unplugging = unplugInProgress(name, vm, vmi);
   if (unplugging) {
-    throw refused(`${unplugging}; KubeVirt ignores a re-add of that name until the unplug is done`, `wait until it is gone (kubectl vnet status ${vm.metadata.name}, or hotplug remove --wait), or pick another --name`);
+    throw refused(`${unplugging}; KubeVirt ignores a re-add of that name until the unplug is done`, `wait until it is gone (kubectl vnet status ${vm.metadata.name}, or hotplug remove --wait), or pick another ${option('name')}`);
   }
   if (taken.has(name)) {
     const what = [
       interfacesOf(spec).some((i) => i.name === name) || (hasImplicitDefaultNetwork(spec) && name === 'default') ? 'an interface' : '',
       networksOf(spec).some((n) => n.name === name) ? 'a network' : '',
     ].filter(Boolean);
-    throw refused(`the name "${name}" is already used by ${what.length > 0 ? what.join(' and ') : 'an interface'} of virtualmachine "${vm.metadata.name}"`, 'pick another --name');
+    throw refused(`the name "${name}" is already used by ${what.length > 0 ? what.join(' and ') : 'an interface'} of virtualmachine "${vm.metadata.name}"`, `pick another ${option('name')}`);
   }
   return name;
 }
@@ -375,14 +375,14 @@ function checkNadForPlug(vm: VirtualMachine, facts: ClusterFacts, o: { nadRef: {
     return;
   }
   const advice = (code: string, message: string, hint: string) => {
-    if (o.force) log.warn(code, `${message} (sent anyway: --force)`);
-    else throw refused(message, `${hint}; --force sends it anyway`);
+    if (o.force) log.warn(code, `${message} (sent anyway: ${option('force')})`);
+    else throw refused(message, `${hint}; ${option('force')} sends it anyway`);
   };
   const main = mainCniType(nad);
   if (o.binding === 'bridge') {
     const problem = bridgeBindingProblem(nad);
     if (problem) advice('cni-incompatible', `NetworkAttachmentDefinition ${nadFull}: ${problem}`, 'use a bridge or OVS NAD for bridge binding');
-    if (main === 'sriov') log.warn('binding-mismatch', `NetworkAttachmentDefinition ${nadFull} is an SR-IOV network; did you mean --binding sriov?`);
+    if (main === 'sriov') log.warn('binding-mismatch', `NetworkAttachmentDefinition ${nadFull} is an SR-IOV network; did you mean ${option('binding')} sriov?`);
   } else if (main && main !== 'sriov') {
     log.warn('binding-mismatch', `NetworkAttachmentDefinition ${nadFull} runs CNI type ${main}, not sriov: an SR-IOV interface needs an SR-IOV network`);
   }

@@ -7,7 +7,7 @@
  *
  * Pure functions over plain objects; nothing here talks to a cluster.
  */
-import { VnetError } from '../errors.js';
+import { option, VnetError } from '../errors.js';
 import type { ObjectMeta, Warning } from './types.js';
 import { compareStrings } from './order.js';
 
@@ -564,7 +564,7 @@ export interface ResolvedModes {
  */
 export function resolveOptModes(view: MacpoolView, kinds: readonly MacpoolKind[], modeOverride?: 'opt-in' | 'opt-out'): ResolvedModes {
   if (view.installed === false) {
-    throw new OptRefusal(`kubemacpool is not installed (no MutatingWebhookConfiguration ${MUTATOR_NAME}); the labels would have no effect`, 'install kubemacpool first (or check that you are on the right cluster with --context)');
+    throw new OptRefusal(`kubemacpool is not installed (no MutatingWebhookConfiguration ${MUTATOR_NAME}); the labels would have no effect`, `install kubemacpool first (or check that you are on the right cluster with ${option('context')})`);
   }
   const modes: Partial<Record<MacpoolKind, 'opt-in' | 'opt-out'>> = {};
   const notes: string[] = [];
@@ -573,11 +573,11 @@ export function resolveOptModes(view: MacpoolView, kinds: readonly MacpoolKind[]
       const legend = labelLegend().map((l) => `  ${l}`).join('\n');
       throw new OptRefusal(
         `cannot read MutatingWebhookConfiguration ${MUTATOR_NAME} (${view.unreadableReason ?? 'not readable'}), so the mode of kubemacpool's webhooks is unknown; the labels mean:\n${legend}`,
-        `ask an administrator which mode the cluster uses (kubectl get mutatingwebhookconfiguration ${MUTATOR_NAME} -o yaml), then run again with --mode opt-in or --mode opt-out`,
+        `ask an administrator which mode the cluster uses (kubectl get mutatingwebhookconfiguration ${MUTATOR_NAME} -o yaml), then run again with ${option('mode')} opt-in or ${option('mode')} opt-out`,
       );
     }
     for (const k of kinds) modes[k] = modeOverride;
-    notes.push(`the webhook configuration is not readable: assuming ${modeOverride} mode (--mode) and the selectors of kubemacpool's release manifests`);
+    notes.push(`the webhook configuration is not readable: assuming ${modeOverride} mode (${option('mode')}) and the selectors of kubemacpool's release manifests`);
     const effective: MacpoolView = {
       ...view,
       installed: true,
@@ -598,7 +598,7 @@ export function resolveOptModes(view: MacpoolView, kinds: readonly MacpoolKind[]
       );
     }
     if (modeOverride && modeOverride !== hook.mode) {
-      throw new OptRefusal(`--mode ${modeOverride} disagrees with the cluster: webhook ${hook.name} is in ${hook.mode} mode`, `leave out --mode; the cluster's mode is read from ${MUTATOR_NAME}`, 'usage');
+      throw new OptRefusal(`${option('mode')} ${modeOverride} disagrees with the cluster: webhook ${hook.name} is in ${hook.mode} mode`, `leave out ${option('mode')}; the cluster's mode is read from ${MUTATOR_NAME}`, 'usage');
     }
     modes[k] = hook.mode;
   }

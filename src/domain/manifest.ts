@@ -17,7 +17,7 @@
  * Pure: no file system, no cluster.
  */
 import { isMap, isScalar, isSeq, parseAllDocuments, stringify, Document, type Pair, type ParsedNode, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
-import { usageError, VnetError } from '../errors.js';
+import { option, usageError, VnetError } from '../errors.js';
 import { applyPatch, deepEqual, type JsonPatchOp } from './patch.js';
 import type { VirtualMachine } from './types.js';
 
@@ -139,7 +139,7 @@ export function selectVMs(m: Manifest, sel: { name?: string; namespace?: string;
     for (const o of picked) if (!nameOf(o.object).name) throw usageError(`${m.source}: a VirtualMachine (document ${o.ref.doc + 1}) has no metadata.name`, 'give every VirtualMachine a name');
     return picked.map(asVM);
   }
-  if (!sel.name) throw usageError('name the VirtualMachine to edit, or pass --all for every VirtualMachine in the file');
+  if (!sel.name) throw usageError(`name the VirtualMachine to edit, or pass ${option('all')} for every VirtualMachine in the file`);
   const picked = vms.filter((o) => nameOf(o.object).name === sel.name && inNs(o));
   if (picked.length === 0) {
     throw new VnetError('notFound', `virtualmachine "${sel.name}" not found in ${m.source}${sel.namespace ? ` (namespace "${sel.namespace}")` : ''}`, {

@@ -4,6 +4,7 @@
  */
 import type { EditOutput, FileEditResult, InterfaceEditOptions, LiveEditResult } from '../core/interface-edit.js';
 import type { EditResult } from '../kube/edit.js';
+import { spellOptions } from '../errors.js';
 import { formatDocument, toJson } from './output.js';
 
 export interface Rendered {
@@ -22,7 +23,7 @@ export function renderEditResult(result: EditResult, format: EditOutput): Render
   const name = `virtualmachine.kubevirt.io/${result.after.metadata.name}`;
   const dry = result.dryRun === 'none' ? '' : ` (${result.dryRun} dry run)`;
   const verb = result.plan.noop ? 'unchanged' : 'patched';
-  const stderr = [...result.plan.warnings.map((w) => `Warning: ${w.message}`), ...result.plan.notes.map((n) => `Note: ${n}`)];
+  const stderr = [...result.plan.warnings.map((w) => `Warning: ${spellOptions(w.message)}`), ...result.plan.notes.map((n) => `Note: ${spellOptions(n)}`)];
   switch (format) {
     case 'name':
       return { stdout: `${name} ${verb}${result.dryRun === 'none' ? '' : ' (dry run)'}\n`, stderr };
@@ -57,8 +58,8 @@ export function renderFileEdit(result: FileEditResult, options: Pick<InterfaceEd
     const verb = plan.noop || plan.ops.length === 0 ? 'unchanged' : 'edited';
     const ref = `virtualmachine.kubevirt.io/${vm.metadata.name}`;
     lines.push(options.output === 'name' ? `${ref} ${verb}${where}` : `${ref} ${verb}${where}: ${plan.summary}`);
-    for (const w of plan.warnings) notes.push(`Warning: ${who}${w.message}`);
-    for (const n of plan.notes) notes.push(`Note: ${who}${n}`);
+    for (const w of plan.warnings) notes.push(`Warning: ${who}${spellOptions(w.message)}`);
+    for (const n of plan.notes) notes.push(`Note: ${who}${spellOptions(n)}`);
   }
   if (result.written) return { stdout: lines.map((l) => l + '\n').join(''), stderr: notes };
   const stderr = [...lines, ...notes];

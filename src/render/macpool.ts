@@ -3,6 +3,7 @@
  * table of namespaces and their decisions, and the result of opt-in/opt-out.
  */
 import type { NamespaceLabelResult } from '../core/namespace-labels.js';
+import { spellOptions } from '../errors.js';
 import { labelLegend, WEBHOOK_OF, type Allocation, type MacpoolKind, type MacpoolStatus } from '../domain/macpool.js';
 import { formatDocument, toJson, type Paint } from './output.js';
 import { renderTable } from './table.js';
@@ -46,7 +47,7 @@ export function renderMacpoolTable(s: MacpoolStatus, paint: Paint): string {
 export function renderLabelResult(result: NamespaceLabelResult, output: 'table' | 'json' | 'yaml' | 'name', paint: Paint): { stdout: string; stderr: string[] } {
   const { plan, after, before, dryRun } = result.edit;
   const name = after.metadata.name;
-  const stderr = plan.notes.map((n) => `Note: ${n}`);
+  const stderr = plan.notes.map((n) => `Note: ${spellOptions(n)}`);
   const dry = dryRun === 'none' ? '' : ` (${dryRun} dry run)`;
   if (output === 'json' || output === 'yaml') return { stdout: formatDocument(after, output), stderr };
   if (output === 'name') return { stdout: `namespace/${name}${dry ? ' (dry run)' : ''}\n`, stderr };

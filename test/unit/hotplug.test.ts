@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { spellOptions } from '../../src/errors.js';
 import { refusalOf } from '../support/vm.js';
 import { defaultInterfaceName, estimateInterfaceSlots, parseQuantity, planHotplug, planLinkState, planUnplug, type ClusterFacts } from '../../src/domain/hotplug.js';
 import { parseVersion } from '../../src/domain/kubevirt-config.js';
@@ -114,7 +115,8 @@ describe('planHotplug', () => {
     const v = vm({ domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }, { name: 'blue-net', bridge: {} }] } }, networks: [{ name: 'default', pod: {} }, { name: 'blue-net', multus: { networkName: 'blue-net' } }] });
     const plan = planHotplug(v, { network: 'blue-net' }, healthy);
     expect(plan.interfaceName).toBe('blue-net-2');
-    expect(plan.notes).toContain('interface name "blue-net-2" derived from the NAD (set it with --name)');
+    // Notes name the option; the presenter spells it as the flag.
+    expect(plan.notes.map((n) => spellOptions(n))).toContain('interface name "blue-net-2" derived from the NAD (set it with --name)');
   });
 
   describe('the implicit default network', () => {
