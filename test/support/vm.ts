@@ -9,6 +9,8 @@ export interface TestVMOptions {
   namespace?: string;
   /** Secondary bridge interfaces: interface name -> NAD reference (networkName). */
   bridges?: Record<string, string>;
+  /** The template's spec as given, instead of the one built from `bridges` (malformed lists, say). */
+  templateSpec?: Record<string, unknown>;
   /** Annotations of the VM template (netconf, hook sidecars). */
   templateAnnotations?: Record<string, string>;
   runStrategy?: string;
@@ -17,6 +19,10 @@ export interface TestVMOptions {
 
 export function testVM(opts: TestVMOptions = {}): VirtualMachine {
   const bridges = Object.entries(opts.bridges ?? {});
+  const spec = opts.templateSpec ?? {
+    domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }, ...bridges.map(([name]) => ({ name, bridge: {} }))] } },
+    networks: [{ name: 'default', pod: {} }, ...bridges.map(([name, nad]) => ({ name, multus: { networkName: nad } }))],
+  };
   return {
     apiVersion: 'kubevirt.io/v1',
     kind: 'VirtualMachine',
@@ -25,10 +31,7 @@ export function testVM(opts: TestVMOptions = {}): VirtualMachine {
       runStrategy: opts.runStrategy ?? 'Always',
       template: {
         ...(opts.templateAnnotations ? { metadata: { annotations: { ...opts.templateAnnotations } } } : {}),
-        spec: {
-          domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }, ...bridges.map(([name]) => ({ name, bridge: {} }))] } },
-          networks: [{ name: 'default', pod: {} }, ...bridges.map(([name, nad]) => ({ name, multus: { networkName: nad } }))],
-        },
+        spec: spec as VirtualMachine['spec']['template']['spec'],
       },
     },
   };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spellOptions } from '../../src/errors.js';
-import { refusalOf } from '../support/vm.js';
+import { refusalOf, testVMI } from '../support/vm.js';
 import { defaultInterfaceName, estimateInterfaceSlots, parseQuantity, planHotplug, planLinkState, planUnplug, type ClusterFacts } from '../../src/domain/hotplug.js';
 import { parseVersion } from '../../src/domain/kubevirt-config.js';
 import { applyPatch, PatchConflict } from '../../src/domain/patch.js';
@@ -43,10 +43,8 @@ function kubevirt(version: string, conf: Record<string, unknown> = {}, workload:
   };
 }
 
-function vmiOf(v: VirtualMachine, patch: Partial<VirtualMachineInstance['status']> = {}): VirtualMachineInstance {
-  const spec = structuredClone(v.spec.template.spec);
-  return { metadata: { name: v.metadata.name, namespace: v.metadata.namespace, uid: 'u1' }, spec, status: { phase: 'Running', interfaces: [], ...patch } };
-}
+/** The running VMI of a VM (its template's spec, phase Running). */
+const vmiOf = testVMI;
 
 const bridgeNad = nad({ cniVersion: '0.3.1', type: 'bridge', bridge: 'br1' });
 const healthy: ClusterFacts = { nad: bridgeNad, kubevirt: kubevirt('v1.6.0') };
