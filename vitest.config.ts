@@ -12,6 +12,9 @@ export default defineConfig({
           include: ['test/unit/**/*.test.ts'],
           // Unit tests never touch the network: the release tests that do have their own project.
           exclude: RELEASE_TESTS,
+          // The seeded property tests (simple-yaml, offline-manifest) take 2 to 5 s alone and more on
+          // cores shared with a build; vitest's 5 s default made them fail for load, not for a fault.
+          testTimeout: 20_000,
         },
       },
       {

@@ -25,13 +25,9 @@ export function redact(text: string): string {
  * argument list, a note on --as-group, "See more help with --help"); the tool
  * prints one `error:` line and a `hint:` line instead.
  */
-export function usageLine(message: string, args?: unknown): string {
+export function usageLine(message: string): string {
+  // (Missing and unexpected positional arguments are checked by VnetCommand.parse, not oclif.)
   const plain = message.replace(/\u001b\[[0-9;]*m/g, '');
-  const missing = /^Missing (\d+) required args?\b/.exec(plain);
-  if (missing && Array.isArray(args)) {
-    const names = args.map((a: { name?: string }) => a.name).filter((n): n is string => Boolean(n));
-    if (names.length > 0) return `missing ${names.length === 1 ? 'argument' : 'arguments'}: ${names.map((n) => n.toUpperCase()).join(' ')}`;
-  }
   const lines = plain
     .split('\n')
     .map((l) => l.trim())
@@ -207,8 +203,8 @@ export abstract class VnetCommand extends Command {
       // parse() threw, so oclif would warn "did not parse its arguments" when NODE_ENV is development or test.
       this.parsed = true;
       if (err.oclif.exit !== 0) {
-        this.note(`error: ${usageLine(err.message, (err as { args?: unknown }).args)}`);
-        this.note(`hint: see ${this.config?.bin ?? 'kubectl vnet'}${this.id ? ' ' + this.id.replaceAll(':', ' ') : ''} --help`);
+        this.note(`error: ${usageLine(err.message)}`);
+        this.note(`hint: ${this.helpHint()}`);
       }
       return;
     }
