@@ -13,8 +13,11 @@ export interface TestVMOptions {
   templateSpec?: Record<string, unknown>;
   /** Annotations of the VM template (netconf, hook sidecars). */
   templateAnnotations?: Record<string, string>;
+  /** The template's metadata as given (labels and annotations), instead of templateAnnotations. */
+  templateMetadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
   runStrategy?: string;
-  resourceVersion?: string;
+  /** null: none (an object never read from a server). */
+  resourceVersion?: string | null;
 }
 
 export function testVM(opts: TestVMOptions = {}): VirtualMachine {
@@ -26,11 +29,11 @@ export function testVM(opts: TestVMOptions = {}): VirtualMachine {
   return {
     apiVersion: 'kubevirt.io/v1',
     kind: 'VirtualMachine',
-    metadata: { name: opts.name ?? 'vm1', namespace: opts.namespace ?? 'ns1', resourceVersion: opts.resourceVersion ?? '10' },
+    metadata: { name: opts.name ?? 'vm1', namespace: opts.namespace ?? 'ns1', ...(opts.resourceVersion === null ? {} : { resourceVersion: opts.resourceVersion ?? '10' }) },
     spec: {
       runStrategy: opts.runStrategy ?? 'Always',
       template: {
-        ...(opts.templateAnnotations ? { metadata: { annotations: { ...opts.templateAnnotations } } } : {}),
+        ...(opts.templateMetadata ? { metadata: structuredClone(opts.templateMetadata) } : opts.templateAnnotations ? { metadata: { annotations: { ...opts.templateAnnotations } } } : {}),
         spec: spec as VirtualMachine['spec']['template']['spec'],
       },
     },

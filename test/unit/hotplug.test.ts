@@ -1,35 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { spellOptions } from '../../src/errors.js';
-import { refusalOf, testVMI } from '../support/vm.js';
+import { refusalOf, testVM, testVMI } from '../support/vm.js';
 import { defaultInterfaceName, estimateInterfaceSlots, parseQuantity, planHotplug, planLinkState, planUnplug, type ClusterFacts } from '../../src/domain/hotplug.js';
 import { parseVersion } from '../../src/domain/kubevirt-config.js';
 import { applyPatch, PatchConflict } from '../../src/domain/patch.js';
 import type { MacUse } from '../../src/domain/mac.js';
 import type { KubeVirtCR, NetworkAttachmentDefinition, VirtualMachine, VirtualMachineInstance } from '../../src/domain/types.js';
 
+/** vm1 in ns1 with the pod network, a root disk and 1Gi of memory; `spec` goes into its template's spec. */
 function vm(spec: Record<string, unknown> = {}, extra: Partial<VirtualMachine> = {}): VirtualMachine {
-  return {
-    apiVersion: 'kubevirt.io/v1',
-    kind: 'VirtualMachine',
-    metadata: { name: 'vm1', namespace: 'ns1', resourceVersion: '10' },
-    spec: {
-      runStrategy: 'Always',
-      template: {
-        spec: {
-          domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }], disks: [{ name: 'root', disk: { bus: 'virtio' } }] }, memory: { guest: '1Gi' } },
-          networks: [{ name: 'default', pod: {} }],
-          ...spec,
-        },
-      },
-    },
-    ...extra,
+  const templateSpec = {
+    domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }], disks: [{ name: 'root', disk: { bus: 'virtio' } }] }, memory: { guest: '1Gi' } },
+    networks: [{ name: 'default', pod: {} }],
+    ...spec,
   };
+  return { ...testVM({ templateSpec }), ...extra };
 }
 
 /** A VM whose template has no interfaces and no networks (the implicit default). */
-function bareVM(): VirtualMachine {
-  return { metadata: { name: 'vm1', namespace: 'ns1' }, spec: { runStrategy: 'Always', template: { spec: { domain: { devices: { disks: [] } } } } } };
-}
+const bareVM = (): VirtualMachine => testVM({ templateSpec: { domain: { devices: { disks: [] } } }, resourceVersion: null });
 
 function nad(config: unknown, name = 'blue-net', namespace = 'ns1'): NetworkAttachmentDefinition {
   return { metadata: { name, namespace }, spec: { config: JSON.stringify(config) } };
