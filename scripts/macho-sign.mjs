@@ -138,7 +138,7 @@ export function adhocSign(input, identifier) {
   const text = m.cmds.find((c) => c.segname === '__TEXT');
   if (!linkedit || !text) throw new Error('no __LINKEDIT or __TEXT segment');
   let sigCmd = m.cmds.find((c) => c.cmd === LC_CODE_SIGNATURE);
-  let end = sigCmd ? sigCmd.dataoff : linkedit.fileoff + linkedit.filesize;
+  const end = sigCmd ? sigCmd.dataoff : linkedit.fileoff + linkedit.filesize;
   if (sigCmd && sigCmd.dataoff + sigCmd.datasize !== input.length) throw new Error('the code signature is not at the end of the file');
   if (!sigCmd && end !== input.length) throw new Error('__LINKEDIT is not at the end of the file');
   let buf = Buffer.from(input.subarray(0, end));

@@ -71,7 +71,10 @@ export interface CompletionPlan {
   connection: Record<string, string | string[]>;
 }
 
-const CONNECTION_FLAGS = new Set(['kubeconfig', 'context', 'cluster', 'user', 'namespace', 'as', 'as-group', 'as-uid', 'request-timeout']);
+const CONNECTION_FLAGS = new Set([
+  'kubeconfig', 'context', 'cluster', 'user', 'namespace', 'as', 'as-group', 'as-uid', 'request-timeout',
+  'server', 'token', 'certificate-authority', 'client-certificate', 'client-key', 'tls-server-name', 'username', 'password',
+]);
 
 function firstLine(text: string | undefined): string | undefined {
   if (!text) return undefined;
@@ -132,106 +135,104 @@ export function planCompletion(manifest: CompletionManifest, topics: Topics, wor
   const plan: CompletionPlan = { candidates: [], directive: Directive.noFileComp, prefix: current, valuePrefix: '', connection: {} };
   const commands = manifest.commands;
   const ids = Object.keys(commands).filter((id) => !commands[id].hidden);
-
-  // 1. The command: words that extend a topic or command id.
-  let path: string[] = [];
-  let i = 0;
-  let cmd: ManifestCommand | undefined;
-  for (; i < typed.length; i++) {
-    const w = typed[i];
-    if (w.startsWith('-')) break;
-    const next = [...path, w].join(':');
-    if (commands[next]) {
-      cmd = commands[next];
-      path = [...path, w];
-      i++;
-      break;
-    }
-    if (ids.some((id) => id.startsWith(next + ':'))) {
-      path = [...path, w];
-      continue;
-    }
-    break;
-  }
-
-  if (!cmd) {
-    if (i < typed.length) return plan; // an unknown word: nothing sensible to offer
-    // Complete the next part of a command id under the topic typed so far.
-    const base = path.length > 0 ? path.join(':') + ':' : '';
-    const seen = new Map<string, Candidate>();
-    for (const id of ids) {
-      if (!id.startsWith(base)) continue;
-      const part = id.slice(base.length).split(':')[0];
-      if (seen.has(part)) continue;
-      const full = base + part;
-      const description = commands[full] ? firstLine(commands[full].summary ?? commands[full].description) : firstLine(topics[full]?.description);
-      seen.set(part, { value: part, description });
-    }
-    if (path.length === 0 && current.startsWith('-')) {
-      seen.set('--help', { value: '--help', description: 'Show help' });
-    }
-    plan.candidates = matching([...seen.values()].sort((a, b) => compareStrings(a.value, b.value)), current);
+  const found = findCommand(commands, ids, typed);
+  if (!found.cmd) {
+    if (found.next < typed.length) return plan; // an unknown word: nothing sensible to offer
+    plan.candidates = commandCandidates(manifest, topics, ids, found.path, current);
     return plan;
   }
+  const line = scanCommandLine(found.cmd, typed.slice(found.next), plan.connection);
+  return completeWordOfCommand(plan, found.cmd, line, current);
+}
 
-  // 2. Flags and positionals typed after the command.
-  const argList = Object.values(cmd.args ?? {});
-  const positionals: Record<string, string> = {};
-  let pos = 0;
-  let pendingFlag: ManifestFlag | undefined;
-  let afterDoubleDash = false;
-  for (; i < typed.length; i++) {
+/** 1. The command: the words that extend a topic or command id; `next` is the index of the first word after them. */
+function findCommand(commands: CompletionManifest['commands'], ids: readonly string[], typed: readonly string[]): { path: string[]; next: number; cmd?: ManifestCommand } {
+  const path: string[] = [];
+  for (let i = 0; i < typed.length; i++) {
     const w = typed[i];
-    if (pendingFlag) {
-      if (CONNECTION_FLAGS.has(pendingFlag.name)) addConnection(plan.connection, pendingFlag.name, w);
-      pendingFlag = undefined;
+    if (w.startsWith('-')) return { path, next: i };
+    const next = [...path, w].join(':');
+    if (commands[next]) return { path: [...path, w], next: i + 1, cmd: commands[next] };
+    if (!ids.some((id) => id.startsWith(next + ':'))) return { path, next: i };
+    path.push(w);
+  }
+  return { path, next: typed.length };
+}
+
+/** The next part of a command id under the topic typed so far. */
+function commandCandidates(manifest: CompletionManifest, topics: Topics, ids: readonly string[], path: readonly string[], current: string): Candidate[] {
+  const commands = manifest.commands;
+  const base = path.length > 0 ? path.join(':') + ':' : '';
+  const seen = new Map<string, Candidate>();
+  for (const id of ids) {
+    if (!id.startsWith(base)) continue;
+    const part = id.slice(base.length).split(':')[0];
+    if (seen.has(part)) continue;
+    const full = base + part;
+    const description = commands[full] ? firstLine(commands[full].summary ?? commands[full].description) : firstLine(topics[full]?.description);
+    seen.set(part, { value: part, description });
+  }
+  if (path.length === 0 && current.startsWith('-')) {
+    seen.set('--help', { value: '--help', description: 'Show help' });
+  }
+  return matching([...seen.values()].sort((a, b) => compareStrings(a.value, b.value)), current);
+}
+
+/** What the words after the command say: the positionals so far, a flag waiting for its value, `--`. */
+interface CommandLine {
+  positionals: Record<string, string>;
+  pos: number;
+  pendingFlag?: ManifestFlag;
+  afterDoubleDash: boolean;
+}
+
+/** 2. Flags and positionals typed after the command (connection flags are kept, to read names with). */
+function scanCommandLine(cmd: ManifestCommand, words: readonly string[], connection: Record<string, string | string[]>): CommandLine {
+  const argList = Object.values(cmd.args ?? {});
+  const line: CommandLine = { positionals: {}, pos: 0, afterDoubleDash: false };
+  const keep = (flag: ManifestFlag, value: string) => {
+    if (CONNECTION_FLAGS.has(flag.name)) addConnection(connection, flag.name, value);
+  };
+  for (const w of words) {
+    if (line.pendingFlag) {
+      keep(line.pendingFlag, w);
+      line.pendingFlag = undefined;
       continue;
     }
-    if (!afterDoubleDash && w === '--') {
-      afterDoubleDash = true;
+    if (!line.afterDoubleDash && w === '--') {
+      line.afterDoubleDash = true;
       continue;
     }
-    if (!afterDoubleDash && w.startsWith('-') && w.length > 1) {
+    if (!line.afterDoubleDash && w.startsWith('-') && w.length > 1) {
       const flag = findFlag(cmd, w);
       if (!flag || flag.type !== 'option') continue;
       const eq = w.startsWith('--') ? w.indexOf('=') : -1;
-      if (eq >= 0) {
-        if (CONNECTION_FLAGS.has(flag.name)) addConnection(plan.connection, flag.name, w.slice(eq + 1));
-      } else if (!w.startsWith('--') && w.length > 2) {
-        // -nvalue
-        if (CONNECTION_FLAGS.has(flag.name)) addConnection(plan.connection, flag.name, w.slice(2));
-      } else {
-        pendingFlag = flag;
-      }
+      if (eq >= 0) keep(flag, w.slice(eq + 1));
+      else if (!w.startsWith('--') && w.length > 2) keep(flag, w.slice(2)); // -nvalue
+      else line.pendingFlag = flag;
       continue;
     }
-    const arg = argList[pos];
-    if (arg) positionals[arg.name] = w;
-    pos++;
+    const arg = argList[line.pos];
+    if (arg) line.positionals[arg.name] = w;
+    line.pos++;
   }
+  return line;
+}
 
-  // 3. The word being completed.
-  if (pendingFlag) return completeFlagValue(plan, pendingFlag, current, '');
-  if (!afterDoubleDash && current.startsWith('--') && current.includes('=')) {
+/** 3. The word being completed: a flag's value, a flag, or the next positional. */
+function completeWordOfCommand(plan: CompletionPlan, cmd: ManifestCommand, line: CommandLine, current: string): CompletionPlan {
+  if (line.pendingFlag) return completeFlagValue(plan, line.pendingFlag, current, '');
+  if (!line.afterDoubleDash && current.startsWith('--') && current.includes('=')) {
     const flag = findFlag(cmd, current);
     if (!flag || flag.type !== 'option') return plan;
     const eq = current.indexOf('=');
     return completeFlagValue(plan, flag, current.slice(eq + 1), current.slice(0, eq + 1));
   }
-  if (!afterDoubleDash && current.startsWith('-')) {
-    const cands: Candidate[] = [];
-    for (const f of Object.values(cmd.flags)) {
-      if (f.hidden) continue;
-      const description = firstLine(f.summary ?? f.description);
-      cands.push({ value: `--${f.name}`, description });
-      if (f.allowNo) cands.push({ value: `--no-${f.name}`, description });
-      if (f.char && current.length <= 2 && !current.startsWith('--')) cands.push({ value: `-${f.char}`, description });
-    }
-    cands.push({ value: '--help', description: 'Show help' });
-    plan.candidates = matching(cands.sort((a, b) => compareStrings(a.value, b.value)), current);
+  if (!line.afterDoubleDash && current.startsWith('-')) {
+    plan.candidates = flagCandidates(cmd, current);
     return plan;
   }
-  const arg = argList[pos];
+  const arg = Object.values(cmd.args ?? {})[line.pos];
   if (!arg) return plan;
   if (arg.options && arg.options.length > 0) {
     plan.candidates = matching(
@@ -240,8 +241,21 @@ export function planCompletion(manifest: CompletionManifest, topics: Topics, wor
     );
     return plan;
   }
-  plan.dynamic = dynamicForArg(arg, positionals);
+  plan.dynamic = dynamicForArg(arg, line.positionals);
   return plan;
+}
+
+function flagCandidates(cmd: ManifestCommand, current: string): Candidate[] {
+  const cands: Candidate[] = [];
+  for (const f of Object.values(cmd.flags)) {
+    if (f.hidden) continue;
+    const description = firstLine(f.summary ?? f.description);
+    cands.push({ value: `--${f.name}`, description });
+    if (f.allowNo) cands.push({ value: `--no-${f.name}`, description });
+    if (f.char && current.length <= 2 && !current.startsWith('--')) cands.push({ value: `-${f.char}`, description });
+  }
+  cands.push({ value: '--help', description: 'Show help' });
+  return matching(cands.sort((a, b) => compareStrings(a.value, b.value)), current);
 }
 
 function addConnection(conn: Record<string, string | string[]>, name: string, value: string): void {

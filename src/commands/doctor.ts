@@ -1,8 +1,6 @@
 import { Args } from '@oclif/core';
 import { ClusterCommand } from '../cli/base.js';
 import { outputFlag } from '../cli/flags.js';
-import { VnetError } from '../errors.js';
-import { formatDocument } from '../render/output.js';
 
 export default class Doctor extends ClusterCommand {
   static override summary = 'Run every check kubectl-vnet knows against a VM: spec, annotations, NADs and CNI, KubeVirt, hot-plug, MACs, kubemacpool';
@@ -15,24 +13,11 @@ export default class Doctor extends ClusterCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Doctor);
     const { conn, client } = await this.connect(flags);
-    const [{ gatherDoctorFacts }, { runDoctor, doctorFailed }] = await Promise.all([import('../kube/doctor.js'), import('../domain/doctor.js')]);
-    const report = runDoctor(await gatherDoctorFacts(client, { namespace: conn.namespace, name: args.vm }));
-    if (flags.output === 'json' || flags.output === 'yaml') this.out(formatDocument(report, flags.output));
-    else {
-      const paint = this.paint('table');
-      const word = { ok: paint('green', 'ok  '), warn: paint('yellow', 'warn'), fail: paint('red', 'FAIL') };
-      let text = `Doctor for virtualmachine ${report.namespace}/${report.name}\n`;
-      for (const c of report.checks) {
-        text += `${word[c.result]}  ${c.id}: ${c.message}\n`;
-        if (c.fix) text += `      fix: ${c.fix}\n`;
-      }
-      const count = (r: string) => report.checks.filter((c) => c.result === r).length;
-      text += `\n${report.checks.length} checks: ${count('ok')} ok, ${count('warn')} warn, ${count('fail')} fail\n`;
-      this.out(text);
-    }
-    const failed = doctorFailed(report);
-    if (failed > 0) {
-      throw new VnetError('checksFailed', `${failed} check${failed === 1 ? '' : 's'} failed for virtualmachine ${report.namespace}/${report.name}`, { hint: 'apply the fixes above and run kubectl vnet doctor again' });
-    }
+    const [{ runDoctorChecks, doctorVerdict }, { renderDoctor }] = await Promise.all([import('../core/doctor.js'), import('../render/doctor.js')]);
+    const report = await runDoctorChecks({ namespace: conn.namespace, name: args.vm }, { client });
+    if (flags.output === 'json' || flags.output === 'yaml') await this.document(report, flags.output);
+    else this.out(renderDoctor(report, this.paint('table')));
+    const failed = await doctorVerdict(report);
+    if (failed) throw failed;
   }
 }

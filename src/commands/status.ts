@@ -1,31 +1,11 @@
 import { Args, Flags } from '@oclif/core';
 import { ClusterCommand } from '../cli/base.js';
-import { fileReadFlags, wantsFileMode } from '../cli/file-mode.js';
+import { fileReadFlags } from '../cli/file-mode.js';
 import { allNamespacesFlag, outputFlag } from '../cli/flags.js';
-import { usageError, VnetError } from '../errors.js';
-import type { Paint } from '../render/output.js';
-import type { InterfaceStatus, VMNetworkStatus, VMNetworkStatusList } from '../domain/status.js';
-import type { KubeClient } from '../kube/client.js';
-import type { KubeVirtCR, Pod } from '../domain/types.js';
-import { compareStrings } from '../domain/order.js';
+import { usageError } from '../errors.js';
+import type { StatusFileOptions, StatusOptions } from '../core/status.js';
 
-export interface StatusOptions {
-  namespace: string | undefined; // undefined: all namespaces
-  target?: { kind: 'vm' | 'vmi'; name: string };
-  selector?: string;
-}
-
-/** "NAME", "vm/NAME", "vmi/NAME" (and kubectl's long names). */
-export function parseTarget(arg: string): { kind: 'vm' | 'vmi'; name: string } {
-  const i = arg.indexOf('/');
-  if (i < 0) return { kind: 'vm', name: arg };
-  const type = arg.slice(0, i).toLowerCase();
-  const name = arg.slice(i + 1);
-  if (!name) throw usageError(`"${arg}" names no object`, 'use NAME, vm/NAME or vmi/NAME');
-  if (['vm', 'vms', 'virtualmachine', 'virtualmachines'].includes(type)) return { kind: 'vm', name };
-  if (['vmi', 'vmis', 'virtualmachineinstance', 'virtualmachineinstances'].includes(type)) return { kind: 'vmi', name };
-  throw usageError(`unknown type "${type}" in "${arg}"`, 'use NAME, vm/NAME or vmi/NAME');
-}
+type StatusFlags = { 'all-namespaces': boolean; selector?: string; filename?: string; local: boolean; namespace?: string };
 
 export default class Status extends ClusterCommand {
   static override summary = 'Per-interface network status of VMs, joined from the VM, its VMI and the launcher pod\'s Multus status';
@@ -47,159 +27,40 @@ export default class Status extends ClusterCommand {
   };
 
   async run(): Promise<void> {
-    if (wantsFileMode(this.argv)) return (await import('../cli/file-mode.js')).runFileStatus(Status, this.argv);
     const { args, flags } = await this.parse(Status);
-    if (args.target && flags['all-namespaces']) throw usageError('a VM name cannot be combined with -A', 'use -n NAMESPACE NAME');
-    if (args.target && flags.selector) throw usageError('a VM name cannot be combined with -l/--selector');
-    const target = args.target ? parseTarget(args.target) : undefined;
-    const { conn, client } = await this.connect(flags);
-    const opts: StatusOptions = { namespace: flags['all-namespaces'] ? undefined : conn.namespace, target, selector: flags.selector };
-    const result = await readStatus(client, opts, conn.namespace);
     const format = flags.output;
-    if (format === 'json' || format === 'yaml') {
-      const { formatDocument } = await import('../render/output.js');
-      this.out(formatDocument(result, format));
-      return;
+    const file = fileOptions(args.target, flags);
+    if (file) {
+      const [{ readDesiredStatus }, { readManifestInput }, { renderDesiredStatus }] = await Promise.all([import('../core/status.js'), import('../cli/file-mode.js'), import('../render/status.js')]);
+      const desired = await readDesiredStatus(file, (f) => readManifestInput(f, this.io.stdin));
+      if (format === 'json' || format === 'yaml') return this.document(desired.name ? desired.items[0] : { kind: 'List', items: desired.items }, format);
+      return this.print(renderDesiredStatus(desired, { wide: format === 'wide' }));
     }
+    const { core, options } = await clusterOptions(args.target, flags);
+    const { conn, client } = await this.connect(flags);
+    const opts: StatusOptions = { ...options, namespace: flags['all-namespaces'] ? undefined : conn.namespace };
+    const result = await core.readStatus(client, opts, conn.namespace);
+    if (format === 'json' || format === 'yaml') return this.document(result, format);
     const items = result.kind === 'List' ? result.items : [result];
-    if (items.length === 0) {
-      this.note(opts.namespace ? `No resources found in ${opts.namespace} namespace.` : 'No resources found');
-      return;
-    }
-    const { headers, rows } = statusTable(items, { wide: format === 'wide', showNamespace: !opts.namespace, paint: this.paint(format) });
-    this.out((await import('../render/table.js')).renderTable(headers, rows));
-    const seen = new Set<string>();
-    for (const it of items) {
-      for (const w of it.warnings) {
-        // A permission warning is the same for every VM: say it once.
-        const line = w.code === 'pods-forbidden' ? w.message : `${w.object ?? `${it.namespace}/${it.name}`}: ${w.message}`;
-        if (seen.has(line)) continue;
-        seen.add(line);
-        this.warnLine(line);
-      }
-    }
+    if (items.length === 0) return this.note(opts.namespace ? `No resources found in ${opts.namespace} namespace.` : 'No resources found');
+    const { renderStatus } = await import('../render/status.js');
+    this.print(renderStatus(items, { wide: format === 'wide', showNamespace: !opts.namespace, paint: this.paint(format) }));
   }
 }
 
-/**
- * Promise.all for reads sent together, but when several fail the error is
- * the first in argument order (VMs before VMIs before pods), not whichever
- * answer came back first: the message does not depend on timing.
- */
-async function allInOrder<const T extends readonly unknown[]>(promises: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
-  const settled = await Promise.allSettled(promises);
-  const failed = settled.find((r) => r.status === 'rejected');
-  if (failed) throw (failed as PromiseRejectedResult).reason;
-  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+/** -f FILE --local: the options of the file path, or undefined for the cluster (a usage error when the flags do not go together). */
+function fileOptions(target: string | undefined, flags: StatusFlags): StatusFileOptions | undefined {
+  if (flags.filename === undefined && !flags.local) return undefined;
+  if (flags.filename === undefined) throw usageError('--local, --in-place and --all work on a manifest file, and no -f FILE was given', 'add -f FILE (or -f - for stdin); without them the command edits the VM in the cluster');
+  if (!flags.local) throw usageError(`-f ${flags.filename} needs --local: this command reads a manifest file only with --local (no cluster is read)`, 'add --local to show the desired view of the file; without -f it reads the cluster');
+  if (flags['all-namespaces']) throw usageError('-A reads a cluster; with -f FILE --local the VMs are the ones in the file');
+  return { file: flags.filename, name: target, namespace: flags.namespace, selector: flags.selector || undefined };
 }
 
-/** Reads what the join needs: one list per kind for a namespace or -A; a get of the VM and VMI plus one pod list for one VM. */
-export async function readStatus(client: KubeClient, opts: StatusOptions, contextNamespace: string): Promise<VMNetworkStatus | VMNetworkStatusList> {
-  const [stores, status, { impersonationArgs }] = await Promise.all([import('../kube/stores.js'), import('../domain/status.js'), import('../kube/client.js')]);
-  const readKubeVirtCR = () => stores.readKubeVirt(client).then((kv) => (kv.state === 'installed' ? kv.cr : null));
-  const podsOrReason = async (p: Promise<Pod[]>, ns: string | undefined): Promise<{ pods: Pod[]; unreadable?: string }> => {
-    try {
-      return { pods: await p };
-    } catch (err) {
-      if (err instanceof VnetError && err.code === 'forbidden') {
-        const where = ns ? `in namespace "${ns}"` : 'across all namespaces';
-        return {
-          pods: [],
-          unreadable: `cannot list pods ${where} (forbidden), so the launcher pod and the multus fields are empty; check with: kubectl auth can-i list pods${ns ? ` -n ${ns}` : ' -A'}${impersonationArgs(client.conn)}`,
-        };
-      }
-      throw err;
-    }
-  };
-
-  if (opts.target) {
-    const ns = opts.namespace as string;
-    const { kind, name } = opts.target;
-    const [vm, vmi] = await allInOrder([kind === 'vm' ? stores.getVMOrNull(client, ns, name) : Promise.resolve(null), stores.getVMI(client, ns, name)]);
-    if (!vm && !vmi) {
-      throw new VnetError('notFound', `${kind === 'vm' ? 'virtualmachine' : 'virtualmachineinstance'} "${name}" not found in namespace "${ns}"`, {
-        hint: 'check the name and the namespace (-n); list them with: kubectl vnet status' + (kind === 'vm' ? '; a standalone VMI is vmi/NAME' : ''),
-      });
-    }
-    // The KubeVirt CR matters only for hook annotations: read it then, beside the pods.
-    const [{ pods, unreadable }, kubevirt] = await Promise.all([
-      vmi ? podsOrReason(stores.listLauncherPodsOfVMI(client, vmi), ns) : Promise.resolve({ pods: [] as Pod[], unreadable: undefined }),
-      status.needsKubeVirtCR(vm, vmi) ? readKubeVirtCR() : Promise.resolve(null),
-    ]);
-    return status.joinVMNetworkStatus({ vm, vmi, pods, kubevirt: kubevirt as KubeVirtCR | null, podsUnreadable: unreadable });
-  }
-
-  const ns = opts.namespace;
-  let vms, vmis, podsRead, kubevirt;
-  try {
-    [vms, vmis, podsRead, kubevirt] = await allInOrder([
-      stores.listVMs(client, ns, opts.selector, { project: status.projectVMForStatus }),
-      stores.listVMIs(client, ns, undefined, { project: status.projectVMIForStatus }),
-      podsOrReason(stores.listLauncherPods(client, ns, undefined, { project: status.projectPodForStatus }), ns),
-      readKubeVirtCR(),
-    ]);
-  } catch (err) {
-    if (err instanceof VnetError && err.code === 'forbidden' && !ns) {
-      throw new VnetError('forbidden', `you may not list VMs across all namespaces (-A): ${err.message.replace(/^forbidden: /, '')}`, {
-        hint: `use -n NAMESPACE for a namespace you can read (e.g. -n ${contextNamespace}); check with: kubectl auth can-i list virtualmachines.kubevirt.io -A${impersonationArgs(client.conn)}`,
-        reason: err.reason,
-        status: err.status,
-      });
-    }
-    throw err;
-  }
-  const items = status.joinAll({ vms, vmis, pods: podsRead.pods, kubevirt, podsUnreadable: podsRead.unreadable, includeStandalone: !opts.selector });
-  items.sort((a, b) => compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name));
-  return { kind: 'List', items };
-}
-
-const NONE = '<none>';
-
-function stateCell(state: InterfaceStatus['state'], paint: Paint): string {
-  switch (state) {
-    case 'ready':
-      return paint('green', state);
-    case 'stale':
-      return paint('red', state);
-    case 'pending':
-    case 'attaching':
-    case 'unplugging':
-      return paint('yellow', state);
-    default:
-      return state;
-  }
-}
-
-/** Table headers and rows: one row per interface; a VM without interfaces gets one row. */
-export function statusTable(items: readonly VMNetworkStatus[], o: { wide: boolean; showNamespace: boolean; paint?: Paint }): { headers: string[]; rows: string[][] } {
-  const paint: Paint = o.paint ?? ((_s, t) => t);
-  const headers = [...(o.showNamespace ? ['NAMESPACE'] : []), 'VM', 'INTERFACE', 'BINDING', 'NETWORK', 'STATE', 'LINK', 'MAC', 'IPS', 'GUEST-IFACE'];
-  if (o.wide) headers.push('POD-IFACE', 'DESIRED-MAC', 'INFO-SOURCE', 'MODEL', 'MULTUS-MAC', 'MULTUS-IPS');
-  const rows: string[][] = [];
-  const v = (s: string | null | undefined) => (s ? s : NONE);
-  const list = (a: readonly string[] | undefined) => (a && a.length > 0 ? a.join(',') : NONE);
-  for (const it of items) {
-    const lead = o.showNamespace ? [it.namespace, it.name] : [it.name];
-    if (it.interfaces.length === 0) {
-      const row = [...lead, NONE, NONE, NONE, it.running ? NONE : 'stopped', NONE, NONE, NONE, NONE];
-      if (o.wide) row.push(NONE, NONE, NONE, NONE, NONE, NONE);
-      rows.push(row);
-      continue;
-    }
-    for (const i of it.interfaces) {
-      const row = [...lead, v(i.name), v(i.binding), v(i.network), stateCell(i.state, paint), v(i.linkState), v(i.mac), list(i.ips), v(i.guestInterface)];
-      if (o.wide) {
-        row.push(
-          v(i.podInterface),
-          i.desiredMac ? `${i.desiredMac} (${i.desiredMacSource})` : NONE,
-          list(i.infoSource),
-          v(i.model),
-          v(i.multus?.mac),
-          list(i.multus?.ips),
-        );
-      }
-      rows.push(row);
-    }
-  }
-  return { headers, rows };
+/** The options of the cluster path, checked before anything is read (the namespace comes with the connection). */
+async function clusterOptions(target: string | undefined, flags: StatusFlags) {
+  if (target && flags['all-namespaces']) throw usageError('a VM name cannot be combined with -A', 'use -n NAMESPACE NAME');
+  if (target && flags.selector) throw usageError('a VM name cannot be combined with -l/--selector');
+  const core = await import('../core/status.js');
+  return { core, options: { target: target ? core.parseTarget(target) : undefined, selector: flags.selector } };
 }

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
-import { ClusterCommand } from '../cli/base.js';
-import { outputFlag } from '../cli/flags.js';
+import { VnetCommand } from '../cli/base.js';
+import { connectionFlags, outputFlag } from '../cli/flags.js';
 import { VERSION } from '../version.js';
 import { formatDocument } from '../render/output.js';
 
@@ -11,7 +11,11 @@ export interface VersionReport {
   kubevirt?: { state: 'installed' | 'absent' | 'unreadable'; version: string | null; message?: string } | null;
 }
 
-export default class Version extends ClusterCommand {
+// `version --server` asks the server for its version: the address override (--server URL) is not taken here.
+const { server: _addressOverride, ...versionConnectionFlags } = connectionFlags;
+
+export default class Version extends VnetCommand {
+  static override baseFlags = { ...VnetCommand.baseFlags, ...versionConnectionFlags };
   static override summary = 'Print the client version, and with --server the Kubernetes and KubeVirt versions';
   static override examples = ['<%= config.bin %> version', '<%= config.bin %> version --server -o json'];
   static override flags = {
@@ -26,7 +30,7 @@ export default class Version extends ClusterCommand {
       clientVersion: { version: `v${VERSION}`, node: process.version, platform: `${process.platform}/${process.arch}` },
     };
     if (flags.server) {
-      const { client } = await this.connect(flags);
+      const { client } = await this.connect({ ...flags, server: undefined });
       const { readKubeVirt } = await import('../kube/kubevirt.js');
       const [server, kv] = await Promise.all([client.get<{ gitVersion: string; platform?: string }>('/version'), readKubeVirt(client)]);
       report.serverVersion = { gitVersion: server.gitVersion, platform: server.platform };

@@ -9,7 +9,7 @@
 import { HOOK_SIDECARS_ANNOTATION, isNetconfSidecar, parseHookSidecars } from './hooks.js';
 import { MASQUERADE_RESERVED_MAC, normaliseMac, parseMac } from './mac.js';
 import { NETCONF_ANNOTATION, netconfMacFor, parseNetconfAnnotation } from './netconf.js';
-import type { VirtualMachine, VMInterface, Warning } from './types.js';
+import type { VirtualMachine, VMInterface, VMNetwork, Warning } from './types.js';
 import { bindingKeysOf, bindingOf, hasImplicitDefaultNetwork, implicitDefault, INTERFACE_MODELS, INTERFACE_NAME_RE, interfacesOf, networkLabel, networkRefOf, networksOf, specShapeProblem } from './vmspec.js';
 
 export interface DesiredInterface {
@@ -46,15 +46,49 @@ export interface VMDesiredNetwork {
 
 const STATES = new Set(['', 'up', 'down', 'absent']);
 
+type Warn = (code: string, message: string) => void;
+
 export function desiredNetworkView(vm: VirtualMachine, source: string): VMDesiredNetwork {
   const ns = vm.metadata.namespace ?? null;
   const obj = `${ns ?? ''}/${vm.metadata.name}`.replace(/^\//, '');
   const warnings: Warning[] = [];
-  const warn = (code: string, message: string) => warnings.push({ code, message, object: obj });
+  const warn: Warn = (code, message) => warnings.push({ code, message, object: obj });
   const spec = vm.spec?.template?.spec;
-  const annotations = vm.spec?.template?.metadata?.annotations ?? {};
+  const sidecars = readAnnotations(vm.spec?.template?.metadata?.annotations ?? {}, warn);
 
-  // Annotations.
+  // Interfaces and networks, as KubeVirt's admission sees them.
+  const shape = specShapeProblem(spec);
+  if (shape) warn('malformed-spec', `${shape}: the API server rejects the VM`);
+  const implicit = hasImplicitDefaultNetwork(spec);
+  const ifaces: VMInterface[] = implicit ? [implicitDefault().iface] : interfacesOf(spec).filter((i) => i && typeof i === 'object');
+  const nets = implicit ? [implicitDefault().network] : networksOf(spec).filter((n) => n && typeof n === 'object');
+  const netByName = new Map(nets.map((n) => [n.name, n]));
+  const ifaceNames = checkInterfaceList(ifaces, netByName, warn);
+  checkNetworkList(nets, ifaceNames, warn);
+
+  const out: DesiredInterface[] = [];
+  const macOwners = new Map<string, string[]>();
+  for (const i of ifaces) {
+    const d = desiredInterface(i, { netByName, namespace: ns ?? 'default', netconf: sidecars.netconfEntries, implicit }, warn);
+    if (d.desiredMac) {
+      const key = normaliseMac(d.desiredMac) ?? d.desiredMac.toLowerCase();
+      macOwners.set(key, [...(macOwners.get(key) ?? []), i.name]);
+    }
+    out.push(d);
+  }
+  for (const [mac, owners] of macOwners) if (owners.length > 1) warn('duplicate-mac', `interfaces ${owners.map((o) => `"${o}"`).join(' and ')} want the same MAC ${mac}`);
+  for (const e of sidecars.netconfEntries) {
+    if (!ifaceNames.has(e.name)) warn('netconf-unknown-interface', `the netconf annotation names interface "${e.name}", which the VM does not have: the sidecar ignores it`);
+  }
+  if (sidecars.netconfEntries.length > 0 && !sidecars.hasNetconfSidecar) {
+    warn('netconf-without-sidecar', `the netconf annotation sets MACs, but ${HOOK_SIDECARS_ANNOTATION} lists no netconf sidecar: nothing applies them (kubectl vnet mac set adds it)`);
+  }
+  const skipped = ['NetworkAttachmentDefinitions exist', 'KubeVirt version and feature gates (Sidecar)', 'kubemacpool', 'MAC collisions with other VMs in the cluster'];
+  return { kind: 'VMDesiredNetwork', source, namespace: ns, name: vm.metadata.name, interfaces: out, annotations: sidecars.annotations, warnings, skipped };
+}
+
+/** The netconf and hook sidecar annotations of the template: valid or not, and what they say. */
+function readAnnotations(annotations: Record<string, unknown>, warn: Warn): { annotations: DesiredAnnotation[]; netconfEntries: { name: string; macAddress: string }[]; hasNetconfSidecar: boolean } {
   const ann: DesiredAnnotation[] = [];
   let netconfEntries: { name: string; macAddress: string }[] = [];
   const rawNc = annotations[NETCONF_ANNOTATION];
@@ -84,14 +118,11 @@ export function desiredNetworkView(vm: VirtualMachine, source: string): VMDesire
       warn('malformed-annotation', `annotation ${HOOK_SIDECARS_ANNOTATION} is malformed: ${p.error}`);
     }
   }
+  return { annotations: ann, netconfEntries, hasNetconfSidecar };
+}
 
-  // Interfaces and networks, as KubeVirt's admission sees them.
-  const shape = specShapeProblem(spec);
-  if (shape) warn('malformed-spec', `${shape}: the API server rejects the VM`);
-  const implicit = hasImplicitDefaultNetwork(spec);
-  const ifaces: VMInterface[] = implicit ? [implicitDefault().iface] : interfacesOf(spec).filter((i) => i && typeof i === 'object');
-  const nets = implicit ? [implicitDefault().network] : networksOf(spec).filter((n) => n && typeof n === 'object');
-  const netByName = new Map(nets.map((n) => [n.name, n]));
+/** Interface names: valid, unique, each with its network. Returns the names. */
+function checkInterfaceList(ifaces: readonly VMInterface[], netByName: ReadonlyMap<string, VMNetwork>, warn: Warn): Set<string> {
   const ifaceNames = new Set<string>();
   for (const i of ifaces) {
     if (typeof i.name !== 'string' || !INTERFACE_NAME_RE.test(i.name)) warn('invalid-name', `interface name "${String(i.name)}" is not valid: KubeVirt accepts [A-Za-z0-9-_] only`);
@@ -99,6 +130,11 @@ export function desiredNetworkView(vm: VirtualMachine, source: string): VMDesire
     ifaceNames.add(i.name);
     if (!netByName.has(i.name)) warn('interface-without-network', `interface "${i.name}" has no network of the same name: admission rejects the VM`);
   }
+  return ifaceNames;
+}
+
+/** Networks: unique, each with its interface and exactly one source; one pod network at most. */
+function checkNetworkList(nets: readonly VMNetwork[], ifaceNames: ReadonlySet<string>, warn: Warn): void {
   const netNames = new Set<string>();
   for (const n of nets) {
     if (netNames.has(n.name)) warn('duplicate-name', `two networks are named "${n.name}"`);
@@ -109,56 +145,46 @@ export function desiredNetworkView(vm: VirtualMachine, source: string): VMDesire
     if (n.multus !== undefined && !n.multus?.networkName) warn('network-source', `network "${n.name}": multus needs a networkName`);
   }
   if (nets.filter((n) => n.pod !== undefined).length > 1) warn('network-source', 'more than one pod network: admission allows one');
+}
 
-  const out: DesiredInterface[] = [];
-  const macOwners = new Map<string, string[]>();
-  for (const i of ifaces) {
-    const keys = bindingKeysOf(i);
-    if (keys.length !== 1) warn('binding-count', `interface "${i.name}" needs exactly one binding, it has ${keys.length === 0 ? 'none' : keys.join(' and ')}`);
-    const binding = bindingOf(i) || null;
-    const state = typeof i.state === 'string' ? i.state : '';
-    if (!STATES.has(state)) warn('invalid-state', `interface "${i.name}": state "${state}" is not one of up, down, absent`);
-    else if (state === 'absent' && binding !== 'bridge') warn('invalid-state', `interface "${i.name}": state absent (unplug) is allowed for bridge interfaces only, not ${binding ?? 'no binding'}`);
-    else if ((state === 'down' || state === 'up') && binding === 'sriov') warn('invalid-state', `interface "${i.name}": KubeVirt cannot set the link state of an SR-IOV interface`);
-    if (i.model !== undefined && !(INTERFACE_MODELS as readonly string[]).includes(String(i.model))) warn('invalid-model', `interface "${i.name}": model "${String(i.model)}" is not one of ${INTERFACE_MODELS.join(', ')}`);
-    let desiredMac: string | null = null;
-    let desiredMacSource: DesiredInterface['desiredMacSource'] = null;
-    if (typeof i.macAddress === 'string' && i.macAddress !== '') {
-      desiredMac = i.macAddress;
-      desiredMacSource = 'spec';
-      checkMac(i.macAddress, `interface "${i.name}" macAddress`, binding, warn);
-    }
-    const nc = netconfMacFor(netconfEntries, i.name);
-    if (nc !== undefined) {
-      desiredMac = nc;
-      desiredMacSource = 'netconf';
-      checkMac(nc, `the netconf MAC of interface "${i.name}"`, binding, warn);
-    }
-    if (desiredMac) {
-      const key = normaliseMac(desiredMac) ?? desiredMac.toLowerCase();
-      macOwners.set(key, [...(macOwners.get(key) ?? []), i.name]);
-    }
-    const net = netByName.get(i.name);
-    out.push({
-      name: i.name,
-      binding,
-      network: net ? networkLabel(networkRefOf(net, ns ?? 'default')) || null : null,
-      state: state === '' ? 'up' : state,
-      desiredMac,
-      desiredMacSource,
-      model: typeof i.model === 'string' && i.model ? i.model : null,
-      implicit,
-    });
+/** One interface as written: binding, network, state, desired MAC (netconf wins over spec), with its checks. */
+function desiredInterface(
+  i: VMInterface,
+  ctx: { netByName: ReadonlyMap<string, VMNetwork>; namespace: string; netconf: readonly { name: string; macAddress: string }[]; implicit: boolean },
+  warn: Warn,
+): DesiredInterface {
+  const keys = bindingKeysOf(i);
+  if (keys.length !== 1) warn('binding-count', `interface "${i.name}" needs exactly one binding, it has ${keys.length === 0 ? 'none' : keys.join(' and ')}`);
+  const binding = bindingOf(i) || null;
+  const state = typeof i.state === 'string' ? i.state : '';
+  if (!STATES.has(state)) warn('invalid-state', `interface "${i.name}": state "${state}" is not one of up, down, absent`);
+  else if (state === 'absent' && binding !== 'bridge') warn('invalid-state', `interface "${i.name}": state absent (unplug) is allowed for bridge interfaces only, not ${binding ?? 'no binding'}`);
+  else if ((state === 'down' || state === 'up') && binding === 'sriov') warn('invalid-state', `interface "${i.name}": KubeVirt cannot set the link state of an SR-IOV interface`);
+  if (i.model !== undefined && !(INTERFACE_MODELS as readonly string[]).includes(String(i.model))) warn('invalid-model', `interface "${i.name}": model "${String(i.model)}" is not one of ${INTERFACE_MODELS.join(', ')}`);
+  let desiredMac: string | null = null;
+  let desiredMacSource: DesiredInterface['desiredMacSource'] = null;
+  if (typeof i.macAddress === 'string' && i.macAddress !== '') {
+    desiredMac = i.macAddress;
+    desiredMacSource = 'spec';
+    checkMac(i.macAddress, `interface "${i.name}" macAddress`, binding, warn);
   }
-  for (const [mac, owners] of macOwners) if (owners.length > 1) warn('duplicate-mac', `interfaces ${owners.map((o) => `"${o}"`).join(' and ')} want the same MAC ${mac}`);
-  for (const e of netconfEntries) {
-    if (!ifaceNames.has(e.name)) warn('netconf-unknown-interface', `the netconf annotation names interface "${e.name}", which the VM does not have: the sidecar ignores it`);
+  const nc = netconfMacFor(ctx.netconf, i.name);
+  if (nc !== undefined) {
+    desiredMac = nc;
+    desiredMacSource = 'netconf';
+    checkMac(nc, `the netconf MAC of interface "${i.name}"`, binding, warn);
   }
-  if (netconfEntries.length > 0 && !hasNetconfSidecar) {
-    warn('netconf-without-sidecar', `the netconf annotation sets MACs, but ${HOOK_SIDECARS_ANNOTATION} lists no netconf sidecar: nothing applies them (kubectl vnet mac set adds it)`);
-  }
-  const skipped = ['NetworkAttachmentDefinitions exist', 'KubeVirt version and feature gates (Sidecar)', 'kubemacpool', 'MAC collisions with other VMs in the cluster'];
-  return { kind: 'VMDesiredNetwork', source, namespace: ns, name: vm.metadata.name, interfaces: out, annotations: ann, warnings, skipped };
+  const net = ctx.netByName.get(i.name);
+  return {
+    name: i.name,
+    binding,
+    network: net ? networkLabel(networkRefOf(net, ctx.namespace)) || null : null,
+    state: state === '' ? 'up' : state,
+    desiredMac,
+    desiredMacSource,
+    model: typeof i.model === 'string' && i.model ? i.model : null,
+    implicit: ctx.implicit,
+  };
 }
 
 function checkMac(mac: string, what: string, binding: string | null, warn: (code: string, message: string) => void): void {
@@ -170,34 +196,6 @@ function checkMac(mac: string, what: string, binding: string | null, warn: (code
     return;
   }
   if (parsed === MASQUERADE_RESERVED_MAC && binding === 'masquerade') warn('invalid-mac', `${what} ${parsed} is reserved by KubeVirt for masquerade`);
-}
-
-/** Table headers and rows of desired views: one row per interface. */
-export function desiredTable(items: readonly VMDesiredNetwork[], o: { wide: boolean }): { headers: string[]; rows: string[][] } {
-  const showNs = new Set(items.map((i) => i.namespace ?? '')).size > 1;
-  const headers = [...(showNs ? ['NAMESPACE'] : []), 'VM', 'INTERFACE', 'BINDING', 'NETWORK', 'LINK', 'DESIRED-MAC', ...(o.wide ? ['MODEL', 'ANNOTATIONS'] : [])];
-  const v = (s: string | null) => s || '<none>';
-  const rows: string[][] = [];
-  for (const it of items) {
-    const lead = [...(showNs ? [it.namespace ?? '<none>'] : []), it.name];
-    const annCell = it.annotations.length === 0 ? '<none>' : it.annotations.map((a) => `${a.name.split('/')[0].split('.')[0]}:${a.valid ? 'ok' : 'malformed'}`).join(',');
-    if (it.interfaces.length === 0) {
-      rows.push([...lead, '<none>', '<none>', '<none>', '<none>', '<none>', ...(o.wide ? ['<none>', annCell] : [])]);
-      continue;
-    }
-    for (const i of it.interfaces) {
-      rows.push([
-        ...lead,
-        i.implicit ? `${i.name} (implicit)` : i.name,
-        v(i.binding),
-        v(i.network),
-        i.state,
-        i.desiredMac ? `${i.desiredMac} (${i.desiredMacSource})` : '<none>',
-        ...(o.wide ? [v(i.model), annCell] : []),
-      ]);
-    }
-  }
-  return { headers, rows };
 }
 
 /** Evaluates a label selector (a=b, a==b, a!=b, a, !a, a in (x,y), a notin (x,y)) against labels, as kubectl -l does. */

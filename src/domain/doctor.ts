@@ -19,7 +19,7 @@ import { HOOK_SIDECARS_ANNOTATION } from './hooks.js';
 import { estimateInterfaceSlots } from './hotplug.js';
 import { defaultPodInterface, hasFeatureGate, kubevirtVersion, liveMigrateEnabled, nicHotplugSupport, versionAtLeast, vmRolloutStrategy } from './kubevirt-config.js';
 import { describeMacUse, findCollisions, normaliseMac, type MacUse } from './mac.js';
-import { buildMacpoolView, macInRange, macpoolCoverage, type MacpoolView, type NamespaceLike } from './macpool.js';
+import { macInRange, macpoolCoverage, type MacpoolView, type NamespaceLike } from './macpool.js';
 import { analyzeNad, checkKubeOvnNad, type KubeOvnSubnet } from './nad.js';
 import { NETCONF_ANNOTATION, parseNetconfAnnotation } from './netconf.js';
 import { joinVMNetworkStatus, restartRequiredNote, type VMNetworkStatus } from './status.js';
@@ -570,6 +570,3 @@ export function runDoctor(facts: DoctorFacts): DoctorReport {
 export function doctorFailed(report: DoctorReport): number {
   return report.checks.filter((c) => c.result === 'fail').length;
 }
-
-/** kubemacpool not looked at: for callers that pass no view. */
-export const NO_MACPOOL = (): { view: MacpoolView; namespace: NamespaceLike | null } => ({ view: buildMacpoolView({ mutator: { state: 'absent' } }), namespace: null });

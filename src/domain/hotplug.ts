@@ -9,7 +9,7 @@
  * mirror KubeVirt's admission (pkg/network/admitter) and what KubeVirt
  * silently ignores; `force` overrides only the CNI and Subnet advice.
  */
-import { refused, usageError } from '../errors.js';
+import { option, refused, usageError } from '../errors.js';
 import { defaultPodInterface, kubevirtVersion, linkStateSupport, liveMigrateEnabled, nicHotplugSupport, versionAtLeast, vmRolloutStrategy, type Version } from './kubevirt-config.js';
 import { checkMacCollisions, macWarnings, parseMac, type MacUses } from './mac.js';
 import { bridgeBindingProblem, checkKubeOvnNad, customMacSupport, isKubeOvnNad, mainCniType, type KubeOvnSubnet } from './nad.js';
@@ -149,7 +149,7 @@ function checkInterfaceName(name: string): void {
   if (!INTERFACE_NAME_RE.test(name)) {
     throw refused(
       `"${name}" is not a valid interface name: KubeVirt allows only letters, digits, "-" and "_" (^[A-Za-z0-9-_]+$)`,
-      'pick another --name, e.g. one without dots or slashes',
+      `pick another ${option('name')}, e.g. one without dots or slashes`,
     );
   }
 }
@@ -301,105 +301,133 @@ export function normalizeBinding(binding: string | undefined): string {
   return b === 'sr-iov' ? 'sriov' : b;
 }
 
-/** Plans `hotplug add`: one interface and its multus network, appended together. */
-export function planHotplug(vm: VirtualMachine, req: HotplugRequest, facts: ClusterFacts = {}): EditPlan & { interfaceName: string } {
-  assertSpecShape(vm);
-  const ns = vm.metadata.namespace ?? 'default';
-  const warnings: Warning[] = [];
-  const notes: string[] = [];
-  const warn = (code: string, message: string) => warnings.push({ code, message, object: vmObj(vm) });
+/** The warnings and notes a plan collects as it goes. */
+interface PlanLog {
+  warnings: Warning[];
+  notes: string[];
+  warn(code: string, message: string): void;
+}
 
+function planLog(vm: VirtualMachine): PlanLog {
+  const log: PlanLog = { warnings: [], notes: [], warn: (code, message) => log.warnings.push({ code, message, object: vmObj(vm) }) };
+  return log;
+}
+
+/** The request's own values checked: the NAD reference, the binding, the MAC and the model. */
+function checkHotplugRequest(req: HotplugRequest, ns: string, log: PlanLog): { networkName: string; nadRef: { namespace: string; name: string }; binding: HotplugBinding; mac?: string } {
   const networkName = req.network.trim();
   const nadRef = splitNadName(networkName, ns);
   if (!nadRef.name || nadRef.name.includes('/') || !nadRef.namespace) {
-    throw usageError(`--network "${req.network}" is not a NetworkAttachmentDefinition name`, 'write it as NAME or NAMESPACE/NAME');
+    throw usageError(`${option('network')} "${req.network}" is not a NetworkAttachmentDefinition name`, 'write it as NAME or NAMESPACE/NAME');
   }
-  const nadFull = `${nadRef.namespace}/${nadRef.name}`;
-
   const binding = normalizeBinding(req.binding);
   if (binding !== 'bridge' && binding !== 'sriov') {
     throw refused(
       `binding "${req.binding}" cannot be hot-plugged: KubeVirt copies only bridge and SR-IOV interfaces into a running VM (others are silently left out until a restart)`,
-      'use --binding bridge or --binding sriov',
+      `use ${option('binding')} bridge or ${option('binding')} sriov`,
     );
   }
-
   let mac: string | undefined;
   if (req.mac !== undefined) {
     mac = parseMac(req.mac);
     // KubeVirt reserves 02:00:00:00:00:00 only on masquerade interfaces, which are never hot-plugged.
-    for (const w of macWarnings(mac)) warn(w.code, w.message);
+    for (const w of macWarnings(mac)) log.warn(w.code, w.message);
   }
   if (req.model !== undefined && !(INTERFACE_MODELS as readonly string[]).includes(req.model)) {
     throw usageError(`model "${req.model}" is not one KubeVirt accepts`, `use one of ${INTERFACE_MODELS.join(', ')}`);
   }
+  return { networkName, nadRef: { namespace: nadRef.namespace, name: nadRef.name }, binding, mac };
+}
 
-  const spec = templateSpec(vm);
-  if (!spec) throw refused(`virtualmachine "${vm.metadata.name}" has no spec.template.spec`, 'fix the VM spec first');
-  const vmi = facts.vmi;
+/** --name checked (valid, not being unplugged, not taken), or a name derived from the NAD. */
+function chooseInterfaceName(vm: VirtualMachine, spec: VMISpecLike, req: HotplugRequest, nadName: string, vmi: VirtualMachineInstance | null | undefined, log: PlanLog): string {
   const taken = usedNames(vm, vmi);
-
-  let name: string;
-  if (req.name !== undefined) {
-    name = req.name;
-    checkInterfaceName(name);
-    const unplugging = unplugInProgress(name, vm, vmi);
-    if (unplugging) {
-      throw refused(`${unplugging}; KubeVirt ignores a re-add of that name until the unplug is done`, `wait until it is gone (kubectl vnet status ${vm.metadata.name}, or hotplug remove --wait), or pick another --name`);
-    }
-    if (taken.has(name)) {
-      const what = [
-        interfacesOf(spec).some((i) => i.name === name) || (hasImplicitDefaultNetwork(spec) && name === 'default') ? 'an interface' : '',
-        networksOf(spec).some((n) => n.name === name) ? 'a network' : '',
-      ].filter(Boolean);
-      throw refused(`the name "${name}" is already used by ${what.length > 0 ? what.join(' and ') : 'an interface'} of virtualmachine "${vm.metadata.name}"`, 'pick another --name');
-    }
-  } else {
-    name = defaultInterfaceName(nadRef.name, taken);
-    notes.push(`interface name "${name}" derived from the NAD (set it with --name)`);
+  if (req.name === undefined) {
+    const name = defaultInterfaceName(nadName, taken);
+    log.notes.push(`interface name "${name}" derived from the NAD (set it with ${option('name')})`);
+    return name;
   }
+  const name = req.name;
+  checkInterfaceName(name);
+  const unplugging = unplugInProgress(name, vm, vmi);
+  if (unplugging) {
+    throw refused(`${unplugging}; KubeVirt ignores a re-add of that name until the unplug is done`, `wait until it is gone (kubectl vnet status ${vm.metadata.name}, or hotplug remove --wait), or pick another ${option('name')}`);
+  }
+  if (taken.has(name)) {
+    const what = [
+      interfacesOf(spec).some((i) => i.name === name) || (hasImplicitDefaultNetwork(spec) && name === 'default') ? 'an interface' : '',
+      networksOf(spec).some((n) => n.name === name) ? 'a network' : '',
+    ].filter(Boolean);
+    throw refused(`the name "${name}" is already used by ${what.length > 0 ? what.join(' and ') : 'an interface'} of virtualmachine "${vm.metadata.name}"`, `pick another ${option('name')}`);
+  }
+  return name;
+}
 
-  // The NAD and its CNI.
+/** The NAD: it must exist; its CNI type and Kube-OVN Subnet must suit the binding (--force turns those refusals into warnings). */
+function checkNadForPlug(vm: VirtualMachine, facts: ClusterFacts, o: { nadRef: { namespace: string; name: string }; binding: HotplugBinding; mac?: string; force: boolean }, log: PlanLog): void {
+  const nadFull = `${o.nadRef.namespace}/${o.nadRef.name}`;
   const nad = facts.nad;
   if (nad === null) {
-    throw refused(`NetworkAttachmentDefinition "${nadRef.name}" not found in namespace "${nadRef.namespace}"`, `create it first, or check the name: kubectl get network-attachment-definitions -n ${nadRef.namespace}`);
+    throw refused(`NetworkAttachmentDefinition "${o.nadRef.name}" not found in namespace "${o.nadRef.namespace}"`, `create it first, or check the name: kubectl get network-attachment-definitions -n ${o.nadRef.namespace}`);
   }
   if (nad === undefined) {
-    notes.push(`NetworkAttachmentDefinition ${nadFull} not checked (${facts.nadUnreadable ?? 'no cluster'}): existence, CNI type and Subnet checks skipped`);
-  } else {
-    const advice = (code: string, message: string, hint: string) => {
-      if (req.force) warn(code, `${message} (sent anyway: --force)`);
-      else throw refused(message, `${hint}; --force sends it anyway`);
-    };
-    const main = mainCniType(nad);
-    if (binding === 'bridge') {
-      const problem = bridgeBindingProblem(nad);
-      if (problem) advice('cni-incompatible', `NetworkAttachmentDefinition ${nadFull}: ${problem}`, 'use a bridge or OVS NAD for bridge binding');
-      if (main === 'sriov') warn('binding-mismatch', `NetworkAttachmentDefinition ${nadFull} is an SR-IOV network; did you mean --binding sriov?`);
-    } else if (main && main !== 'sriov') {
-      warn('binding-mismatch', `NetworkAttachmentDefinition ${nadFull} runs CNI type ${main}, not sriov: an SR-IOV interface needs an SR-IOV network`);
-    }
-    if (isKubeOvnNad(nad)) {
-      if (facts.subnets === undefined) {
-        notes.push(`Kube-OVN Subnets not checked${facts.subnetsUnreadable ? ` (${facts.subnetsUnreadable})` : ''}`);
-      } else {
-        const k = checkKubeOvnNad(nad, facts.subnets, vm.spec?.template?.metadata?.annotations);
-        if (k.problem) advice('kube-ovn-subnet', `NetworkAttachmentDefinition ${nadFull}: ${k.problem}`, k.fix ?? '');
-        if (k.warning) warn('kube-ovn-subnet', `NetworkAttachmentDefinition ${nadFull}: ${k.warning}`);
-      }
-    }
-    if (mac) {
-      const ms = customMacSupport(nad);
-      if (ms.supported === 'no') warn('mac-unsupported', `NetworkAttachmentDefinition ${nadFull}: ${ms.reason}, so MAC ${mac} may not take effect${ms.fix ? ` (${ms.fix})` : ''}`);
+    log.notes.push(`NetworkAttachmentDefinition ${nadFull} not checked (${facts.nadUnreadable ?? 'no cluster'}): existence, CNI type and Subnet checks skipped`);
+    return;
+  }
+  const advice = (code: string, message: string, hint: string) => {
+    if (o.force) log.warn(code, `${message} (sent anyway: ${option('force')})`);
+    else throw refused(message, `${hint}; ${option('force')} sends it anyway`);
+  };
+  const main = mainCniType(nad);
+  if (o.binding === 'bridge') {
+    const problem = bridgeBindingProblem(nad);
+    if (problem) advice('cni-incompatible', `NetworkAttachmentDefinition ${nadFull}: ${problem}`, 'use a bridge or OVS NAD for bridge binding');
+    if (main === 'sriov') log.warn('binding-mismatch', `NetworkAttachmentDefinition ${nadFull} is an SR-IOV network; did you mean ${option('binding')} sriov?`);
+  } else if (main && main !== 'sriov') {
+    log.warn('binding-mismatch', `NetworkAttachmentDefinition ${nadFull} runs CNI type ${main}, not sriov: an SR-IOV interface needs an SR-IOV network`);
+  }
+  if (isKubeOvnNad(nad)) {
+    if (facts.subnets === undefined) {
+      log.notes.push(`Kube-OVN Subnets not checked${facts.subnetsUnreadable ? ` (${facts.subnetsUnreadable})` : ''}`);
+    } else {
+      const k = checkKubeOvnNad(nad, facts.subnets, vm.spec?.template?.metadata?.annotations);
+      if (k.problem) advice('kube-ovn-subnet', `NetworkAttachmentDefinition ${nadFull}: ${k.problem}`, k.fix ?? '');
+      if (k.warning) log.warn('kube-ovn-subnet', `NetworkAttachmentDefinition ${nadFull}: ${k.warning}`);
     }
   }
+  if (o.mac) {
+    const ms = customMacSupport(nad);
+    if (ms.supported === 'no') log.warn('mac-unsupported', `NetworkAttachmentDefinition ${nadFull}: ${ms.reason}, so MAC ${o.mac} may not take effect${ms.fix ? ` (${ms.fix})` : ''}`);
+  }
+}
+
+/** Whether the running VM has a hot-plug slot left for one more interface (an estimate; warnings only). */
+function slotWarnings(vm: VirtualMachine, spec: VMISpecLike, facts: ClusterFacts, implicit: boolean, log: PlanLog): void {
+  if (!facts.kubevirt) return;
+  const before = interfacesOf(spec).filter((i) => i.state !== 'absent').length + (implicit ? 1 : 0);
+  const est = estimateInterfaceSlots(vm, kubevirtVersion(facts.kubevirt), before);
+  if (!est || !facts.vmi) return;
+  const after = before + 1;
+  if (after > est.limit) log.warn('slots-exhausted', `the VM would have ${after} interfaces, above the estimated ${est.limit} it can have while running (${est.basis}): the plug will likely fail until a restart`);
+  else if (after === est.limit) log.warn('slots-near-limit', `this takes the last estimated hot-plug slot: ${after} of about ${est.limit} interfaces (${est.basis})`);
+}
+
+/** Plans `hotplug add`: one interface and its multus network, appended together. */
+export function planHotplug(vm: VirtualMachine, req: HotplugRequest, facts: ClusterFacts = {}): EditPlan & { interfaceName: string } {
+  assertSpecShape(vm);
+  const ns = vm.metadata.namespace ?? 'default';
+  const log = planLog(vm);
+  const { warnings, notes } = log;
+  const { networkName, nadRef, binding, mac } = checkHotplugRequest(req, ns, log);
+  const spec = templateSpec(vm);
+  if (!spec) throw refused(`virtualmachine "${vm.metadata.name}" has no spec.template.spec`, 'fix the VM spec first');
+  const name = chooseInterfaceName(vm, spec, req, nadRef.name, facts.vmi, log);
+  checkNadForPlug(vm, facts, { nadRef, binding, mac, force: Boolean(req.force) }, log);
 
   // KubeVirt-wide advice.
-  clusterAdvice(facts, 'plug', notes, warn);
-  if (binding === 'sriov' && facts.kubevirt) {
-    if (!liveMigrateEnabled(facts.kubevirt)) {
-      warn('no-live-migrate', 'an SR-IOV interface is plugged by a live migration, but the KubeVirt CR\'s workloadUpdateStrategy.workloadUpdateMethods lacks LiveMigrate: nothing will migrate the VM, so the interface stays pending until a restart');
-    }
+  clusterAdvice(facts, 'plug', notes, log.warn);
+  if (binding === 'sriov' && facts.kubevirt && !liveMigrateEnabled(facts.kubevirt)) {
+    log.warn('no-live-migrate', 'an SR-IOV interface is plugged by a live migration, but the KubeVirt CR\'s workloadUpdateStrategy.workloadUpdateMethods lacks LiveMigrate: nothing will migrate the VM, so the interface stays pending until a restart');
   }
 
   // The implicit default network, written out so the next boot keeps it.
@@ -419,23 +447,13 @@ export function planHotplug(vm: VirtualMachine, req: HotplugRequest, facts: Clus
   ifaces.push(iface);
   nets.push({ name, multus: { networkName } });
 
-  // Slots.
-  if (facts.kubevirt) {
-    const before = interfacesOf(spec).filter((i) => i.state !== 'absent').length + (implicit ? 1 : 0);
-    const est = estimateInterfaceSlots(vm, kubevirtVersion(facts.kubevirt), before);
-    if (est && facts.vmi) {
-      const after = before + 1;
-      if (after > est.limit) warn('slots-exhausted', `the VM would have ${after} interfaces, above the estimated ${est.limit} it can have while running (${est.basis}): the plug will likely fail until a restart`);
-      else if (after === est.limit) warn('slots-near-limit', `this takes the last estimated hot-plug slot: ${after} of about ${est.limit} interfaces (${est.basis})`);
-    }
-  }
-
+  slotWarnings(vm, spec, facts, implicit, log);
   runningNote(facts, notes, 'the VM is not running: the interface is added to the VM and applies at its next start');
 
   const a = appendOps(vm, IFACES, ifaces);
   const b = appendOps(vm, NETWORKS, nets);
   const ops = [...(implicit ? implicitDefaultGuard(vm) : []), ...a.tests, ...b.tests, ...a.adds, ...b.adds];
-  const summary = `add interface ${name} (${binding}) on ${nadFull}${implicit ? ', and write out the implicit default pod network' : ''}`;
+  const summary = `add interface ${name} (${binding}) on ${nadRef.namespace}/${nadRef.name}${implicit ? ', and write out the implicit default pod network' : ''}`;
   return { ops, summary, warnings, notes, interfaceName: name };
 }
 
@@ -502,8 +520,6 @@ export function planUnplug(vm: VirtualMachine, req: { name: string }, facts: Clu
 }
 
 // --- link state --------------------------------------------------------------
-
-export type LinkState = 'up' | 'down';
 
 /** Plans `link set`: `state: up|down` on one interface. */
 export function planLinkState(vm: VirtualMachine, req: { name: string; state: string }, facts: ClusterFacts = {}): EditPlan {

@@ -6,7 +6,7 @@
  * offline mode: those checks are skipped, and a note says so) and return an
  * EditPlan whose `test` ops guard exactly what it rewrites.
  */
-import { refused, usageError, VnetError } from '../errors.js';
+import { option, refused, usageError, VnetError } from '../errors.js';
 import { HOOK_SIDECARS_ANNOTATION, NETCONF_IMAGE_ENV, ensureNetconfSidecar, imageReferenceProblem, netconfSidecarImage, parseHookSidecars, removeNetconfSidecar, serializeHookSidecars, type HookSidecar } from './hooks.js';
 import { checkMacCollisions, checkMacForInterface, macInRange, macWarnings, normaliseMac, type MacUses } from './mac.js';
 import { NETCONF_ANNOTATION, netconfMacFor, parseNetconfAnnotation, serializeNetconf, setNetconfEntry, unsetNetconfEntry, type NetconfEntry } from './netconf.js';
@@ -146,7 +146,7 @@ function checkSidecarGate(facts: MacFacts, warnings: Warning[], notes: string[])
     if (!hasSidecarGate(kv.featureGates)) {
       throw refused(
         'the Sidecar feature gate is not enabled in the KubeVirt CR, so admission would reject a VM with hook sidecars; nothing was sent',
-        'add "Sidecar" to spec.configuration.developerConfiguration.featureGates of the KubeVirt CR (kubectl edit kubevirt -n kubevirt kubevirt), or use --via spec',
+        'add "Sidecar" to spec.configuration.developerConfiguration.featureGates of the KubeVirt CR (kubectl edit kubevirt -n kubevirt kubevirt), or use ' + option('via') + ' spec',
       );
     }
     return;
@@ -189,7 +189,7 @@ function planNetconfSet(vm: VirtualMachine, opts: MacSetOptions, facts: MacFacts
   if (!image) {
     throw refused(
       `virtualmachine "${vm.metadata.name}" has no netconf sidecar yet, and no image for it was given`,
-      `pass --sidecar-image IMAGE (the netconf hook sidecar image your cluster can pull, e.g. a build of kubevirt's cmd/sidecars netconf hook) or set ${NETCONF_IMAGE_ENV}`,
+      `pass ${option('sidecarImage')} IMAGE (the netconf hook sidecar image your cluster can pull, e.g. a build of kubevirt's cmd/sidecars netconf hook) or set ${NETCONF_IMAGE_ENV}`,
     );
   }
   const setE = setNetconfEntry(entries, opts.iface, opts.mac);
@@ -245,10 +245,10 @@ function checkMacpoolForNetconf(vm: VirtualMachine, mac: string, force: boolean,
     if (!force) {
       throw refused(
         `${mac} is inside kubemacpool's range ${mp.range.start}-${mp.range.end}; kubemacpool does not see netconf MACs and may hand it to another VM`,
-        'pick a MAC outside that range, use --via spec so kubemacpool records it, or pass --force',
+        `pick a MAC outside that range, use ${option('via')} spec so kubemacpool records it, or pass ${option('force')}`,
       );
     }
-    warnings.push({ code: 'mac-in-kubemacpool-range', message: `${mac} is inside kubemacpool's range ${mp.range.start}-${mp.range.end} (--force given): the pool may hand it to another VM`, object: vmRef(vm) });
+    warnings.push({ code: 'mac-in-kubemacpool-range', message: `${mac} is inside kubemacpool's range ${mp.range.start}-${mp.range.end} (${option('force')} given): the pool may hand it to another VM`, object: vmRef(vm) });
   }
 }
 

@@ -3,7 +3,7 @@
  * net.ParseMAC, 6 bytes only), the refusals and warnings kubectl-vnet adds,
  * and collision detection over every MAC a VM or VMI claims. Pure functions.
  */
-import { refused, usageError } from '../errors.js';
+import { option, refused, usageError } from '../errors.js';
 import { parseNetconfAnnotation, NETCONF_ANNOTATION } from './netconf.js';
 import type { VirtualMachine, VirtualMachineInstance, VMInterface, Warning } from './types.js';
 import { bindingOf, interfacesOf } from './vmspec.js';
@@ -232,9 +232,9 @@ export function checkMacCollisions(
   if (others.length === 0) return;
   const list = others.map(describeMacUse).join('; ');
   if (!force) {
-    throw refused(`${mac} is already used by ${list}`, 'pick another MAC, or pass --force to set it anyway (two interfaces with one MAC on a segment break each other)');
+    throw refused(`${mac} is already used by ${list}`, `pick another MAC, or pass ${option('force')} to set it anyway (two interfaces with one MAC on a segment break each other)`);
   }
-  out.warnings.push({ code: 'mac-collision', message: `${mac} is also used by ${list} (--force given)`, object: `${self.namespace}/${self.name}` });
+  out.warnings.push({ code: 'mac-collision', message: `${mac} is also used by ${list} (${option('force')} given)`, object: `${self.namespace}/${self.name}` });
 }
 
 /** "VirtualMachine ns/name interface blue (netconf annotation)". */

@@ -7,6 +7,7 @@
  *
  * Pure functions over plain objects; nothing here talks to a cluster.
  */
+import { option, VnetError } from '../errors.js';
 import type { ObjectMeta, Warning } from './types.js';
 import { compareStrings } from './order.js';
 
@@ -15,7 +16,6 @@ export const VMS_WEBHOOK = 'mutatevirtualmachines.kubemacpool.io';
 export const PODS_WEBHOOK = 'mutatepods.kubemacpool.io';
 export const RANGE_CONFIGMAP = 'kubemacpool-mac-range-config';
 export const MANAGER_DEPLOYMENT = 'kubemacpool-mac-controller-manager';
-export const DEFAULT_NAMESPACE = 'kubemacpool-system';
 /** Labels with which kubemacpool's release manifests exclude control-plane namespaces (values "0" and "1"). */
 export const RUN_LEVEL_LABELS = ['runlevel', 'openshift.io/run-level'] as const;
 
@@ -536,13 +536,16 @@ export interface LabelPlan {
   notes: string[];
 }
 
-export class OptRefusal extends Error {
-  constructor(
-    message: string,
-    readonly hint: string,
-    readonly kind: 'usage' | 'precondition' = 'precondition',
-  ) {
-    super(message);
+/** A refused opt-in/opt-out: the mode cannot be known, or --mode disagrees with the cluster. */
+export class OptRefusal extends VnetError {
+  constructor(message: string, hint: string, kind: 'usage' | 'precondition' = 'precondition') {
+    super(kind, message, { hint });
+    this.name = 'OptRefusal';
+  }
+
+  /** The exit code's name (usage or precondition). */
+  get kind(): 'usage' | 'precondition' {
+    return this.code as 'usage' | 'precondition';
   }
 }
 
@@ -561,7 +564,7 @@ export interface ResolvedModes {
  */
 export function resolveOptModes(view: MacpoolView, kinds: readonly MacpoolKind[], modeOverride?: 'opt-in' | 'opt-out'): ResolvedModes {
   if (view.installed === false) {
-    throw new OptRefusal(`kubemacpool is not installed (no MutatingWebhookConfiguration ${MUTATOR_NAME}); the labels would have no effect`, 'install kubemacpool first (or check that you are on the right cluster with --context)');
+    throw new OptRefusal(`kubemacpool is not installed (no MutatingWebhookConfiguration ${MUTATOR_NAME}); the labels would have no effect`, `install kubemacpool first (or check that you are on the right cluster with ${option('context')})`);
   }
   const modes: Partial<Record<MacpoolKind, 'opt-in' | 'opt-out'>> = {};
   const notes: string[] = [];
@@ -570,11 +573,11 @@ export function resolveOptModes(view: MacpoolView, kinds: readonly MacpoolKind[]
       const legend = labelLegend().map((l) => `  ${l}`).join('\n');
       throw new OptRefusal(
         `cannot read MutatingWebhookConfiguration ${MUTATOR_NAME} (${view.unreadableReason ?? 'not readable'}), so the mode of kubemacpool's webhooks is unknown; the labels mean:\n${legend}`,
-        `ask an administrator which mode the cluster uses (kubectl get mutatingwebhookconfiguration ${MUTATOR_NAME} -o yaml), then run again with --mode opt-in or --mode opt-out`,
+        `ask an administrator which mode the cluster uses (kubectl get mutatingwebhookconfiguration ${MUTATOR_NAME} -o yaml), then run again with ${option('mode')} opt-in or ${option('mode')} opt-out`,
       );
     }
     for (const k of kinds) modes[k] = modeOverride;
-    notes.push(`the webhook configuration is not readable: assuming ${modeOverride} mode (--mode) and the selectors of kubemacpool's release manifests`);
+    notes.push(`the webhook configuration is not readable: assuming ${modeOverride} mode (${option('mode')}) and the selectors of kubemacpool's release manifests`);
     const effective: MacpoolView = {
       ...view,
       installed: true,
@@ -595,7 +598,7 @@ export function resolveOptModes(view: MacpoolView, kinds: readonly MacpoolKind[]
       );
     }
     if (modeOverride && modeOverride !== hook.mode) {
-      throw new OptRefusal(`--mode ${modeOverride} disagrees with the cluster: webhook ${hook.name} is in ${hook.mode} mode`, `leave out --mode; the cluster's mode is read from ${MUTATOR_NAME}`, 'usage');
+      throw new OptRefusal(`${option('mode')} ${modeOverride} disagrees with the cluster: webhook ${hook.name} is in ${hook.mode} mode`, `leave out ${option('mode')}; the cluster's mode is read from ${MUTATOR_NAME}`, 'usage');
     }
     modes[k] = hook.mode;
   }

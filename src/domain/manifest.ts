@@ -17,7 +17,7 @@
  * Pure: no file system, no cluster.
  */
 import { isMap, isScalar, isSeq, parseAllDocuments, stringify, Document, type Pair, type ParsedNode, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
-import { usageError, VnetError } from '../errors.js';
+import { option, usageError, VnetError } from '../errors.js';
 import { applyPatch, deepEqual, type JsonPatchOp } from './patch.js';
 import type { VirtualMachine } from './types.js';
 
@@ -139,7 +139,7 @@ export function selectVMs(m: Manifest, sel: { name?: string; namespace?: string;
     for (const o of picked) if (!nameOf(o.object).name) throw usageError(`${m.source}: a VirtualMachine (document ${o.ref.doc + 1}) has no metadata.name`, 'give every VirtualMachine a name');
     return picked.map(asVM);
   }
-  if (!sel.name) throw usageError('name the VirtualMachine to edit, or pass --all for every VirtualMachine in the file');
+  if (!sel.name) throw usageError(`name the VirtualMachine to edit, or pass ${option('all')} for every VirtualMachine in the file`);
   const picked = vms.filter((o) => nameOf(o.object).name === sel.name && inNs(o));
   if (picked.length === 0) {
     throw new VnetError('notFound', `virtualmachine "${sel.name}" not found in ${m.source}${sel.namespace ? ` (namespace "${sel.namespace}")` : ''}`, {
@@ -359,12 +359,24 @@ class YamlEditor {
       return;
     }
     if (node && isMap(node) && isPlainObject(before) && isPlainObject(after) && Object.keys(after).length > 0) {
-      if (!node.flow) return this.map(node as YAMLMap<ParsedNode, ParsedNode | null>, before, after, slot);
-      if (node.items.length > 0) return this.flow(node, after);
+      if (!node.flow) {
+        this.map(node as YAMLMap<ParsedNode, ParsedNode | null>, before, after, slot);
+        return;
+      }
+      if (node.items.length > 0) {
+        this.flow(node, after);
+        return;
+      }
     }
     if (node && isSeq(node) && Array.isArray(before) && Array.isArray(after) && after.length > 0) {
-      if (!node.flow) return this.seq(node as YAMLSeq<ParsedNode>, before, after, slot);
-      if (node.items.length > 0) return this.flow(node, after);
+      if (!node.flow) {
+        this.seq(node as YAMLSeq<ParsedNode>, before, after, slot);
+        return;
+      }
+      if (node.items.length > 0) {
+        this.flow(node, after);
+        return;
+      }
     }
     this.replace(slot, after);
   }
@@ -416,10 +428,16 @@ class YamlEditor {
 
   private map(node: YAMLMap<ParsedNode, ParsedNode | null>, before: Record<string, unknown>, after: Record<string, unknown>, slot: Slot): void {
     const pairs = node.items.filter((p) => p.key && isScalar(p.key));
-    if (pairs.length !== node.items.length) return this.replace(slot, after);
+    if (pairs.length !== node.items.length) {
+      this.replace(slot, after);
+      return;
+    }
     const keyOf = (p: Pair<ParsedNode, ParsedNode | null>) => String((p.key as Scalar).value);
     const kept = pairs.filter((p) => Object.hasOwn(after, keyOf(p)));
-    if (kept.length === 0) return this.replace(slot, after);
+    if (kept.length === 0) {
+      this.replace(slot, after);
+      return;
+    }
     pairs.forEach((p, i) => {
       const k = keyOf(p);
       if (!Object.hasOwn(after, k)) {
@@ -447,7 +465,10 @@ class YamlEditor {
 
   private seq(node: YAMLSeq<ParsedNode>, before: unknown[], after: unknown[], slot: Slot): void {
     const items = node.items;
-    if (items.length !== before.length || items.some((i) => !i)) return this.replace(slot, after);
+    if (items.length !== before.length || items.some((i) => !i)) {
+      this.replace(slot, after);
+      return;
+    }
     let p = 0;
     while (p < before.length && p < after.length && deepEqual(before[p], after[p])) p++;
     let s = 0;

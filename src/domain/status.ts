@@ -22,8 +22,6 @@ export type InterfaceState = (typeof INTERFACE_STATES)[number];
 
 export const NETWORK_STATUS_ANNOTATION = 'k8s.v1.cni.cncf.io/network-status';
 export const LEGACY_NETWORKS_STATUS_ANNOTATION = 'k8s.v1.cni.cncf.io/networks-status';
-export const LAUNCHER_LABEL = 'kubevirt.io';
-export const LAUNCHER_LABEL_VALUE = 'virt-launcher';
 export const CREATED_BY_LABEL = 'kubevirt.io/created-by';
 
 export interface MultusAttachment {
@@ -387,6 +385,8 @@ function interfaceChangesApplied({ kubevirt, vm, vmi, interfaces, warnings }: Re
   return live.ifaces.every((i) => tplNames.has(i.name));
 }
 
+type Warn = (code: string, message: string) => void;
+
 /** Joins a VM (or a standalone VMI), its VMI and launcher pods into one VMNetworkStatus. */
 export function joinVMNetworkStatus(input: JoinInput): VMNetworkStatus {
   const vm = input.vm ?? null;
@@ -397,14 +397,70 @@ export function joinVMNetworkStatus(input: JoinInput): VMNetworkStatus {
   const name = meta.name;
   const obj = objectName(namespace, name);
   const warnings: Warning[] = [];
-  const warn = (code: string, message: string) => warnings.push({ code, message, object: obj });
+  const warn: Warn = (code, message) => warnings.push({ code, message, object: obj });
 
   const tpl = vm ? effectiveSpec(vm.spec?.template?.spec, input.kubevirt, vmi?.spec) : { ifaces: [], nets: [] };
   // A VMI's spec always carries its interfaces explicitly (defaults applied at creation).
   const vspec = vmi ? effectiveSpec(vmi.spec, input.kubevirt) : { ifaces: [], nets: [] };
   const statusIfaces: VMIStatusInterface[] = Array.isArray(vmi?.status?.interfaces) ? vmi!.status!.interfaces!.filter((x) => x && typeof x === 'object') : [];
 
-  // Launcher pod and its attachments.
+  const { launcher, entries } = launcherAttachments(vmi, input, warn);
+  const sidecars = readSidecarAnnotations(vm, vmi, input.kubevirt, warn);
+  const ctx: JoinContext = {
+    vm,
+    vmi,
+    namespace,
+    entries,
+    netconf: sidecars.netconf,
+    netconfSidecar: sidecars.netconfSidecar,
+    tplIface: new Map(tpl.ifaces.map((i) => [i.name, i])),
+    tplNet: new Map(tpl.nets.map((n) => [n.name, n])),
+    vmiIface: new Map(vspec.ifaces.map((i) => [i.name, i])),
+    vmiNet: new Map(vspec.nets.map((n) => [n.name, n])),
+    reported: new Map(statusIfaces.filter((s) => s.name).map((s) => [s.name as string, s])),
+    secondaryOrder: secondaryNetworkOrder(vspec.nets, tpl.nets),
+  };
+  const interfaces: InterfaceStatus[] = [];
+  for (const n of interfaceNames(tpl.ifaces, vspec.ifaces, statusIfaces)) interfaces.push(joinInterface(n, ctx, warn));
+  // Guest-only interfaces: reported by the guest agent without a spec name.
+  for (const s of statusIfaces) if (typeof s.name !== 'string' || s.name === '') interfaces.push(guestOnlyInterface(s, Boolean(vmi)));
+
+  const conditions = conditionsOf(vm, vmi);
+  conditionWarnings(conditions, { kubevirt: input.kubevirt, vm, vmi, interfaces, warnings }, warn);
+
+  const phase = (typeof vmi?.status?.phase === 'string' && vmi.status.phase) || (vm && !vmi ? (typeof vm.status?.printableStatus === 'string' && vm.status.printableStatus) || 'Stopped' : null) || null;
+  return {
+    kind: 'VMNetworkStatus',
+    namespace,
+    name,
+    running: vmi?.status?.phase === 'Running',
+    phase,
+    launcherPod: launcher.pod?.metadata.name ?? null,
+    conditions,
+    interfaces,
+    warnings,
+  };
+}
+
+/** What joinInterface looks each name up in. */
+interface JoinContext {
+  vm: VirtualMachine | null;
+  vmi: VirtualMachineInstance | null;
+  namespace: string;
+  entries: NetworkStatusEntry[];
+  netconf: Map<string, string>;
+  netconfSidecar: boolean;
+  tplIface: Map<string, VMInterface>;
+  tplNet: Map<string, VMNetwork>;
+  vmiIface: Map<string, VMInterface>;
+  vmiNet: Map<string, VMNetwork>;
+  reported: Map<string, VMIStatusInterface>;
+  /** Secondary networks in VMI spec order (then template order), for the net1..N fallback. */
+  secondaryOrder: string[];
+}
+
+/** The launcher pod of the VMI (the migration target's once it runs) and its Multus attachments. */
+function launcherAttachments(vmi: VirtualMachineInstance | null, input: JoinInput, warn: Warn): { launcher: LauncherChoice; entries: NetworkStatusEntry[] } {
   let launcher: LauncherChoice = { pod: null, migration: null };
   let entries: NetworkStatusEntry[] = [];
   if (vmi && !input.podsUnreadable) {
@@ -423,25 +479,27 @@ export function joinVMNetworkStatus(input: JoinInput): VMNetworkStatus {
       `migration in progress from pod ${m.sourcePod ?? '?'} to pod ${m.targetPod ?? '?'}${m.targetNode ? ` (node ${m.targetNode})` : ''}; showing the ${m.usingTarget ? 'target' : 'source'} pod's attachments`,
     );
   }
+  return { launcher, entries };
+}
 
-  // Annotations: netconf MACs and hook sidecars, from the template (the VMI copies them at start).
-  const annSources = sidecarAnnotationSources(vm, vmi);
+/** Netconf MACs and hook sidecars, from the template (the VMI copies them at start), with their warnings. */
+function readSidecarAnnotations(vm: VirtualMachine | null, vmi: VirtualMachineInstance | null, kubevirt: KubeVirtCR | null | undefined, warn: Warn): { netconf: Map<string, string>; netconfSidecar: boolean } {
   const netconf = new Map<string, string>();
-  let sidecarAnnotations: string[] = [];
+  const sidecarAnnotations = new Set<string>();
   let netconfSidecar = false;
   let hooksUnreadable = false;
-  for (const { where, ann } of annSources) {
+  for (const { where, ann } of sidecarAnnotationSources(vm, vmi)) {
     if (!ann || typeof ann !== 'object') continue;
     const rawNc = ann[NETCONF_ANNOTATION];
     if (rawNc !== undefined) {
-      sidecarAnnotations.push(NETCONF_ANNOTATION);
+      sidecarAnnotations.add(NETCONF_ANNOTATION);
       const parsed = parseNetconfAnnotation(rawNc);
       if (!parsed.ok) warn('malformed-annotation', `annotation ${NETCONF_ANNOTATION} of the ${where} is malformed: ${parsed.error}`);
       else for (const e of parsed.entries) netconf.set(e.name, e.macAddress);
     }
     const rawHooks = ann[HOOK_SIDECARS_ANNOTATION];
     if (rawHooks !== undefined) {
-      sidecarAnnotations.push(HOOK_SIDECARS_ANNOTATION);
+      sidecarAnnotations.add(HOOK_SIDECARS_ANNOTATION);
       const parsed = parseHookSidecars(rawHooks);
       if (!parsed.ok) {
         hooksUnreadable = true;
@@ -452,125 +510,108 @@ export function joinVMNetworkStatus(input: JoinInput): VMNetworkStatus {
   if (netconf.size > 0 && !netconfSidecar && !hooksUnreadable) {
     warn('netconf-without-sidecar', `annotation ${NETCONF_ANNOTATION} sets MACs, but ${HOOK_SIDECARS_ANNOTATION} lists no netconf sidecar: nothing applies them (kubectl vnet mac set adds it)`);
   }
-  sidecarAnnotations = [...new Set(sidecarAnnotations)];
-  if (sidecarAnnotations.length > 0 && input.kubevirt) {
-    const gates = input.kubevirt.spec?.configuration?.developerConfiguration?.featureGates;
+  if (sidecarAnnotations.size > 0 && kubevirt) {
+    const gates = kubevirt.spec?.configuration?.developerConfiguration?.featureGates;
     if (!Array.isArray(gates) || !gates.includes('Sidecar')) {
-      warn('sidecar-gate-missing', `annotation ${sidecarAnnotations.join(' and ')} needs the Sidecar feature gate, which the KubeVirt CR ${input.kubevirt.metadata.name} does not enable (spec.configuration.developerConfiguration.featureGates)`);
+      warn('sidecar-gate-missing', `annotation ${[...sidecarAnnotations].join(' and ')} needs the Sidecar feature gate, which the KubeVirt CR ${kubevirt.metadata.name} does not enable (spec.configuration.developerConfiguration.featureGates)`);
     }
   }
+  return { netconf, netconfSidecar };
+}
 
-  // The union of names, in order: template, VMI spec, VMI status, then guest-only.
-  const names: string[] = [];
-  const seen = new Set<string>();
-  const addName = (n: string) => {
-    if (!seen.has(n)) {
-      seen.add(n);
-      names.push(n);
-    }
+/** The union of interface names, in order: template, VMI spec, VMI status. */
+function interfaceNames(tpl: readonly VMInterface[], vspec: readonly VMInterface[], statusIfaces: readonly VMIStatusInterface[]): string[] {
+  const names = new Set<string>();
+  for (const i of tpl) names.add(i.name);
+  for (const i of vspec) names.add(i.name);
+  for (const s of statusIfaces) if (typeof s.name === 'string' && s.name !== '') names.add(s.name);
+  return [...names];
+}
+
+function secondaryNetworkOrder(vmiNets: readonly VMNetwork[], tplNets: readonly VMNetwork[]): string[] {
+  const order: string[] = [];
+  for (const n of [...vmiNets, ...tplNets]) if (!isPrimaryNetwork(n) && !order.includes(n.name)) order.push(n.name);
+  return order;
+}
+
+const reportedIps = (s: VMIStatusInterface | undefined): string[] =>
+  Array.isArray(s?.ipAddresses) && s.ipAddresses.length > 0 ? s.ipAddresses.filter((x) => typeof x === 'string') : s?.ipAddress ? [s.ipAddress] : [];
+const text = (v: unknown): string | null => (typeof v === 'string' && v ? v : null);
+
+/** One named interface: template, VMI spec, VMI status and pod attachment joined, with its state and warnings. */
+function joinInterface(n: string, ctx: JoinContext, warn: Warn): InterfaceStatus {
+  const ti = ctx.tplIface.get(n);
+  const si = ctx.vmiIface.get(n);
+  const spec = ti ?? si;
+  const net = ctx.vmiNet.get(n) ?? ctx.tplNet.get(n);
+  const rep = ctx.reported.get(n);
+  const infoSource = splitInfoSource(rep?.infoSource);
+  const entry = net ? matchAttachment(net, ctx.namespace, ctx.entries, ctx.secondaryOrder.indexOf(n), rep?.podInterfaceName) : null;
+  const state = interfaceState({
+    hasVM: Boolean(ctx.vm),
+    hasVMI: Boolean(ctx.vmi),
+    inTemplate: Boolean(ti),
+    templateState: ti?.state,
+    inVMISpec: Boolean(si),
+    vmiSpecState: si?.state,
+    reported: Boolean(rep),
+    infoSource,
+    inPod: Boolean(entry),
+  });
+  const desired = desiredMacOf(n, ti ?? si, ctx.netconf);
+  const binding = spec ? bindingOf(spec) || null : null;
+  if (desired.mac && rep?.mac && normalizeMac(desired.mac) !== normalizeMac(rep.mac) && state !== 'stopped') {
+    const when = desired.source !== 'netconf' ? '' : ctx.netconfSidecar ? '; a netconf MAC is applied when the VM starts: stop and start the VM' : '; no netconf hook sidecar applies it';
+    warn('mac-mismatch', `interface ${n}: desired MAC ${desired.mac} (${desired.source}) differs from the reported MAC ${rep.mac}${when}`);
+  }
+  if (state === 'pending' && ctx.vmi && ti && !si && binding && binding !== 'bridge' && binding !== 'sriov') {
+    warn('not-hotpluggable', `interface ${n}: ${binding.startsWith('binding:') ? `the network binding plugin ${binding.slice(8)}` : `binding ${binding}`} is not hot-plugged by KubeVirt (only bridge and sriov are); it is added when the VM restarts`);
+  }
+  return {
+    name: n,
+    binding,
+    network: net ? networkLabel(networkRefOf(net, ctx.namespace)) || null : null,
+    state,
+    linkState: text(rep?.linkState),
+    mac: text(rep?.mac),
+    desiredMac: desired.mac,
+    desiredMacSource: desired.source,
+    ips: reportedIps(rep),
+    guestInterface: text(rep?.interfaceName),
+    podInterface: text(rep?.podInterfaceName) || entry?.interface || null,
+    infoSource,
+    model: text(spec?.model),
+    multus: entry ? { name: entry.name, interface: entry.interface ?? null, mac: entry.mac ?? null, ips: entry.ips ?? [] } : null,
   };
-  for (const i of tpl.ifaces) addName(i.name);
-  for (const i of vspec.ifaces) addName(i.name);
-  for (const s of statusIfaces) if (typeof s.name === 'string' && s.name !== '') addName(s.name);
+}
 
-  const tplIface = new Map(tpl.ifaces.map((i) => [i.name, i]));
-  const tplNet = new Map(tpl.nets.map((n) => [n.name, n]));
-  const vmiIface = new Map(vspec.ifaces.map((i) => [i.name, i]));
-  const vmiNet = new Map(vspec.nets.map((n) => [n.name, n]));
-  const reported = new Map(statusIfaces.filter((s) => s.name).map((s) => [s.name as string, s]));
-  // Secondary networks in VMI spec order (then template order), for the net1..N fallback.
-  const secondaryOrder: string[] = [];
-  for (const n of [...vspec.nets, ...tpl.nets]) if (!isPrimaryNetwork(n) && !secondaryOrder.includes(n.name)) secondaryOrder.push(n.name);
+/** An interface the guest agent reports without a spec name. */
+function guestOnlyInterface(s: VMIStatusInterface, hasVMI: boolean): InterfaceStatus {
+  return {
+    name: '',
+    binding: null,
+    network: null,
+    state: hasVMI ? 'guest-only' : 'stopped',
+    linkState: text(s.linkState),
+    mac: text(s.mac),
+    desiredMac: null,
+    desiredMacSource: null,
+    ips: reportedIps(s),
+    guestInterface: text(s.interfaceName),
+    podInterface: null,
+    infoSource: splitInfoSource(s.infoSource),
+    model: null,
+    multus: null,
+  };
+}
 
-  const usedEntries = new Set<NetworkStatusEntry>();
-  const interfaces: InterfaceStatus[] = [];
-  for (const n of names) {
-    const ti = tplIface.get(n);
-    const si = vmiIface.get(n);
-    const spec = ti ?? si;
-    const net = vmiNet.get(n) ?? tplNet.get(n);
-    const rep = reported.get(n);
-    const infoSource = splitInfoSource(rep?.infoSource);
-    const entry = net ? matchAttachment(net, namespace, entries, secondaryOrder.indexOf(n), rep?.podInterfaceName) : null;
-    if (entry) usedEntries.add(entry);
-    const state = interfaceState({
-      hasVM: Boolean(vm),
-      hasVMI: Boolean(vmi),
-      inTemplate: Boolean(ti),
-      templateState: ti?.state,
-      inVMISpec: Boolean(si),
-      vmiSpecState: si?.state,
-      reported: Boolean(rep),
-      infoSource,
-      inPod: Boolean(entry),
-    });
-    const desired = desiredMacOf(n, ti ?? si, netconf);
-    const ips = Array.isArray(rep?.ipAddresses) && rep.ipAddresses.length > 0 ? rep.ipAddresses.filter((x) => typeof x === 'string') : rep?.ipAddress ? [rep.ipAddress] : [];
-    const binding = spec ? bindingOf(spec) || null : null;
-    interfaces.push({
-      name: n,
-      binding,
-      network: net ? networkLabel(networkRefOf(net, namespace)) || null : null,
-      state,
-      linkState: typeof rep?.linkState === 'string' && rep.linkState ? rep.linkState : null,
-      mac: typeof rep?.mac === 'string' && rep.mac ? rep.mac : null,
-      desiredMac: desired.mac,
-      desiredMacSource: desired.source,
-      ips,
-      guestInterface: typeof rep?.interfaceName === 'string' && rep.interfaceName ? rep.interfaceName : null,
-      podInterface: (typeof rep?.podInterfaceName === 'string' && rep.podInterfaceName) || entry?.interface || null,
-      infoSource,
-      model: typeof spec?.model === 'string' && spec.model ? spec.model : null,
-      multus: entry ? { name: entry.name, interface: entry.interface ?? null, mac: entry.mac ?? null, ips: entry.ips ?? [] } : null,
-    });
-    if (desired.mac && rep?.mac && normalizeMac(desired.mac) !== normalizeMac(rep.mac) && state !== 'stopped') {
-      const when = desired.source !== 'netconf' ? '' : netconfSidecar ? '; a netconf MAC is applied when the VM starts: stop and start the VM' : '; no netconf hook sidecar applies it';
-      warn('mac-mismatch', `interface ${n}: desired MAC ${desired.mac} (${desired.source}) differs from the reported MAC ${rep.mac}${when}`);
-    }
-    if (state === 'pending' && vmi && ti && !si && binding && binding !== 'bridge' && binding !== 'sriov') {
-      warn('not-hotpluggable', `interface ${n}: ${binding.startsWith('binding:') ? `the network binding plugin ${binding.slice(8)}` : `binding ${binding}`} is not hot-plugged by KubeVirt (only bridge and sriov are); it is added when the VM restarts`);
-    }
-  }
-  // Guest-only interfaces: reported by the guest agent without a spec name.
-  for (const s of statusIfaces) {
-    if (typeof s.name === 'string' && s.name !== '') continue;
-    interfaces.push({
-      name: '',
-      binding: null,
-      network: null,
-      state: vmi ? 'guest-only' : 'stopped',
-      linkState: typeof s.linkState === 'string' && s.linkState ? s.linkState : null,
-      mac: typeof s.mac === 'string' && s.mac ? s.mac : null,
-      desiredMac: null,
-      desiredMacSource: null,
-      ips: Array.isArray(s.ipAddresses) && s.ipAddresses.length > 0 ? s.ipAddresses.filter((x) => typeof x === 'string') : s.ipAddress ? [s.ipAddress] : [],
-      guestInterface: typeof s.interfaceName === 'string' && s.interfaceName ? s.interfaceName : null,
-      podInterface: null,
-      infoSource: splitInfoSource(s.infoSource),
-      model: null,
-      multus: null,
-    });
-  }
-
-  const conditions = conditionsOf(vm, vmi);
+/** RestartRequired on the VM and MigrationRequired on the VMI, said with what they mean for the interfaces. */
+function conditionWarnings(conditions: readonly StatusCondition[], ctx: Parameters<typeof restartRequiredNote>[0], warn: Warn): void {
   for (const c of conditions) {
     if (c.status !== 'True') continue;
-    if (c.source === 'VirtualMachine' && c.type === 'RestartRequired') warn('restart-required', `VM condition RestartRequired${c.message ? `: ${c.message}` : ''}${restartRequiredNote({ kubevirt: input.kubevirt, vm, vmi, interfaces, warnings })}`);
+    if (c.source === 'VirtualMachine' && c.type === 'RestartRequired') warn('restart-required', `VM condition RestartRequired${c.message ? `: ${c.message}` : ''}${restartRequiredNote(ctx)}`);
     if (c.source === 'VirtualMachineInstance' && c.type === 'MigrationRequired') warn('migration-required', `VMI condition MigrationRequired${c.reason ? ` (${c.reason})` : ''}${c.message ? `: ${c.message}` : ''}`);
   }
-
-  const phase = (typeof vmi?.status?.phase === 'string' && vmi.status.phase) || (vm && !vmi ? (typeof vm.status?.printableStatus === 'string' && vm.status.printableStatus) || 'Stopped' : null) || null;
-  return {
-    kind: 'VMNetworkStatus',
-    namespace,
-    name,
-    running: vmi?.status?.phase === 'Running',
-    phase,
-    launcherPod: launcher.pod?.metadata.name ?? null,
-    conditions,
-    interfaces,
-    warnings,
-  };
 }
 
 /**

@@ -45,10 +45,6 @@ export function specShapeProblem(spec: VMISpecLike | undefined): string | null {
   return null;
 }
 
-export function vmTemplateSpec(vm: VirtualMachine): VMISpecLike {
-  return vm.spec?.template?.spec ?? {};
-}
-
 /** The binding of an interface: "bridge", "sriov", ..., the plugin name for `binding: {name}`, or "" when none is set. */
 export function bindingOf(iface: VMInterface): string {
   for (const b of BINDINGS) {

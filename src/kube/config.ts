@@ -4,10 +4,11 @@ import path from 'node:path';
 import { VnetError, usageError } from '../errors.js';
 import { parseDuration } from './duration.js';
 import type { ExecIO } from './exec-credential.js';
+import { checkOverrides, overrideCluster, overridesServer, overrideUser, type ConnectionOverrides } from './overrides.js';
 import { assertTlsSettings, needsClientNode, readKubeconfigFile, staticTransport, type KubeconfigFile, type Named, type RawCluster, type RawContext, type RawUser, type TransportOptions } from './kubeconfig.js';
 
 /** The kubectl-compatible connection flags, as parsed. */
-export interface ConnectionFlags {
+export interface ConnectionFlags extends ConnectionOverrides {
   kubeconfig?: string;
   context?: string;
   cluster?: string;
@@ -95,6 +96,7 @@ function inClusterFile(env: NodeJS.ProcessEnv, saDir: string): KubeconfigFile {
  * config when there is no kubeconfig and the process runs in a pod.
  */
 export async function loadConnection(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env, opts: { serviceAccountDir?: string } = {}): Promise<Connection> {
+  checkOverrides(flags);
   const requestTimeoutMs = flags['request-timeout'] ? parseDuration(flags['request-timeout'], '--request-timeout') : 0;
   const { files, source } = kubeconfigFiles(flags.kubeconfig, env);
   const saDir = opts.serviceAccountDir ?? SA_DIR;
@@ -112,6 +114,9 @@ export async function loadConnection(flags: ConnectionFlags, env: NodeJS.Process
       } catch {
         inClusterNamespace = undefined;
       }
+    } else if (overridesServer(flags)) {
+      loaded = [];
+      from = '--server';
     } else {
       throw new VnetError('unreachable', `no kubeconfig found (looked at ${source})`, {
         hint: 'point --kubeconfig or KUBECONFIG at a kubeconfig file, or try the sandbox: npm run sandbox -- up',
@@ -132,7 +137,7 @@ export async function loadConnection(flags: ConnectionFlags, env: NodeJS.Process
   }
   let ctxName = flags.context || loaded.find((k) => k.currentContext)?.currentContext || '';
   let ctx: RawContext | undefined = find(contexts, ctxName)?.value;
-  if (!ctx && !flags.cluster) {
+  if (!ctx && !flags.cluster && !overridesServer(flags)) {
     throw new VnetError('unreachable', `no current context in ${from}`, {
       hint: 'choose one with --context NAME, or set it with: kubectl config use-context NAME',
     });
@@ -147,7 +152,9 @@ export async function loadConnection(flags: ConnectionFlags, env: NodeJS.Process
     ctx = { ...ctx, cluster: flags.cluster ?? ctx?.cluster ?? '', user: flags.user ?? ctx?.user ?? '' };
     ctxName = `${ctxName || 'vnet'}+override`;
   }
-  const clusterEntry = find(clusters, typeof ctx?.cluster === 'string' ? ctx.cluster : undefined);
+  const found = find(clusters, typeof ctx?.cluster === 'string' ? ctx.cluster : undefined);
+  const overridden = overrideCluster(found?.value, flags);
+  const clusterEntry = overridden ? { name: found?.name ?? 'vnet-server', value: overridden } : undefined;
   const server = clusterEntry?.value.server;
   if (!clusterEntry || typeof server !== 'string' || !server) {
     throw new VnetError('unreachable', `the current context "${ctxName}" names no cluster with a server in ${from}`, {
@@ -157,7 +164,7 @@ export async function loadConnection(flags: ConnectionFlags, env: NodeJS.Process
   // kubectl allows a context without a user (anonymous requests).
   const userName = typeof ctx?.user === 'string' ? ctx.user : '';
   // A context may name a user the files do not define: kubectl then goes anonymous (only --user must exist).
-  const user = find(users, userName)?.value;
+  const user = overrideUser(find(users, userName)?.value, flags);
   const namespaceFromFlag = Boolean(flags.namespace);
   if (flags.namespace !== undefined && flags.namespace.length === 0) throw usageError('--namespace must not be empty', 'give a namespace, or leave -n out to use the context\'s');
   const contextNamespace = typeof ctx?.namespace === 'string' && ctx.namespace !== '' ? ctx.namespace : undefined;

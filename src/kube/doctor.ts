@@ -11,9 +11,9 @@ import { VnetError } from '../errors.js';
 import type { DoctorFacts, DynamicNetworksController, Lookup } from '../domain/doctor.js';
 import type { NamespaceLike } from '../domain/macpool.js';
 import { isKubeOvnNad, type KubeOvnSubnet } from '../domain/nad.js';
-import type { NetworkAttachmentDefinition, Pod, VirtualMachine } from '../domain/types.js';
+import type { NetworkAttachmentDefinition, VirtualMachine } from '../domain/types.js';
 import { networkRefOf, networksOf } from '../domain/vmspec.js';
-import type { KubeClient } from './client.js';
+import type { KubeApi } from './api.js';
 import { readVMIFact } from './hotplug-facts.js';
 import { readKubeVirt } from './kubevirt.js';
 import { gatherMacFacts } from './mac-facts.js';
@@ -31,7 +31,7 @@ interface DaemonSet {
 }
 
 /** DaemonSets of k8snetworkplumbingwg/multus-dynamic-networks-controller (name dynamic-networks-controller-ds, label app=dynamic-networks-controller). */
-export async function readDynamicNetworksControllers(client: KubeClient): Promise<Lookup<DynamicNetworksController[]>> {
+export async function readDynamicNetworksControllers(client: KubeApi): Promise<Lookup<DynamicNetworksController[]>> {
   try {
     const list = await client.list<DaemonSet>(resourcePath(Resources.daemonset));
     const found = list.items
@@ -45,26 +45,9 @@ export async function readDynamicNetworksControllers(client: KubeClient): Promis
   }
 }
 
-export async function gatherDoctorFacts(client: KubeClient, target: { namespace: string; name: string }): Promise<DoctorFacts> {
-  const vm = await client.getOrNull<VirtualMachine>(resourcePath(Resources.vm, target.namespace, target.name));
-  if (!vm) {
-    // doctor reads: a missing VM is "not found" (exit 3); a standalone VMI is named as such.
-    const vmi = await client.getOrNull(resourcePath(Resources.vmi, target.namespace, target.name)).catch(() => null);
-    if (vmi) {
-      throw new VnetError('precondition', `"${target.name}" in namespace "${target.namespace}" is a VirtualMachineInstance without a VirtualMachine; doctor checks VirtualMachines`, {
-        hint: `kubectl vnet status vmi/${target.name} shows its interfaces`,
-      });
-    }
-    throw new VnetError('notFound', `virtualmachine "${target.name}" not found in namespace "${target.namespace}"`, {
-      hint: 'check the name, and the namespace with -n (kubectl get vm -n NAMESPACE lists them)',
-    });
-  }
-  const nadNamespaces = new Set<string>();
-  for (const n of networksOf(vm.spec?.template?.spec)) {
-    const ref = networkRefOf(n, target.namespace);
-    if (ref.kind === 'multus' && ref.nad) nadNamespaces.add(ref.nad.slice(0, ref.nad.indexOf('/')));
-  }
-  const [vmiRead, kv, dyn, macFacts, view, ns, nadLists] = await Promise.all([
+export async function gatherDoctorFacts(client: KubeApi, target: { namespace: string; name: string }): Promise<DoctorFacts> {
+  const vm = await readDoctorVM(client, target);
+  const [vmiRead, kv, dyn, macFacts, view, ns, nadRead] = await Promise.all([
     readVMIFact(client, target.namespace, target.name),
     readKubeVirt(client),
     readDynamicNetworksControllers(client),
@@ -74,71 +57,89 @@ export async function gatherDoctorFacts(client: KubeClient, target: { namespace:
       if (forbidden(err)) return null;
       throw err;
     }),
-    Promise.all(
-      [...nadNamespaces].map(async (nsName) => {
-        try {
-          return { ns: nsName, items: (await client.list<NetworkAttachmentDefinition>(resourcePath(Resources.nad, nsName))).items };
-        } catch (err) {
-          const why = forbidden(err) ?? (err instanceof VnetError && err.code === 'notFound' ? `the NetworkAttachmentDefinition API is not served: ${err.message}` : undefined);
-          if (why) return { ns: nsName, unreadable: why };
-          throw err;
-        }
-      }),
-    ),
+    readNadsOf(client, vm, target.namespace),
   ]);
-
-  const nads = new Map<string, NetworkAttachmentDefinition | null>();
-  const nadsUnreadable: Record<string, string> = {};
-  for (const l of nadLists) {
-    if ('unreadable' in l) {
-      nadsUnreadable[l.ns] = l.unreadable as string;
-      continue;
-    }
-    for (const item of l.items) nads.set(`${l.ns}/${item.metadata.name}`, item);
-  }
-  for (const n of networksOf(vm.spec?.template?.spec)) {
-    const ref = networkRefOf(n, target.namespace);
-    if (ref.kind === 'multus' && ref.nad && !nads.has(ref.nad) && !nadsUnreadable[ref.nad.slice(0, ref.nad.indexOf('/'))]) nads.set(ref.nad, null);
-  }
-
   const facts: DoctorFacts = {
     vm,
     vmi: vmiRead.vmi ?? null,
     vmiUnreadable: vmiRead.note,
     pods: [],
-    nads,
-    nadsUnreadable,
+    nads: nadRead.nads,
+    nadsUnreadable: nadRead.unreadable,
     kubevirt: kv.state === 'installed' ? { state: 'found', value: kv.cr } : kv.state === 'absent' ? { state: 'absent', message: kv.message } : { state: 'unreadable', message: kv.message },
     dynamicNetworks: dyn,
     macpool: { view, namespace: ns },
   };
   if (macFacts.facts.uses) facts.macUses = macFacts.facts.uses;
-
-  const later: Promise<void>[] = [];
-  if (facts.vmi) {
-    later.push(
-      listLauncherPodsOfVMI(client, facts.vmi).then(
-        (pods: Pod[]) => void (facts.pods = pods),
-        (err: unknown) => {
-          const why = forbidden(err);
-          if (!why) throw err;
-          facts.podsUnreadable = `cannot list pods: ${why}`;
-        },
-      ),
-    );
-  }
-  if ([...nads.values()].some((n) => n && isKubeOvnNad(n))) {
-    later.push(
-      client.list<KubeOvnSubnet>(resourcePath(Resources.subnet)).then(
-        (l) => void (facts.subnets = l.items),
-        (err: unknown) => {
-          const why = forbidden(err) ?? (err instanceof VnetError && err.code === 'notFound' ? err.message : undefined);
-          if (!why) throw err;
-          facts.subnetsUnreadable = `cannot list subnets.kubeovn.io: ${why}`;
-        },
-      ),
-    );
-  }
-  await Promise.all(later);
+  await Promise.all([readLauncherPods(client, facts), readSubnetsIfKubeOvn(client, facts)]);
   return facts;
+}
+
+/** The VM; doctor reads, so a missing VM is "not found" (exit 3), and a standalone VMI is named as such. */
+async function readDoctorVM(client: KubeApi, target: { namespace: string; name: string }): Promise<VirtualMachine> {
+  const vm = await client.getOrNull<VirtualMachine>(resourcePath(Resources.vm, target.namespace, target.name));
+  if (vm) return vm;
+  const vmi = await client.getOrNull(resourcePath(Resources.vmi, target.namespace, target.name)).catch(() => null);
+  if (vmi) {
+    throw new VnetError('precondition', `"${target.name}" in namespace "${target.namespace}" is a VirtualMachineInstance without a VirtualMachine; doctor checks VirtualMachines`, {
+      hint: `kubectl vnet status vmi/${target.name} shows its interfaces`,
+    });
+  }
+  throw new VnetError('notFound', `virtualmachine "${target.name}" not found in namespace "${target.namespace}"`, {
+    hint: 'check the name, and the namespace with -n (kubectl get vm -n NAMESPACE lists them)',
+  });
+}
+
+/** The NADs the VM's networks name, one list per namespace: the object, null when it does not exist, or why a namespace was unreadable. */
+async function readNadsOf(client: KubeApi, vm: VirtualMachine, namespace: string): Promise<{ nads: Map<string, NetworkAttachmentDefinition | null>; unreadable: Record<string, string> }> {
+  const refs = networksOf(vm.spec?.template?.spec)
+    .map((n) => networkRefOf(n, namespace))
+    .flatMap((ref) => (ref.kind === 'multus' && ref.nad ? [ref.nad] : []));
+  const namespaces = new Set(refs.map((nad) => nad.slice(0, nad.indexOf('/'))));
+  const lists = await Promise.all(
+    [...namespaces].map(async (nsName) => {
+      try {
+        return { ns: nsName, items: (await client.list<NetworkAttachmentDefinition>(resourcePath(Resources.nad, nsName))).items };
+      } catch (err) {
+        const why = forbidden(err) ?? (err instanceof VnetError && err.code === 'notFound' ? `the NetworkAttachmentDefinition API is not served: ${err.message}` : undefined);
+        if (why) return { ns: nsName, unreadable: why };
+        throw err;
+      }
+    }),
+  );
+  const nads = new Map<string, NetworkAttachmentDefinition | null>();
+  const unreadable: Record<string, string> = {};
+  for (const l of lists) {
+    if ('unreadable' in l) {
+      unreadable[l.ns] = l.unreadable as string;
+      continue;
+    }
+    for (const item of l.items) nads.set(`${l.ns}/${item.metadata.name}`, item);
+  }
+  for (const nad of refs) if (!nads.has(nad) && !unreadable[nad.slice(0, nad.indexOf('/'))]) nads.set(nad, null);
+  return { nads, unreadable };
+}
+
+/** The VMI's launcher pods, or why they cannot be listed. */
+async function readLauncherPods(client: KubeApi, facts: DoctorFacts): Promise<void> {
+  if (!facts.vmi) return;
+  try {
+    facts.pods = await listLauncherPodsOfVMI(client, facts.vmi);
+  } catch (err) {
+    const why = forbidden(err);
+    if (!why) throw err;
+    facts.podsUnreadable = `cannot list pods: ${why}`;
+  }
+}
+
+/** Kube-OVN Subnets, when a NAD of the VM is a Kube-OVN one. */
+async function readSubnetsIfKubeOvn(client: KubeApi, facts: DoctorFacts): Promise<void> {
+  if (![...facts.nads.values()].some((n) => n && isKubeOvnNad(n))) return;
+  try {
+    facts.subnets = (await client.list<KubeOvnSubnet>(resourcePath(Resources.subnet))).items;
+  } catch (err) {
+    const why = forbidden(err) ?? (err instanceof VnetError && err.code === 'notFound' ? err.message : undefined);
+    if (!why) throw err;
+    facts.subnetsUnreadable = `cannot list subnets.kubeovn.io: ${why}`;
+  }
 }

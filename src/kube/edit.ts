@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { VnetError } from '../errors.js';
+import { StandaloneVMIError, VnetError } from '../errors.js';
 import { applyPatch, type EditPlan } from '../domain/patch.js';
 import type { VirtualMachine } from '../domain/types.js';
-import type { KubeClient } from './client.js';
+import type { KubeApi } from './api.js';
 import { Resources, resourcePath } from './resources.js';
 
 export type DryRun = 'none' | 'client' | 'server';
@@ -34,15 +34,11 @@ export function isStalePatch(err: unknown): boolean {
 }
 
 /** Reads the VM to edit, or refuses with a message naming it and its namespace. */
-export async function readVM(client: KubeClient, namespace: string, name: string): Promise<VirtualMachine> {
+export async function readVM(client: KubeApi, namespace: string, name: string): Promise<VirtualMachine> {
   const vm = await client.getOrNull<VirtualMachine>(resourcePath(Resources.vm, namespace, name));
   if (vm) return vm;
   const vmi = await client.getOrNull(resourcePath(Resources.vmi, namespace, name)).catch(() => null);
-  if (vmi) {
-    throw new VnetError('precondition', `"${name}" in namespace "${namespace}" is a VirtualMachineInstance without a VirtualMachine; only VirtualMachines can be edited`, {
-      hint: 'a standalone VMI cannot be changed while it runs: create it anew with the change, or manage it through a VirtualMachine',
-    });
-  }
+  if (vmi) throw new StandaloneVMIError(name, namespace);
   // Every write command refuses a missing VM before sending anything: the
   // precondition exit code, as for every other refusal (read commands use notFound).
   throw new VnetError('precondition', `virtualmachine "${name}" not found in namespace "${namespace}"`, {
@@ -57,7 +53,7 @@ export async function readVM(client: KubeClient, namespace: string, name: string
  * bounded number of times with jittered backoff. A refusal from the planner
  * or the server is never retried.
  */
-export async function editVM(client: KubeClient, target: { namespace: string; name: string }, plan: Planner, opts: { dryRun: DryRun; maxAttempts?: number }): Promise<EditResult> {
+export async function editVM(client: KubeApi, target: { namespace: string; name: string }, plan: Planner, opts: { dryRun: DryRun; maxAttempts?: number }): Promise<EditResult> {
   const maxAttempts = opts.maxAttempts ?? 10;
   const path = resourcePath(Resources.vm, target.namespace, target.name);
   for (let attempt = 1; ; attempt++) {

@@ -8,7 +8,7 @@ import { VnetError } from '../errors.js';
 import type { ClusterFacts } from '../domain/hotplug.js';
 import { isKubeOvnNad, type KubeOvnSubnet } from '../domain/nad.js';
 import type { NetworkAttachmentDefinition, VirtualMachineInstance } from '../domain/types.js';
-import type { KubeClient } from './client.js';
+import type { KubeApi } from './api.js';
 import { gatherMacFacts } from './mac-facts.js';
 import { readKubeVirt } from './kubevirt.js';
 import { Resources, resourcePath } from './resources.js';
@@ -19,7 +19,7 @@ function unreadable(err: unknown): string | undefined {
 }
 
 /** The VMI of a VM, or null when it has none; undefined (with the reason) when it cannot be read. */
-export async function readVMIFact(client: KubeClient, namespace: string, name: string): Promise<{ vmi?: VirtualMachineInstance | null; note?: string }> {
+export async function readVMIFact(client: KubeApi, namespace: string, name: string): Promise<{ vmi?: VirtualMachineInstance | null; note?: string }> {
   try {
     return { vmi: await client.getOrNull<VirtualMachineInstance>(resourcePath(Resources.vmi, namespace, name)) };
   } catch (err) {
@@ -29,7 +29,7 @@ export async function readVMIFact(client: KubeClient, namespace: string, name: s
 }
 
 export async function gatherHotplugFacts(
-  client: KubeClient,
+  client: KubeApi,
   target: { namespace: string; name: string },
   want: { nad?: { namespace: string; name: string }; kubevirt?: boolean; macUses?: boolean },
 ): Promise<{ facts: ClusterFacts; notes: string[] }> {
@@ -42,8 +42,9 @@ export async function gatherHotplugFacts(
           (n) => n,
           (err: unknown) => {
             if (err instanceof VnetError && err.code === 'notFound') {
-              // A 404 for the object itself, or for the whole API (Multus not installed).
-              if (/network-attachment-definitions?.*not found/i.test(err.message)) return null;
+              // A 404 for the object itself (a Status with reason NotFound), or for the whole API
+              // (Multus not installed: the server's plain "404 page not found", no reason).
+              if (err.reason === 'NotFound') return null;
               throw new VnetError('precondition', `the NetworkAttachmentDefinition API (k8s.cni.cncf.io/v1) is not served by this cluster: ${err.message}`, {
                 hint: 'install Multus (its CRD network-attachment-definitions.k8s.cni.cncf.io) before hot-plugging secondary networks',
               });

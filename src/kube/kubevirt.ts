@@ -1,5 +1,5 @@
 import { VnetError } from '../errors.js';
-import type { KubeClient } from './client.js';
+import type { KubeApi } from './api.js';
 import { Resources, resourcePath } from './resources.js';
 import type { KubeVirtCR } from '../domain/types.js';
 
@@ -13,7 +13,7 @@ export type KubeVirtLookup =
  * missing CRD or an empty list means KubeVirt is not installed; a 403 means
  * this user cannot tell.
  */
-export async function readKubeVirt(client: KubeClient): Promise<KubeVirtLookup> {
+export async function readKubeVirt(client: KubeApi): Promise<KubeVirtLookup> {
   try {
     const list = await client.list<KubeVirtCR>(resourcePath(Resources.kubevirt));
     const cr = list.items[0];

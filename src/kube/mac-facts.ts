@@ -10,7 +10,7 @@ import type { MacFacts } from '../domain/mac-plan.js';
 import { macpoolCoverage, type NamespaceLike } from '../domain/macpool.js';
 import { enabledFeatureGates } from '../domain/kubevirt-config.js';
 import type { VirtualMachine, VirtualMachineInstance } from '../domain/types.js';
-import type { KubeClient } from './client.js';
+import type { KubeApi } from './api.js';
 import { readKubeVirt } from './kubevirt.js';
 import { readMacpool } from './macpool.js';
 import { Resources, resourcePath, type ResourceType } from './resources.js';
@@ -20,7 +20,7 @@ function isForbidden(err: unknown): boolean {
 }
 
 /** Lists a kind across namespaces, falling back to one namespace when that is forbidden. */
-async function listReadable<T>(client: KubeClient, r: ResourceType, namespace: string): Promise<{ items: T[]; scope: 'all' | 'namespace' | 'none' }> {
+async function listReadable<T>(client: KubeApi, r: ResourceType, namespace: string): Promise<{ items: T[]; scope: 'all' | 'namespace' | 'none' }> {
   try {
     return { items: (await client.list<T>(resourcePath(r))).items, scope: 'all' };
   } catch (err) {
@@ -45,7 +45,7 @@ export interface GatheredMacFacts {
  * is looked up); opts.kubevirt: read the KubeVirt CR; opts.macpool: read
  * kubemacpool's coverage of the namespace.
  */
-export async function gatherMacFacts(client: KubeClient, target: { namespace: string; name: string }, opts: { uses: boolean; kubevirt: boolean; macpool: boolean }): Promise<GatheredMacFacts> {
+export async function gatherMacFacts(client: KubeApi, target: { namespace: string; name: string }, opts: { uses: boolean; kubevirt: boolean; macpool: boolean }): Promise<GatheredMacFacts> {
   if (!opts.uses) {
     const [vm, kv, mp] = await Promise.all([
       client.getOrNull(resourcePath(Resources.vm, target.namespace, target.name)),
@@ -82,7 +82,7 @@ export async function gatherMacFacts(client: KubeClient, target: { namespace: st
 }
 
 /** Does kubemacpool manage VMs in the namespace, and its range (as the domain's macpoolCoverage tells). */
-export async function readMacpoolCoverage(client: KubeClient, namespace: string): Promise<NonNullable<MacFacts['macpool']>> {
+export async function readMacpoolCoverage(client: KubeApi, namespace: string): Promise<NonNullable<MacFacts['macpool']>> {
   const view = await readMacpool(client);
   if (view.installed === false) return { manages: false };
   let ns: NamespaceLike | null = null;

@@ -6,7 +6,7 @@
  * namespace labels with a merge patch guarded by resourceVersion.
  */
 import { VnetError } from '../errors.js';
-import type { KubeClient } from './client.js';
+import type { KubeApi } from './api.js';
 import { Resources, resourcePath } from './resources.js';
 import {
   buildMacpoolView,
@@ -25,7 +25,7 @@ import type { DryRun } from './edit.js';
 
 type Read<T> = { state: 'found'; value: T } | { state: 'absent' } | { state: 'unreadable'; message: string };
 
-async function readOne<T>(client: KubeClient, path: string): Promise<Read<T>> {
+async function readOne<T>(client: KubeApi, path: string): Promise<Read<T>> {
   try {
     const value = await client.getOrNull<T>(path);
     return value === null ? { state: 'absent' } : { state: 'found', value };
@@ -41,7 +41,7 @@ interface Deployment {
 }
 
 /** Reads the webhook configuration, then the range ConfigMap and the manager Deployment where it runs. */
-export async function readMacpoolFacts(client: KubeClient): Promise<MacpoolFacts> {
+export async function readMacpoolFacts(client: KubeApi): Promise<MacpoolFacts> {
   const mwc = await readOne<MutatingWebhookConfiguration>(client, resourcePath(Resources.mutatingWebhook, undefined, MUTATOR_NAME));
   if (mwc.state !== 'found') return { mutator: mwc };
   const config = mwc.value;
@@ -65,7 +65,7 @@ export async function readMacpoolFacts(client: KubeClient): Promise<MacpoolFacts
 }
 
 /** kubemacpool as the current user sees it. */
-export async function readMacpool(client: KubeClient): Promise<MacpoolView> {
+export async function readMacpool(client: KubeApi): Promise<MacpoolView> {
   return buildMacpoolView(await readMacpoolFacts(client));
 }
 
@@ -76,7 +76,7 @@ export type NamespaceRead = NamespaceLike | { unreadable: string; message: strin
  * rights in one namespace may read it but not list namespaces). A missing
  * namespace is an error; a forbidden one is reported as unreadable.
  */
-export async function readNamespaces(client: KubeClient, scope: { all: true } | { names: readonly string[] }): Promise<NamespaceRead[]> {
+export async function readNamespaces(client: KubeApi, scope: { all: true } | { names: readonly string[] }): Promise<NamespaceRead[]> {
   if ('all' in scope) return (await client.list<NamespaceLike>(resourcePath(Resources.namespace))).items;
   return Promise.all(
     scope.names.map(async (name): Promise<NamespaceRead> => {
@@ -103,7 +103,7 @@ export interface LabelEditResult {
  * key) together with the resourceVersion read, so a concurrent change makes
  * the server answer 409; then it reads, plans and sends again.
  */
-export async function editNamespaceLabels(client: KubeClient, name: string, plan: (ns: NamespaceLike) => LabelPlan, opts: { dryRun: DryRun; maxAttempts?: number }): Promise<LabelEditResult> {
+export async function editNamespaceLabels(client: KubeApi, name: string, plan: (ns: NamespaceLike) => LabelPlan, opts: { dryRun: DryRun; maxAttempts?: number }): Promise<LabelEditResult> {
   const path = resourcePath(Resources.namespace, undefined, name);
   const maxAttempts = opts.maxAttempts ?? 5;
   for (let attempt = 1; ; attempt++) {

@@ -22,11 +22,6 @@ export const Resources = {
   mutatingWebhook: { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'mutatingwebhookconfigurations', kind: 'MutatingWebhookConfiguration', namespaced: false },
 } as const satisfies Record<string, ResourceType>;
 
-/** "virtualmachines.kubevirt.io" as kubectl and RBAC messages name it. */
-export function qualifiedName(r: ResourceType): string {
-  return r.group ? `${r.plural}.${r.group}` : r.plural;
-}
-
 export function resourcePath(r: ResourceType, namespace?: string, name?: string, subresource?: string): string {
   let p = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
   if (r.namespaced && namespace) p += `/namespaces/${encodeURIComponent(namespace)}`;

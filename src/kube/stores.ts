@@ -3,7 +3,8 @@
  * KubeClient.list), and single gets. `namespace` undefined means all
  * namespaces. Nothing here interprets the objects.
  */
-import type { KubeClient, KubeList } from './client.js';
+import type { KubeList } from './client.js';
+import type { KubeApi } from './api.js';
 import { Resources, resourcePath } from './resources.js';
 import type { Pod, VirtualMachine, VirtualMachineInstance } from '../domain/types.js';
 
@@ -20,7 +21,7 @@ export interface StoreListOptions<T> {
 }
 
 /** A whole collection, page by page (500 per page), each item projected as it arrives when `project` is given. */
-async function listAll<T>(client: KubeClient, path: string, labelSelector: string | undefined, opts: StoreListOptions<T>): Promise<T[]> {
+async function listAll<T>(client: KubeApi, path: string, labelSelector: string | undefined, opts: StoreListOptions<T>): Promise<T[]> {
   const project = opts.project;
   if (!project) return (await client.list<T>(path, { labelSelector })).items;
   const out: T[] = [];
@@ -33,41 +34,32 @@ async function listAll<T>(client: KubeClient, path: string, labelSelector: strin
   return out;
 }
 
-export function listVMs(client: KubeClient, namespace: string | undefined, selector?: string, opts: StoreListOptions<VirtualMachine> = {}): Promise<VirtualMachine[]> {
+export function listVMs(client: KubeApi, namespace: string | undefined, selector?: string, opts: StoreListOptions<VirtualMachine> = {}): Promise<VirtualMachine[]> {
   return listAll(client, resourcePath(Resources.vm, namespace), selector, opts);
 }
 
-export function listVMIs(client: KubeClient, namespace: string | undefined, selector?: string, opts: StoreListOptions<VirtualMachineInstance> = {}): Promise<VirtualMachineInstance[]> {
+export function listVMIs(client: KubeApi, namespace: string | undefined, selector?: string, opts: StoreListOptions<VirtualMachineInstance> = {}): Promise<VirtualMachineInstance[]> {
   return listAll(client, resourcePath(Resources.vmi, namespace), selector, opts);
 }
 
 /** virt-launcher pods (label kubevirt.io=virt-launcher), optionally narrowed by more requirements ("a=b,c"). */
-export function listLauncherPods(client: KubeClient, namespace: string | undefined, extraSelector?: string, opts: StoreListOptions<Pod> = {}): Promise<Pod[]> {
+export function listLauncherPods(client: KubeApi, namespace: string | undefined, extraSelector?: string, opts: StoreListOptions<Pod> = {}): Promise<Pod[]> {
   const labelSelector = extraSelector ? `${LAUNCHER_SELECTOR},${extraSelector}` : LAUNCHER_SELECTOR;
   return listAll(client, resourcePath(Resources.pod, namespace), labelSelector, opts);
 }
 
 /** Launcher pods of one VMI, by its uid (label kubevirt.io/created-by). */
-export function listLauncherPodsOfVMI(client: KubeClient, vmi: VirtualMachineInstance, opts: StoreListOptions<Pod> = {}): Promise<Pod[]> {
+export function listLauncherPodsOfVMI(client: KubeApi, vmi: VirtualMachineInstance, opts: StoreListOptions<Pod> = {}): Promise<Pod[]> {
   return listLauncherPods(client, vmi.metadata.namespace, `kubevirt.io/created-by=${vmi.metadata.uid}`, opts);
 }
 
-/** The VM; throws a notFound VnetError when it does not exist. */
-export function getVM(client: KubeClient, namespace: string, name: string): Promise<VirtualMachine> {
-  return client.get<VirtualMachine>(resourcePath(Resources.vm, namespace, name));
-}
-
-export function getVMOrNull(client: KubeClient, namespace: string, name: string): Promise<VirtualMachine | null> {
+export function getVMOrNull(client: KubeApi, namespace: string, name: string): Promise<VirtualMachine | null> {
   return client.getOrNull<VirtualMachine>(resourcePath(Resources.vm, namespace, name));
 }
 
 /** The VMI, or null when it does not exist (a stopped VM has none). */
-export function getVMI(client: KubeClient, namespace: string, name: string): Promise<VirtualMachineInstance | null> {
+export function getVMI(client: KubeApi, namespace: string, name: string): Promise<VirtualMachineInstance | null> {
   return client.getOrNull<VirtualMachineInstance>(resourcePath(Resources.vmi, namespace, name));
-}
-
-export function getPodOrNull(client: KubeClient, namespace: string, name: string): Promise<Pod | null> {
-  return client.getOrNull<Pod>(resourcePath(Resources.pod, namespace, name));
 }
 
 export { readKubeVirt } from './kubevirt.js';

@@ -8,7 +8,8 @@
 import { VnetError } from '../errors.js';
 import { joinVMNetworkStatus, type InterfaceStatus } from '../domain/status.js';
 import type { VirtualMachine, VirtualMachineInstance } from '../domain/types.js';
-import type { KubeClient, WatchEvent } from './client.js';
+import type { WatchEvent } from './client.js';
+import type { KubeApi } from './api.js';
 import { Resources, resourcePath } from './resources.js';
 
 export type WaitGoal =
@@ -73,114 +74,144 @@ function goalText(goal: WaitGoal): string {
  * when `signal` aborts, `unreachable` when the API server goes away; all
  * carry the last state seen.
  */
-export async function waitForInterface(client: KubeClient, vm: VirtualMachine, goal: WaitGoal, opts: WaitOptions): Promise<WaitResult> {
-  const namespace = vm.metadata.namespace ?? 'default';
-  const name = vm.metadata.name;
-  const ctl = new AbortController();
-  let timedOut = false;
-  const timer = opts.timeoutMs > 0 ? setTimeout(() => ((timedOut = true), ctl.abort()), opts.timeoutMs) : undefined;
-  const onAbort = () => ctl.abort();
-  if (opts.signal?.aborted) ctl.abort();
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-  let state = 'unknown';
-  const see = (s: string) => {
-    if (s !== state) {
-      state = s;
-      opts.onState?.(s);
-    }
-  };
-  const stopped = (): never => {
-    if (timedOut) {
-      throw new VnetError('timeout', `timed out after ${formatMs(opts.timeoutMs)} waiting for ${goalText(goal)}; it is ${state}`, {
-        hint: `the edit stays in place; follow it with: kubectl vnet status ${name} -n ${namespace}`,
-      });
-    }
-    throw new VnetError('interrupted', `stopped waiting for ${goalText(goal)}; it is ${state}`, { hint: 'the edit stays in place; nothing was undone' });
-  };
-  const lost = (err: unknown): never => {
-    if (ctl.signal.aborted) stopped();
-    if (err instanceof VnetError && (err.code === 'unreachable' || err.code === 'timeout')) {
-      throw new VnetError('unreachable', `lost the API server while waiting for ${goalText(goal)} (last state: ${state}): ${err.message}`, {
-        hint: `the edit was stored before the wait began and nothing else was written; check it with kubectl vnet status ${name} -n ${namespace} when the server is back`,
-        cause: err,
-      });
-    }
-    throw err;
-  };
-
-  const vmiPath = resourcePath(Resources.vmi, namespace, name);
-  const collection = resourcePath(Resources.vmi, namespace);
+export async function waitForInterface(client: KubeApi, vm: VirtualMachine, goal: WaitGoal, opts: WaitOptions): Promise<WaitResult> {
+  const wait = new InterfaceWait(client, vm, goal, opts);
   try {
-    let vmi: VirtualMachineInstance | null;
-    try {
-      vmi = await client.getOrNull<VirtualMachineInstance>(vmiPath);
-    } catch (err) {
-      return lost(err);
-    }
-    if (!vmi) return { outcome: 'no-vmi', state: 'stopped', note: `virtualmachine "${name}" has no running VMI: nothing to wait for; the change applies at its next start` };
-    let obs = observe(goal, vm, vmi);
-    see(obs.state);
-    if (obs.done) return { outcome: 'done', state };
-    let rv = vmi.metadata.resourceVersion;
-    for (;;) {
-      if (ctl.signal.aborted) stopped();
-      let relist = false;
-      try {
-        const events = client.watch<VirtualMachineInstance | { code?: number; message?: string }>(collection, {
-          resourceVersion: rv,
-          fieldSelector: `metadata.name=${name}`,
-          signal: ctl.signal,
-          timeoutSeconds: 300,
-        });
-        for await (const ev of events as AsyncGenerator<WatchEvent<VirtualMachineInstance & { code?: number; message?: string }>>) {
-          if (ev.type === 'ERROR') {
-            // 410 Gone: our resourceVersion is too old; read the VMI again.
-            relist = true;
-            break;
-          }
-          const obj = ev.object;
-          if (obj?.metadata?.resourceVersion) rv = obj.metadata.resourceVersion;
-          if (ev.type === 'BOOKMARK') continue;
-          if (ev.type === 'DELETED') {
-            if (goal.kind === 'gone') {
-              see('gone');
-              return { outcome: 'done', state };
-            }
-            see('stopped');
-            return { outcome: 'no-vmi', state, note: `the VMI of "${name}" was deleted (the VM stopped) while waiting; the change applies at its next start` };
-          }
-          obs = observe(goal, vm, obj);
-          see(obs.state);
-          if (obs.done) return { outcome: 'done', state };
-        }
-      } catch (err) {
-        return lost(err);
-      }
-      if (ctl.signal.aborted) stopped();
-      if (relist) {
-        try {
-          vmi = await client.getOrNull<VirtualMachineInstance>(vmiPath);
-        } catch (err) {
-          return lost(err);
-        }
-        if (!vmi) {
-          if (goal.kind === 'gone') {
-            see('gone');
-            return { outcome: 'done', state };
-          }
-          return { outcome: 'no-vmi', state: 'stopped', note: `the VMI of "${name}" is gone (the VM stopped); the change applies at its next start` };
-        }
-        rv = vmi.metadata.resourceVersion;
-        obs = observe(goal, vm, vmi);
-        see(obs.state);
-        if (obs.done) return { outcome: 'done', state };
-      }
-      // Otherwise the server closed the watch (its timeout, or it went away): watch again from rv;
-      // if it went away, the next request fails and `lost` reports it.
-    }
+    return await wait.run();
   } finally {
-    if (timer) clearTimeout(timer);
-    opts.signal?.removeEventListener('abort', onAbort);
+    wait.dispose();
+  }
+}
+
+/** What one step of the wait found: the answer, or go on watching (from the resourceVersion kept). */
+type Step = WaitResult | 'watch';
+
+/** One --wait: its timer and abort signal, the last state seen, and the steps of the watch loop. */
+class InterfaceWait {
+  private readonly namespace: string;
+  private readonly name: string;
+  private readonly ctl = new AbortController();
+  private readonly timer?: NodeJS.Timeout;
+  private readonly onAbort = () => this.ctl.abort();
+  private timedOut = false;
+  private state = 'unknown';
+  private rv?: string;
+
+  constructor(
+    private readonly client: KubeApi,
+    private readonly vm: VirtualMachine,
+    private readonly goal: WaitGoal,
+    private readonly opts: WaitOptions,
+  ) {
+    this.namespace = vm.metadata.namespace ?? 'default';
+    this.name = vm.metadata.name;
+    if (opts.timeoutMs > 0) {
+      this.timer = setTimeout(() => {
+        this.timedOut = true;
+        this.ctl.abort();
+      }, opts.timeoutMs);
+    }
+    if (opts.signal?.aborted) this.ctl.abort();
+    opts.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.opts.signal?.removeEventListener('abort', this.onAbort);
+  }
+
+  /** Read the VMI, then watch it until the goal, re-reading it after a 410 Gone. */
+  async run(): Promise<WaitResult> {
+    let step = await this.guard(() => this.readAndJudge('start'));
+    while (step === 'watch') {
+      this.throwIfStopped();
+      const watched = await this.guard(() => this.watchOnce());
+      if (watched !== 'relist' && watched !== 'closed') return watched;
+      this.throwIfStopped();
+      // 'closed': the server ended the watch (its timeout, or it went away): watch again from rv;
+      // if it went away, the next request fails and guard() reports it.
+      step = watched === 'relist' ? await this.guard(() => this.readAndJudge('relist')) : 'watch';
+    }
+    return step;
+  }
+
+  private see(s: string): void {
+    if (s === this.state) return;
+    this.state = s;
+    this.opts.onState?.(s);
+  }
+
+  private judge(vmi: VirtualMachineInstance): Step {
+    const obs = observe(this.goal, this.vm, vmi);
+    this.see(obs.state);
+    return obs.done ? { outcome: 'done', state: this.state } : 'watch';
+  }
+
+  /** The VMI as it is now (at the start, or after the watch's resourceVersion expired). */
+  private async readAndJudge(when: 'start' | 'relist'): Promise<Step> {
+    const vmi = await this.client.getOrNull<VirtualMachineInstance>(resourcePath(Resources.vmi, this.namespace, this.name));
+    if (!vmi) {
+      if (when === 'start') return { outcome: 'no-vmi', state: 'stopped', note: `virtualmachine "${this.name}" has no running VMI: nothing to wait for; the change applies at its next start` };
+      if (this.goal.kind === 'gone') return this.gone();
+      return { outcome: 'no-vmi', state: 'stopped', note: `the VMI of "${this.name}" is gone (the VM stopped); the change applies at its next start` };
+    }
+    this.rv = vmi.metadata.resourceVersion;
+    return this.judge(vmi);
+  }
+
+  private gone(): WaitResult {
+    this.see('gone');
+    return { outcome: 'done', state: this.state };
+  }
+
+  /** One watch from rv: the answer, 'relist' on an ERROR event (410 Gone), 'closed' when the server ends it. */
+  private async watchOnce(): Promise<WaitResult | 'relist' | 'closed'> {
+    const events = this.client.watch<VirtualMachineInstance | { code?: number; message?: string }>(resourcePath(Resources.vmi, this.namespace), {
+      resourceVersion: this.rv,
+      fieldSelector: `metadata.name=${this.name}`,
+      signal: this.ctl.signal,
+      timeoutSeconds: 300,
+    });
+    for await (const ev of events as AsyncGenerator<WatchEvent<VirtualMachineInstance & { code?: number; message?: string }>>) {
+      if (ev.type === 'ERROR') return 'relist';
+      const obj = ev.object;
+      if (obj?.metadata?.resourceVersion) this.rv = obj.metadata.resourceVersion;
+      if (ev.type === 'BOOKMARK') continue;
+      if (ev.type === 'DELETED') {
+        if (this.goal.kind === 'gone') return this.gone();
+        this.see('stopped');
+        return { outcome: 'no-vmi', state: this.state, note: `the VMI of "${this.name}" was deleted (the VM stopped) while waiting; the change applies at its next start` };
+      }
+      const step = this.judge(obj);
+      if (step !== 'watch') return step;
+    }
+    return 'closed';
+  }
+
+  /** Runs a step that talks to the server; a failure is the timeout or Ctrl-C when that stopped it, else the lost server. */
+  private async guard<T>(step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (err) {
+      this.throwIfStopped();
+      if (err instanceof VnetError && (err.code === 'unreachable' || err.code === 'timeout')) {
+        throw new VnetError('unreachable', `lost the API server while waiting for ${goalText(this.goal)} (last state: ${this.state}): ${err.message}`, {
+          hint: `the edit was stored before the wait began and nothing else was written; check it with kubectl vnet status ${this.name} -n ${this.namespace} when the server is back`,
+          cause: err,
+        });
+      }
+      throw err;
+    }
+  }
+
+  private throwIfStopped(): void {
+    if (!this.ctl.signal.aborted) return;
+    if (this.timedOut) {
+      throw new VnetError('timeout', `timed out after ${formatMs(this.opts.timeoutMs)} waiting for ${goalText(this.goal)}; it is ${this.state}`, {
+        hint: `the edit stays in place; follow it with: kubectl vnet status ${this.name} -n ${this.namespace}`,
+      });
+    }
+    throw new VnetError('interrupted', `stopped waiting for ${goalText(this.goal)}; it is ${this.state}`, { hint: 'the edit stays in place; nothing was undone' });
   }
 }
 
@@ -188,37 +219,4 @@ function formatMs(ms: number): string {
   if (ms % 60_000 === 0) return `${ms / 60_000}m`;
   if (ms % 1000 === 0) return `${ms / 1000}s`;
   return `${ms}ms`;
-}
-
-/**
- * Progress on stderr: a spinner on a TTY without NO_COLOR and without a
- * machine-readable -o, plain lines (one per state) otherwise.
- */
-export interface Progress {
-  update(state: string): void;
-  /** Ends the spinner (if any) with a final line. */
-  finish(line: string, ok: boolean): void;
-}
-
-export async function createProgress(label: string, opts: { machineOutput?: boolean; stream?: NodeJS.WriteStream; env?: NodeJS.ProcessEnv } = {}): Promise<Progress> {
-  const stream = opts.stream ?? process.stderr;
-  const env = opts.env ?? process.env;
-  // A terminal that reports no width (some pseudo-terminals) makes spinners misdraw: plain lines there too.
-  const fancy = Boolean(stream.isTTY) && (stream.columns ?? 0) > 0 && env.NO_COLOR === undefined && !opts.machineOutput;
-  if (fancy) {
-    const { default: ora } = await import('ora');
-    const spinner = ora({ text: `${label}: waiting`, stream, discardStdin: false }).start();
-    return {
-      update: (state) => {
-        spinner.text = `${label}: ${state}`;
-      },
-      finish: (line, ok) => (ok ? spinner.succeed(line) : spinner.fail(line)),
-    };
-  }
-  return {
-    update: (state) => {
-      stream.write(`${label}: ${state}\n`);
-    },
-    finish: () => undefined,
-  };
 }

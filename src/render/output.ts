@@ -1,12 +1,6 @@
-import type { Writable } from 'node:stream';
 import { stringify } from 'yaml';
 
 export type OutputFormat = 'table' | 'wide' | 'json' | 'yaml' | 'name';
-
-export interface Streams {
-  stdout: Writable & { isTTY?: boolean };
-  stderr: Writable & { isTTY?: boolean };
-}
 
 export function toJson(value: unknown): string {
   return JSON.stringify(value, null, 2) + '\n';
@@ -35,7 +29,6 @@ export function painter(enabled: boolean): Paint {
 
 // The SGR sequences painter() writes; anything else that drives the terminal is escaped.
 const OWN_SGR = /\u001b\[(?:0|1|2|31|32|33)m/y;
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
 
 /**

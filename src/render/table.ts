@@ -38,7 +38,6 @@ export function cliTableLayout(headers: readonly string[], rows: readonly (reado
     .join('\n') + '\n';
 }
 
-// eslint-disable-next-line no-control-regex
 const NARROW = /^(?:[\x20-\x7e]|\u001b\[[0-9;]*m)*$/;
 /** Every cell is printable ASCII, colour codes aside: one terminal column per character. */
 const isNarrow = (cells: readonly string[]) => cells.every((c) => NARROW.test(c));
@@ -51,7 +50,6 @@ const isNarrow = (cells: readonly string[]) => cells.every((c) => NARROW.test(c)
  */
 export const LARGE_TABLE_ROWS = 300;
 
-// eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;]*m/g;
 const visibleWidth = (s: string) => [...s.replace(ANSI, '')].length;
 

@@ -196,7 +196,7 @@ describe('usage errors', () => {
     [['mac', 'unset', 'web', 'blue', '-f', 'vms.yaml', '--local', '-o', 'yaml'], '-o yaml cannot be used with -f FILE --local', 'hint:'],
     [['link', 'set', '--all', 'web', 'blue', 'down', '-f', 'vms.yaml', '--local'], 'too many arguments: down', 'leave out the VM name'],
     [['link', 'set', 'web', 'blue', 'sideways', '-f', 'vms.yaml', '--local'], 'argument STATE must be one of up, down', ''],
-    [['hotplug', 'remove', 'web', '-f', 'vms.yaml', '--local'], 'missing argument IFACE', ''],
+    [['hotplug', 'remove', 'web', '-f', 'vms.yaml', '--local'], 'missing argument: IFACE', ''],
   ])('%j', async (args, message, hint) => {
     const r = await vnet(args);
     expect(r.code).toBe(2);

@@ -24,7 +24,7 @@ async function usage(args: string[], env: Record<string, string> = {}, stdin?: s
 describe('usage errors are one error line and one hint line', () => {
   it('an unknown flag (with NODE_ENV=development too: no oclif warning)', async () => {
     const [e, h] = await usage(['status', '--bogus'], { NODE_ENV: 'development' });
-    expect(e).toBe('error: Nonexistent flag: --bogus');
+    expect(e).toBe('error: unknown flag: --bogus');
     expect(h).toBe('hint: see kubectl vnet status --help');
   });
 
@@ -36,14 +36,14 @@ describe('usage errors are one error line and one hint line', () => {
 
   it('a value that is not one of the options', async () => {
     const [e] = await usage(['link', 'set', 'web', 'blue', 'sideways']);
-    expect(e).toBe('error: Expected sideways to be one of: up, down');
+    expect(e).toBe('error: argument STATE must be one of up, down, not "sideways"');
     const [e2] = await usage(['status', '-o', 'xml']);
-    expect(e2).toBe('error: Expected --output=xml to be one of: table, wide, json, yaml');
+    expect(e2).toBe('error: invalid value "xml" for --output: must be one of table, wide, json, yaml');
   });
 
   it('a missing required flag', async () => {
     const [e] = await usage(['hotplug', 'add', 'web']);
-    expect(e).toBe('error: Missing required flag network');
+    expect(e).toBe('error: missing required flag --network');
   });
 
   it('--as-group without --as (and no as: in the kubeconfig\'s user) says what to add, before any request', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+// @ts-expect-error plain ESM script without types
 import { clientNodeNames } from '../../scripts/bundle.mjs';
 
 describe('the executables\' bundle of @kubernetes/client-node', () => {

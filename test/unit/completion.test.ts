@@ -158,6 +158,7 @@ describe('completion scripts', () => {
       writeFileSync(script, COMPLETION_SCRIPTS.zsh);
       const prog = [
         'compdef() { :; }',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: zsh parameter expansion, not a template
         '_describe() { print -rl -- "${(@P)${@[-1]}}"; }',
         '_files() { print -r -- FILES; }',
         `source ${script}`,

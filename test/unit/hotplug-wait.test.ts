@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createProgress, observe } from '../../src/kube/wait.js';
+import { observe } from '../../src/kube/wait.js';
+import { createProgress } from '../../src/render/progress.js';
 import type { VirtualMachine, VirtualMachineInstance } from '../../src/domain/types.js';
 
 const vm: VirtualMachine = {

@@ -1,34 +1,24 @@
 import { describe, expect, it } from 'vitest';
+import { spellOptions } from '../../src/errors.js';
+import { refusalOf, testVM, testVMI } from '../support/vm.js';
 import { defaultInterfaceName, estimateInterfaceSlots, parseQuantity, planHotplug, planLinkState, planUnplug, type ClusterFacts } from '../../src/domain/hotplug.js';
 import { parseVersion } from '../../src/domain/kubevirt-config.js';
 import { applyPatch, PatchConflict } from '../../src/domain/patch.js';
-import { VnetError } from '../../src/errors.js';
 import type { MacUse } from '../../src/domain/mac.js';
 import type { KubeVirtCR, NetworkAttachmentDefinition, VirtualMachine, VirtualMachineInstance } from '../../src/domain/types.js';
 
+/** vm1 in ns1 with the pod network, a root disk and 1Gi of memory; `spec` goes into its template's spec. */
 function vm(spec: Record<string, unknown> = {}, extra: Partial<VirtualMachine> = {}): VirtualMachine {
-  return {
-    apiVersion: 'kubevirt.io/v1',
-    kind: 'VirtualMachine',
-    metadata: { name: 'vm1', namespace: 'ns1', resourceVersion: '10' },
-    spec: {
-      runStrategy: 'Always',
-      template: {
-        spec: {
-          domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }], disks: [{ name: 'root', disk: { bus: 'virtio' } }] }, memory: { guest: '1Gi' } },
-          networks: [{ name: 'default', pod: {} }],
-          ...spec,
-        },
-      },
-    },
-    ...extra,
+  const templateSpec = {
+    domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }], disks: [{ name: 'root', disk: { bus: 'virtio' } }] }, memory: { guest: '1Gi' } },
+    networks: [{ name: 'default', pod: {} }],
+    ...spec,
   };
+  return { ...testVM({ templateSpec }), ...extra };
 }
 
 /** A VM whose template has no interfaces and no networks (the implicit default). */
-function bareVM(): VirtualMachine {
-  return { metadata: { name: 'vm1', namespace: 'ns1' }, spec: { runStrategy: 'Always', template: { spec: { domain: { devices: { disks: [] } } } } } };
-}
+const bareVM = (): VirtualMachine => testVM({ templateSpec: { domain: { devices: { disks: [] } } }, resourceVersion: null });
 
 function nad(config: unknown, name = 'blue-net', namespace = 'ns1'): NetworkAttachmentDefinition {
   return { metadata: { name, namespace }, spec: { config: JSON.stringify(config) } };
@@ -42,23 +32,13 @@ function kubevirt(version: string, conf: Record<string, unknown> = {}, workload:
   };
 }
 
-function vmiOf(v: VirtualMachine, patch: Partial<VirtualMachineInstance['status']> = {}): VirtualMachineInstance {
-  const spec = structuredClone(v.spec.template.spec);
-  return { metadata: { name: v.metadata.name, namespace: v.metadata.namespace, uid: 'u1' }, spec, status: { phase: 'Running', interfaces: [], ...patch } };
-}
+/** The running VMI of a VM (its template's spec, phase Running). */
+const vmiOf = testVMI;
 
 const bridgeNad = nad({ cniVersion: '0.3.1', type: 'bridge', bridge: 'br1' });
 const healthy: ClusterFacts = { nad: bridgeNad, kubevirt: kubevirt('v1.6.0') };
 
-function refusal(fn: () => unknown): VnetError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(VnetError);
-    return err as VnetError;
-  }
-  throw new Error('expected a refusal');
-}
+const refusal = refusalOf;
 
 describe('defaultInterfaceName', () => {
   it('derives a valid name from the NAD and avoids taken ones', () => {
@@ -122,7 +102,8 @@ describe('planHotplug', () => {
     const v = vm({ domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }, { name: 'blue-net', bridge: {} }] } }, networks: [{ name: 'default', pod: {} }, { name: 'blue-net', multus: { networkName: 'blue-net' } }] });
     const plan = planHotplug(v, { network: 'blue-net' }, healthy);
     expect(plan.interfaceName).toBe('blue-net-2');
-    expect(plan.notes).toContain('interface name "blue-net-2" derived from the NAD (set it with --name)');
+    // Notes name the option; the presenter spells it as the flag.
+    expect(plan.notes.map((n) => spellOptions(n))).toContain('interface name "blue-net-2" derived from the NAD (set it with --name)');
   });
 
   describe('the implicit default network', () => {

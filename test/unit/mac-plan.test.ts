@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
+import { refusalOf, testVM } from '../support/vm.js';
 import { planMacSet, planMacUnset, type MacFacts, type MacSetOptions } from '../../src/domain/mac-plan.js';
 import { applyPatch, PatchConflict } from '../../src/domain/patch.js';
 import { collectMacUses } from '../../src/domain/mac.js';
 import { buildMacList } from '../../src/domain/mac-list.js';
-import { VnetError } from '../../src/errors.js';
 import type { VirtualMachine } from '../../src/domain/types.js';
 
 const NETCONF = 'netconf.kubevirt.io/macAddress';
@@ -15,28 +15,22 @@ const IMAGE = 'registry:5000/kubevirt/netconf-hook-sidecar:latest';
 const SMBIOS = '[{"args": ["--version", "v1alpha2"], "image": "registry:5000/kubevirt/sidecar-shim:devel", "configMap": {"name": "my-config-map", "key": "my_script.sh", "hookPath": "/usr/bin/onDefineDomain"}}]';
 
 function makeVM(opts: { annotations?: Record<string, string>; noMetadata?: boolean; ifaces?: any[]; ns?: string; name?: string } = {}): VirtualMachine {
-  const template: any = {
-    spec: {
+  return testVM({
+    name: opts.name,
+    namespace: opts.ns,
+    resourceVersion: '42',
+    templateSpec: {
       domain: { devices: { interfaces: opts.ifaces ?? [{ name: 'default', masquerade: {} }, { name: 'blue', bridge: {}, model: 'virtio' }] } },
       networks: [{ name: 'default', pod: {} }, { name: 'blue', multus: { networkName: 'blue-net' } }],
     },
-  };
-  if (!opts.noMetadata) template.metadata = { labels: { app: 'x' }, ...(opts.annotations ? { annotations: opts.annotations } : {}) };
-  return { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', metadata: { name: opts.name ?? 'vm1', namespace: opts.ns ?? 'ns1', resourceVersion: '42' }, spec: { runStrategy: 'Always', template } };
+    templateMetadata: opts.noMetadata ? undefined : { labels: { app: 'x' }, ...(opts.annotations ? { annotations: opts.annotations } : {}) },
+  });
 }
 
 const gateOn: MacFacts = { kubevirt: { state: 'installed', featureGates: ['Sidecar'] }, uses: { uses: [] }, macpool: { manages: false } };
 const setOpts = (o: Partial<MacSetOptions> = {}): MacSetOptions => ({ iface: 'blue', mac: '02:00:00:00:00:01', via: 'netconf', sidecarImage: { image: IMAGE, from: '--sidecar-image' }, force: false, ...o });
 
-function refusal(fn: () => unknown): VnetError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(VnetError);
-    return err as VnetError;
-  }
-  throw new Error('expected a refusal');
-}
+const refusal = refusalOf;
 
 function annotationsAfter(vm: VirtualMachine, ops: any[]) {
   return applyPatch(vm, ops).spec.template.metadata?.annotations ?? {};

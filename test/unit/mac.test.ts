@@ -1,17 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { refusalOf, testVM } from '../support/vm.js';
 import { collectMacUses, findCollisions, goParseMac, isGloballyAdministered, macInRange, macWarnings, normaliseMac, parseMac, checkMacForInterface, describeMacUse } from '../../src/domain/mac.js';
-import { VnetError } from '../../src/errors.js';
 import type { VirtualMachine, VirtualMachineInstance } from '../../src/domain/types.js';
 
-function usage(fn: () => unknown): VnetError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(VnetError);
-    return err as VnetError;
-  }
-  throw new Error('expected a VnetError');
-}
+/** The VnetError fn throws (a usage error or a refusal). */
+const usage = refusalOf;
 
 describe('goParseMac (Go net.ParseMAC)', () => {
   it.each([
@@ -123,10 +116,7 @@ describe('MAC properties', () => {
 });
 
 function vm(ns: string, name: string, ifaces: { name: string; macAddress?: string }[], annotations?: Record<string, string>): VirtualMachine {
-  return {
-    metadata: { name, namespace: ns },
-    spec: { template: { metadata: annotations ? { annotations } : undefined, spec: { domain: { devices: { interfaces: ifaces.map((i) => ({ ...i, bridge: {} })) } } } } },
-  };
+  return testVM({ namespace: ns, name, resourceVersion: null, templateSpec: { domain: { devices: { interfaces: ifaces.map((i) => ({ ...i, bridge: {} })) } } }, templateAnnotations: annotations });
 }
 
 function vmi(ns: string, name: string, status: { name?: string; mac?: string }[], annotations?: Record<string, string>): VirtualMachineInstance {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { spellOptions } from '../../src/errors.js';
 import { Ajv } from 'ajv';
 import {
   buildMacpoolStatus,
@@ -337,7 +338,7 @@ describe('planOptLabels', () => {
     expect((err as OptRefusal).hint).toContain('--mode opt-in or --mode opt-out');
     const p = planOptLabels(u, ns('a'), 'opt-in', ['vms'], 'opt-in');
     expect(p.labels).toEqual({ [VM]: 'allocate' });
-    expect(p.notes[0]).toContain('assuming opt-in mode (--mode)');
+    expect(spellOptions(p.notes[0])).toContain('assuming opt-in mode (--mode)');
   });
 
   it('refuses --mode that disagrees with the cluster, unknown modes, missing webhooks and no kubemacpool', () => {

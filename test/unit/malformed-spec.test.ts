@@ -2,6 +2,7 @@
 // planners refuse with a precondition naming the problem instead of crashing; the desired view
 // warns; the MAC collection skips what is not an interface.
 import { describe, expect, it } from 'vitest';
+import { testVM } from '../support/vm.js';
 import { desiredNetworkView } from '../../src/domain/desired.js';
 import { planHotplug, planLinkState, planUnplug } from '../../src/domain/hotplug.js';
 import { collectMacUses } from '../../src/domain/mac.js';
@@ -9,9 +10,7 @@ import { planMacSet, planMacUnset } from '../../src/domain/mac-plan.js';
 import { VnetError } from '../../src/errors.js';
 import type { VirtualMachine } from '../../src/domain/types.js';
 
-function vmWith(spec: Record<string, unknown>): VirtualMachine {
-  return { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', metadata: { name: 'odd', namespace: 'lab' }, spec: { template: { spec } } } as VirtualMachine;
-}
+const vmWith = (templateSpec: Record<string, unknown>): VirtualMachine => testVM({ name: 'odd', namespace: 'lab', templateSpec });
 
 const notLists = vmWith({ domain: { devices: { interfaces: { name: 'blue' } } }, networks: 'oops' });
 const nullEntries = vmWith({ domain: { devices: { interfaces: [null, { name: 'blue', bridge: {} }, 7] } }, networks: [null, { name: 'blue', multus: { networkName: 'blue' } }] });

@@ -8,27 +8,12 @@ import { Readable } from 'node:stream';
 import { Ajv } from 'ajv';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VnetError } from '../../src/errors.js';
-import { readManifestInput, wantsFileMode, writeFileAtomic, type AtomicFs } from '../../src/cli/file-mode.js';
-import { desiredNetworkView, desiredTable, matchesSelector } from '../../src/domain/desired.js';
+import { readManifestInput, writeFileAtomic, type AtomicFs } from '../../src/cli/file-mode.js';
+import { desiredNetworkView, matchesSelector } from '../../src/domain/desired.js';
+import { desiredTable } from '../../src/render/status.js';
 import { parseManifest, selectVMs } from '../../src/domain/manifest.js';
 
 const fixtures = path.resolve(import.meta.dirname, '..', 'fixtures', 'offline');
-
-describe('wantsFileMode', () => {
-  it.each([
-    [['vm1', 'blue', 'down', '-f', 'vm.yaml', '--local'], true],
-    [['vm1', '--filename=vm.yaml'], true],
-    [['vm1', '-fvm.yaml'], true],
-    [['vm1', '--local'], true],
-    [['--all', 'blue'], true],
-    [['vm1', 'blue', '--in-place'], true],
-    [['vm1', 'blue', 'down'], false],
-    [['vm1', '--force', '--network', 'x'], false],
-    [['vm1', '--', '-f'], false],
-  ])('%j -> %s', (argv, want) => {
-    expect(wantsFileMode(argv)).toBe(want);
-  });
-});
 
 describe('files', () => {
   let dir: string;

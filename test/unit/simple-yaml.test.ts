@@ -390,6 +390,7 @@ function generator(seed: number) {
     const r = rnd();
     if (r < 0.6) return randomString();
     if (r < 0.7) return int(2) === 0 ? int(100000) : -int(1000);
+    // biome-ignore lint/suspicious/noApproximativeNumericConstant: a number with digits to round-trip, not pi
     if (r < 0.78) return pick(wide ? [0.5, -1.25, 1e21, 3.14159, 1e-7, 100.0, -0, 2 ** 53 - 1, NaN, Infinity, 2 ** 60] : [0.5, -1.25, 1e21, 3.14159, 1e-7, 100.0, -0, 2 ** 53 - 1]);
     if (r < 0.9) return rnd() < 0.5;
     return null;

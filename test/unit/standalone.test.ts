@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Interfaces } from '@oclif/core';
 import { describe, expect, it } from 'vitest';
 import { embeddedConfig, embeddedLoadOptions, quietLogger, type EmbeddedManifest } from '../../src/standalone.js';
 
@@ -7,9 +8,9 @@ const manifest = JSON.parse(readFileSync(new URL('../../oclif.manifest.json', im
 
 describe('the executables\' oclif options', () => {
   it('use a logger that writes nothing unless DEBUG is set (then oclif\'s own, through `debug`)', () => {
-    const quiet = embeddedLoadOptions(pjson, manifest, {});
+    const quiet = embeddedLoadOptions(pjson, manifest, {}) as Interfaces.Options;
     expect(quiet.logger).toBeDefined();
-    const debugging = embeddedLoadOptions(pjson, manifest, { DEBUG: 'oclif:*' });
+    const debugging = embeddedLoadOptions(pjson, manifest, { DEBUG: 'oclif:*' }) as Interfaces.Options;
     expect(debugging.logger).toBeUndefined();
   });
 

@@ -23,7 +23,7 @@ import {
   type VMNetworkStatus,
 } from '../../src/domain/status.js';
 import { parseVersion, restartRequiredOnAnyNetworkChange } from '../../src/domain/kubevirt-config.js';
-import { statusTable } from '../../src/commands/status.js';
+import { statusTable } from '../../src/render/status.js';
 import { alignColumns, cliTableLayout, renderTable } from '../../src/render/table.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');

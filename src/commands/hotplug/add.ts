@@ -1,8 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import { fileModeFlags, wantsFileMode } from '../../cli/file-mode.js';
-import { dryRunFlag, editOutputFlag } from '../../cli/flags.js';
+import { editFlags, editOptions, InterfaceEditCommand, waitFlags } from '../../cli/edit-command.js';
 import { INTERFACE_MODELS } from '../../domain/vmspec.js';
-import { InterfaceEditCommand, waitFlags } from './shared.js';
 
 export default class HotplugAdd extends InterfaceEditCommand {
   static override summary = 'Hot-plug a secondary interface into a VM (bridge or SR-IOV), as one guarded JSON Patch of the VM';
@@ -25,29 +23,12 @@ export default class HotplugAdd extends InterfaceEditCommand {
     model: Flags.option({ description: 'NIC model', options: INTERFACE_MODELS })(),
     force: Flags.boolean({ description: 'Send even when the NAD\'s CNI type or Kube-OVN Subnet speaks against it, or another interface already has the --mac (never what KubeVirt\'s admission rejects)', default: false }),
     ...waitFlags,
-    'dry-run': dryRunFlag,
-    output: editOutputFlag,
-    ...fileModeFlags,
+    ...editFlags,
   };
 
   async run(): Promise<void> {
-    if (wantsFileMode(this.argv)) return (await import('../../cli/file-edits.js')).hotplugAddFile(HotplugAdd, this.argv);
     const { args, flags } = await this.parse(HotplugAdd);
-    const [{ splitNadName }, { planHotplug }] = await Promise.all([import('../../domain/vmspec.js'), import('../../domain/hotplug.js')]);
-    const req = { network: flags.network, name: flags.name, binding: flags.binding, mac: flags.mac, model: flags.model, force: flags.force };
-    let ifaceName = flags.name ?? '';
-    await this.editLive(flags, args.vm, (namespace) => {
-      const nad = splitNadName(flags.network.trim(), namespace);
-      return {
-        nad: nad.name && !nad.name.includes('/') && nad.namespace ? nad : undefined,
-        macUses: flags.mac !== undefined,
-        plan: (vm, facts) => {
-          const p = planHotplug(vm, req, facts);
-          ifaceName = p.interfaceName;
-          return p;
-        },
-        goal: () => ({ kind: 'ready', name: ifaceName }),
-      };
-    });
+    const request = { network: flags.network, name: flags.name, binding: flags.binding, mac: flags.mac, model: flags.model, force: flags.force };
+    await this.runEdit(await editOptions({ kind: 'hotplug-add', request }, flags, args.vm), flags);
   }
 }

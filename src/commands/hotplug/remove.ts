@@ -1,7 +1,5 @@
 import { Args } from '@oclif/core';
-import { fileModeFlags, wantsFileMode } from '../../cli/file-mode.js';
-import { dryRunFlag, editOutputFlag } from '../../cli/flags.js';
-import { InterfaceEditCommand, waitFlags } from './shared.js';
+import { editFlags, editOptions, InterfaceEditCommand, waitFlags } from '../../cli/edit-command.js';
 
 export default class HotplugRemove extends InterfaceEditCommand {
   static override summary = 'Unplug a bridge interface from a VM (sets state: absent; KubeVirt removes the entries once the NIC has left the guest)';
@@ -15,18 +13,11 @@ export default class HotplugRemove extends InterfaceEditCommand {
   };
   static override flags = {
     ...waitFlags,
-    'dry-run': dryRunFlag,
-    output: editOutputFlag,
-    ...fileModeFlags,
+    ...editFlags,
   };
 
   async run(): Promise<void> {
-    if (wantsFileMode(this.argv)) return (await import('../../cli/file-edits.js')).hotplugRemoveFile(HotplugRemove, this.argv);
     const { args, flags } = await this.parse(HotplugRemove);
-    const { planUnplug } = await import('../../domain/hotplug.js');
-    await this.editLive(flags, args.vm, () => ({
-      plan: (vm, facts) => planUnplug(vm, { name: args.iface }, facts),
-      goal: () => ({ kind: 'gone', name: args.iface }),
-    }));
+    await this.runEdit(await editOptions({ kind: 'hotplug-remove', iface: args.iface as string }, flags, args.vm), flags);
   }
 }

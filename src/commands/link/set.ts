@@ -1,7 +1,5 @@
 import { Args } from '@oclif/core';
-import { fileModeFlags, wantsFileMode } from '../../cli/file-mode.js';
-import { dryRunFlag, editOutputFlag } from '../../cli/flags.js';
-import { InterfaceEditCommand, waitFlags } from '../hotplug/shared.js';
+import { editFlags, editOptions, InterfaceEditCommand, waitFlags } from '../../cli/edit-command.js';
 
 export default class LinkSet extends InterfaceEditCommand {
   static override summary = 'Set the link state of a VM interface up or down (KubeVirt v1.5+, not SR-IOV)';
@@ -14,19 +12,12 @@ export default class LinkSet extends InterfaceEditCommand {
   };
   static override flags = {
     ...waitFlags,
-    'dry-run': dryRunFlag,
-    output: editOutputFlag,
-    ...fileModeFlags,
+    ...editFlags,
   };
 
   async run(): Promise<void> {
-    if (wantsFileMode(this.argv)) return (await import('../../cli/file-edits.js')).linkSetFile(LinkSet, this.argv);
     const { args, flags } = await this.parse(LinkSet);
-    const { planLinkState } = await import('../../domain/hotplug.js');
-    const state = args.state as 'up' | 'down';
-    await this.editLive(flags, args.vm, () => ({
-      plan: (vm, facts) => planLinkState(vm, { name: args.iface, state }, facts),
-      goal: () => ({ kind: 'link', name: args.iface, state }),
-    }));
+    const change = { kind: 'link-set', iface: args.iface as string, state: args.state as 'up' | 'down' } as const;
+    await this.runEdit(await editOptions(change, flags, args.vm), flags);
   }
 }

@@ -4,9 +4,10 @@
 import { Args, Flags } from '@oclif/core';
 import { ClusterCommand } from '../../cli/base.js';
 import { dryRunFlag, outputFlag } from '../../cli/flags.js';
-import { VnetError } from '../../errors.js';
-import { formatDocument, toJson } from '../../render/output.js';
 import type { MacpoolKind, OptDirection } from '../../domain/macpool.js';
+import type { ConnectionFlags } from '../../kube/config.js';
+
+type OptFlags = ConnectionFlags & { vms: boolean; pods: boolean; mode?: 'opt-in' | 'opt-out'; 'dry-run': 'none' | 'client' | 'server'; output: 'table' | 'json' | 'yaml' | 'name'; debug?: boolean };
 
 export const optArgs = {
   namespace: Args.string({ description: 'The namespace to label', required: true }),
@@ -24,42 +25,13 @@ export const optFlags = {
 };
 
 export abstract class MacpoolOptCommand extends ClusterCommand {
-  protected async runOpt(direction: OptDirection, parsed: { args: { namespace: string }; flags: Record<string, unknown> }): Promise<void> {
-    const flags = parsed.flags as { vms: boolean; pods: boolean; mode?: 'opt-in' | 'opt-out'; 'dry-run': 'none' | 'client' | 'server'; output: 'table' | 'json' | 'yaml' | 'name'; debug?: boolean };
+  protected async runOpt(direction: OptDirection, parsed: { args: { namespace: string }; flags: OptFlags }): Promise<void> {
+    const { flags } = parsed;
     const kinds: MacpoolKind[] = flags.vms || flags.pods ? [...(flags.vms ? ['vms' as const] : []), ...(flags.pods ? ['pods' as const] : [])] : ['vms', 'pods'];
-    const name = parsed.args.namespace;
-    const { client } = await this.connect(flags as never);
-    const [{ readMacpool, editNamespaceLabels }, domain] = await Promise.all([import('../../kube/macpool.js'), import('../../domain/macpool.js')]);
-    const view = await readMacpool(client);
-    let result;
-    try {
-      // Refuse before touching the namespace when the mode cannot be known.
-      domain.resolveOptModes(view, kinds, flags.mode);
-      result = await editNamespaceLabels(client, name, (ns) => domain.planOptLabels(view, ns, direction, kinds, flags.mode), { dryRun: flags['dry-run'] });
-    } catch (err) {
-      if (err instanceof domain.OptRefusal) throw new VnetError(err.kind, err.message, { hint: err.hint });
-      throw err;
-    }
-    const { plan, after } = result;
-    for (const n of plan.notes) this.note(`Note: ${n}`);
-    const dry = result.dryRun === 'none' ? '' : ` (${result.dryRun} dry run)`;
-    const verb = plan.noop ? 'unchanged' : 'labeled';
-    if (flags.output === 'json' || flags.output === 'yaml') {
-      this.out(formatDocument(after, flags.output));
-      return;
-    }
-    if (flags.output === 'name') {
-      this.out(`namespace/${name}${dry ? ' (dry run)' : ''}\n`);
-      return;
-    }
-    let text = `namespace/${name} ${verb}${dry}: ${plan.changes.join('; ')}\n`;
-    if (result.dryRun === 'client' && !plan.noop) text += `would send (merge patch): ${toJson({ metadata: { resourceVersion: result.before.metadata.resourceVersion, labels: plan.labels } }).trim()}\n`;
-    const status = domain.buildMacpoolStatus(view, [after]);
-    if (view.installed === null) {
-      // The mode came from --mode: show the decision made under it, not "unknown".
-      status.namespaces = [{ name, labels: domain.relevantLabels(view, after.metadata.labels ?? {}), vms: plan.result.vms ?? status.namespaces[0].vms, pods: plan.result.pods ?? status.namespaces[0].pods }];
-    }
-    const { renderMacpoolTable } = await import('./shared.js');
-    this.out(text + '\n' + renderMacpoolTable(status, this.paint('table')));
+    const options = { namespace: parsed.args.namespace, direction, kinds, mode: flags.mode, dryRun: flags['dry-run'] };
+    const { client } = await this.connect(flags);
+    const [{ setMacpoolLabels }, { renderLabelResult }] = await Promise.all([import('../../core/namespace-labels.js'), import('../../render/macpool.js')]);
+    const result = await setMacpoolLabels(options, { client });
+    this.print(renderLabelResult(result, flags.output, this.paint('table')));
   }
 }

@@ -25,7 +25,7 @@ export default class MacpoolStatusCommand extends ClusterCommand {
       this.out(formatDocument(status, flags.output));
       return;
     }
-    const { renderMacpoolHeader, renderMacpoolTable } = await import('./shared.js');
+    const { renderMacpoolHeader, renderMacpoolTable } = await import('../../render/macpool.js');
     for (const w of status.warnings) this.warnLine(w.message);
     this.out(renderMacpoolHeader(status, view.unreadableReason) + '\n' + renderMacpoolTable(status, this.paint(flags.output)));
   }

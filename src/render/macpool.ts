@@ -1,9 +1,12 @@
 /**
- * Text rendering shared by the macpool commands (not a command itself).
+ * The presenters of the macpool commands: the summary of kubemacpool, the
+ * table of namespaces and their decisions, and the result of opt-in/opt-out.
  */
-import { labelLegend, WEBHOOK_OF, type Allocation, type MacpoolKind, type MacpoolStatus } from '../../domain/macpool.js';
-import { renderTable } from '../../render/table.js';
-import type { Paint } from '../../render/output.js';
+import type { NamespaceLabelResult } from '../core/namespace-labels.js';
+import { spellOptions } from '../errors.js';
+import { labelLegend, WEBHOOK_OF, type Allocation, type MacpoolKind, type MacpoolStatus } from '../domain/macpool.js';
+import { formatDocument, toJson, type Paint } from './output.js';
+import { renderTable } from './table.js';
 
 function allocationWord(a: Allocation, paint: Paint): string {
   return a.allocated === true ? paint('green', 'allocated') : a.allocated === false ? paint('yellow', 'ignored') : paint('red', 'unknown');
@@ -38,4 +41,17 @@ export function renderMacpoolTable(s: MacpoolStatus, paint: Paint): string {
   }
   if (rows.length === 0) return 'No namespaces.\n';
   return renderTable(['NAMESPACE', 'KIND', 'LABEL', 'MACS', 'REASON'], rows);
+}
+
+/** opt-in/opt-out: the notes on stderr; the label change (and, with --dry-run=client, the patch) and the decision table, or -o name|json|yaml. */
+export function renderLabelResult(result: NamespaceLabelResult, output: 'table' | 'json' | 'yaml' | 'name', paint: Paint): { stdout: string; stderr: string[] } {
+  const { plan, after, before, dryRun } = result.edit;
+  const name = after.metadata.name;
+  const stderr = plan.notes.map((n) => `Note: ${spellOptions(n)}`);
+  const dry = dryRun === 'none' ? '' : ` (${dryRun} dry run)`;
+  if (output === 'json' || output === 'yaml') return { stdout: formatDocument(after, output), stderr };
+  if (output === 'name') return { stdout: `namespace/${name}${dry ? ' (dry run)' : ''}\n`, stderr };
+  let text = `namespace/${name} ${plan.noop ? 'unchanged' : 'labeled'}${dry}: ${plan.changes.join('; ')}\n`;
+  if (dryRun === 'client' && !plan.noop) text += `would send (merge patch): ${toJson({ metadata: { resourceVersion: before.metadata.resourceVersion, labels: plan.labels } }).trim()}\n`;
+  return { stdout: text + '\n' + renderMacpoolTable(result.status, paint), stderr };
 }
