@@ -64,7 +64,8 @@ export function kubevirtCR(version) {
     metadata: { name: 'kubevirt', namespace: KUBEVIRT_NAMESPACE },
     spec: {
       // Sidecar: hook sidecars (the netconf MAC path) are refused by virt-api without it.
-      configuration: { developerConfiguration: { featureGates: ['Sidecar'] } },
+      // LiveUpdateNADRef (Beta in v1.8, GA in v1.9): a NIC moves to another NAD live, through a migration.
+      configuration: { developerConfiguration: { featureGates: ['Sidecar', 'LiveUpdateNADRef'] } },
       workloadUpdateStrategy: { workloadUpdateMethods: ['LiveMigrate'] },
     },
   };
