@@ -1,8 +1,9 @@
 // Machine output of the read commands: every -o json has its -o yaml twin with the same
-// document, and stdout holds nothing else (warnings and errors go to stderr).
+// document, and stdout holds nothing else (warnings and errors go to stderr). Text from the
+// cluster shown escaped: output-escapes.test.ts (a hand-made VM status, in the bare sandbox).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { create, freshNamespace, runCli } from '../support/cluster.js';
+import { create, freshNamespace, runCli, settledVM } from '../support/cluster.js';
 
 let ns: string;
 beforeAll(async () => {
@@ -10,18 +11,19 @@ beforeAll(async () => {
   await create({
     apiVersion: 'kubevirt.io/v1',
     kind: 'VirtualMachine',
-    // Left alone by the simulator: no status write lands between two runs compared here, or replaces the injected condition.
-    metadata: { name: 'fmt', namespace: ns, annotations: { 'sim.kubectl-vnet.io/ignore': 'true' } },
+    metadata: { name: 'fmt', namespace: ns },
     spec: {
       runStrategy: 'Halted',
       template: {
         spec: {
-          domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }, { name: 'blue', bridge: {} }] } },
+          domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }, { name: 'blue', bridge: {} }] }, resources: { requests: { memory: '128Mi' } } },
           networks: [{ name: 'default', pod: {} }, { name: 'blue', multus: { networkName: 'no-such-nad' } }],
         },
       },
     },
   } as never);
+  // virt-controller has written the stopped VM's status: no write of it lands between two runs compared here
+  await settledVM(ns, 'fmt');
 });
 
 describe('-o yaml matches -o json', () => {
@@ -35,20 +37,5 @@ describe('-o yaml matches -o json', () => {
     expect(parse(yaml.stdout)).toEqual(report);
     expect(yaml.stderr).toMatch(/^error: \d+ checks? failed for virtualmachine /m);
     expect(report.checks.find((c: { id: string }) => c.id === 'nad-exists')).toMatchObject({ result: 'fail' });
-  });
-});
-
-describe('text from the cluster cannot drive the terminal', () => {
-  it('a condition message with escape sequences is shown escaped by doctor; -o json keeps it as data', async () => {
-    const { execFileSync } = await import('node:child_process');
-    const { sandbox } = await import('../support/cluster.js');
-    const message = 'boom \u001b]0;pwned\u0007\u001b[2J cleared';
-    const status = { conditions: [{ type: 'Failure', status: 'True', message }] };
-    execFileSync(sandbox().kubectl, ['--kubeconfig', sandbox().kubeconfig, 'patch', 'vm', 'fmt', '-n', ns, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
-    const r = await runCli(['doctor', 'fmt', '-n', ns]);
-    expect(r.stdout).toContain('boom ^[]0;pwned^G^[[2J cleared');
-    expect(r.stdout + r.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
-    const json = await runCli(['doctor', 'fmt', '-n', ns, '-o', 'json']);
-    expect(JSON.stringify(JSON.parse(json.stdout))).toContain(JSON.stringify(message).slice(1, -1));
   });
 });

@@ -1,14 +1,15 @@
 // `kubectl vnet mac` checks that depend on cluster-wide objects: the KubeVirt
 // CR's Sidecar feature gate and kubemacpool's webhook configuration and range.
-// They run in a private sandbox (its own kube-apiserver and etcd), so the
-// cluster-wide objects they create never reach other test files.
+// They run in a private sandbox (its own kube-apiserver and etcd, KubeVirt's
+// virt-api and virt-controller), so the cluster-wide objects they change never
+// reach other test files.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminApi, runCli, sandbox, writtenState } from '../support/cluster.js';
+import { adminApi, eventually, runCli, sandbox, settledVM, writtenState } from '../support/cluster.js';
 // @ts-expect-error plain ESM script without types
 import { down, up } from '../../scripts/sandbox-lib.mjs';
 import { kubemacpoolMutator, VMS_WEBHOOK } from '../support/kubemacpool.js';
@@ -22,8 +23,8 @@ let sb: { kubeconfig: string; editor: string };
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vnet-mac-sb-'));
-  sb = await up({ dir });
-}, 180_000);
+  sb = await up({ dir, kubevirt: true });
+}, 300_000);
 
 afterAll(async () => {
   if (!dir) return;
@@ -68,19 +69,43 @@ async function readVM(ns: string, name: string): Promise<any> {
 
 const mac = (...args: string[]) => runCli(['mac', ...args], { kubeconfig: sb.kubeconfig, env: { KUBECTL_VNET_NETCONF_IMAGE: undefined } });
 
+// The sandbox's own KubeVirt CR (kubevirt/kubevirt) is the one virt-api reads its feature gates from
+// (KubeVirt allows one KubeVirt CR per cluster), so the gate is switched there: this file's sandbox is
+// private, and the CLI's refusal is checked against what virt-api's admission really does.
+const KV = ['kubevirt', '-n', 'kubevirt', 'kubevirt'];
+const HOOKS = 'hooks.kubevirt.io/hookSidecars';
+
+function setGates(gates: string[]): void {
+  kubectl(['patch', ...KV, '--type=merge', '-p', JSON.stringify({ spec: { configuration: { developerConfiguration: { featureGates: gates } } } })]);
+}
+
+/** What virt-api's admission says (server-side dry run) to hook sidecars on this VM's template: null when it admits them. */
+function admissionOfSidecars(ns: string, name: string): string | null {
+  try {
+    kubectl(['patch', 'vm', name, '-n', ns, '--dry-run=server', '--type=merge', '-p', JSON.stringify({ spec: { template: { metadata: { annotations: { [HOOKS]: `[{"image":"${IMAGE}"}]` } } } } })]);
+    return null;
+  } catch (err) {
+    return String((err as { stderr?: string }).stderr ?? err);
+  }
+}
+
 describe('the Sidecar feature gate', () => {
   let ns: string;
+  let gates: string[];
   beforeAll(async () => {
     ns = await namespace('gate');
-    apply({ apiVersion: 'kubevirt.io/v1', kind: 'KubeVirt', metadata: { name: 'kubevirt', namespace: ns }, spec: { configuration: { developerConfiguration: { featureGates: ['HotplugNICs'] } } } });
+    gates = JSON.parse(kubectl(['get', ...KV, '-o', 'json'])).spec.configuration?.developerConfiguration?.featureGates ?? [];
+    setGates(gates.filter((g) => g !== 'Sidecar'));
   });
   afterAll(() => {
-    kubectl(['delete', 'kubevirt', 'kubevirt', '-n', ns, '--ignore-not-found']);
+    setGates(gates);
   });
 
-  it('refuses --via netconf before sending when the gate is off, allows --via spec, and proceeds once the gate is on', async () => {
+  it('refuses --via netconf before sending when the gate is off (as admission would), allows --via spec, and proceeds once the gate is on', async () => {
     await createVM(ns, 'gated');
-    const rv = writtenState(await readVM(ns, 'gated'));
+    const rv = writtenState(await settledVM(ns, 'gated', sb.kubeconfig));
+    // what the CLI predicts is what virt-api does: it rejects hook sidecars while the gate is off
+    await eventually(async () => admissionOfSidecars(ns, 'gated')?.includes('sidecar feature gate is not enabled'), 30_000, 'virt-api to see the Sidecar gate off');
     const r = await mac('set', 'gated', 'blue', '02:ab:00:00:00:08', '-n', ns, '--sidecar-image', IMAGE);
     expect(r.code, r.stderr).toBe(5);
     expect(r.stderr).toContain('error: the Sidecar feature gate is not enabled in the KubeVirt CR, so admission would reject a VM with hook sidecars; nothing was sent');
@@ -89,17 +114,65 @@ describe('the Sidecar feature gate', () => {
     const spec = await mac('set', 'gated', 'blue', '02:ab:00:00:00:08', '--via', 'spec', '-n', ns);
     expect(spec.stderr).not.toContain('error');
     expect(spec.code, spec.stderr).toBe(0);
-    kubectl(['patch', 'kubevirt', 'kubevirt', '-n', ns, '--type=merge', '-p', JSON.stringify({ spec: { configuration: { developerConfiguration: { featureGates: ['HotplugNICs', 'Sidecar'] } } } })]);
+    setGates([...gates.filter((g) => g !== 'Sidecar'), 'Sidecar']);
+    await eventually(async () => admissionOfSidecars(ns, 'gated') === null, 30_000, 'virt-api to see the Sidecar gate on');
     const ok = await mac('set', 'gated', 'blue', '02:ab:00:00:00:08', '-n', ns, '--sidecar-image', IMAGE);
     expect(ok.code, ok.stderr).toBe(0);
     expect(JSON.parse((await readVM(ns, 'gated')).spec.template.metadata.annotations[NETCONF])).toEqual([{ name: 'blue', macAddress: '02:ab:00:00:00:08' }]);
+    setGates(gates.filter((g) => g !== 'Sidecar'));
+  });
+
+  it("checks the gate for a namespace editor too: KubeVirt's kubevirt.io:default role lets every user read the KubeVirt CR", async () => {
+    await createVM('team-a', 'gate-editor');
+    const rv = writtenState(await settledVM('team-a', 'gate-editor', sb.kubeconfig));
+    await eventually(async () => admissionOfSidecars('team-a', 'gate-editor')?.includes('sidecar feature gate is not enabled'), 30_000, 'virt-api to see the Sidecar gate off');
+    const r = await runCli(['mac', 'set', 'gate-editor', 'blue', '02:ab:00:00:02:00', '--sidecar-image', IMAGE], { kubeconfig: sb.editor });
+    expect(r.code, r.stderr).toBe(5);
+    expect(r.stderr).toContain('error: the Sidecar feature gate is not enabled in the KubeVirt CR');
+    expect(r.stderr).not.toContain('could not check the Sidecar feature gate');
+    expect(writtenState(await readVM('team-a', 'gate-editor'))).toEqual(rv);
+  });
+});
+
+// A user who cannot read the KubeVirt CR exists only where KubeVirt's kubevirt.io:default binding (to
+// system:authenticated) was removed, which virt-operator would put back: hand-made RBAC, so a private
+// bare sandbox (the API server with KubeVirt's CRDs and RBAC, nothing acting on them).
+describe('the Sidecar feature gate, KubeVirt CR not readable (bare sandbox)', () => {
+  let bareDir: string;
+  let bare: { kubeconfig: string; editor: string };
+  beforeAll(async () => {
+    bareDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vnet-mac-bare-'));
+    bare = await up({ dir: bareDir, kubevirt: false });
+    const api = adminApi(bare.kubeconfig);
+    // the bare sandbox has the kubevirt namespace, and no KubeVirt CR
+    await api.create({ apiVersion: 'kubevirt.io/v1', kind: 'KubeVirt', metadata: { name: 'kubevirt', namespace: 'kubevirt' }, spec: { configuration: { developerConfiguration: { featureGates: [] } } } } as any);
+    await api.delete({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'kubevirt.io:default' } });
+    await eventually(async () => {
+      const review = (await api.create({ apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: { user: 'editor', groups: ['vnet:editors', 'system:authenticated'], resourceAttributes: { verb: 'list', group: 'kubevirt.io', resource: 'kubevirts' } } } as any)) as any;
+      return review.status?.allowed === false;
+    }, 20_000, 'RBAC to stop letting editor list kubevirts');
+  }, 180_000);
+  afterAll(async () => {
+    if (!bareDir) return;
+    await down({ dir: bareDir });
+    fs.rmSync(bareDir, { recursive: true, force: true });
   });
 
   it('warns (and proceeds) when the KubeVirt CR is not readable', async () => {
-    await createVM('team-a', 'gate-editor');
-    const r = await runCli(['mac', 'set', 'gate-editor', 'blue', '02:ab:00:00:02:00', '--sidecar-image', IMAGE], { kubeconfig: sb.editor });
+    await adminApi(bare.kubeconfig).create({
+      apiVersion: 'kubevirt.io/v1',
+      kind: 'VirtualMachine',
+      metadata: { name: 'gate-editor', namespace: 'team-a' },
+      spec: {
+        runStrategy: 'Halted',
+        template: { spec: { domain: { devices: { interfaces: [{ name: 'blue', bridge: {} }] }, resources: { requests: { memory: '128Mi' } } }, networks: [{ name: 'blue', multus: { networkName: 'blue-net' } }] } },
+      },
+    } as any);
+    const r = await runCli(['mac', 'set', 'gate-editor', 'blue', '02:ab:00:00:02:00', '--sidecar-image', IMAGE], { kubeconfig: bare.editor });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('Warning: could not check the Sidecar feature gate (cannot list kubevirts.kubevirt.io');
+    const vm = (await adminApi(bare.kubeconfig).read({ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', metadata: { name: 'gate-editor', namespace: 'team-a' } })) as any;
+    expect(JSON.parse(vm.spec.template.metadata.annotations[NETCONF])).toEqual([{ name: 'blue', macAddress: '02:ab:00:00:02:00' }]);
   });
 });
 
@@ -122,7 +195,7 @@ describe('kubemacpool', () => {
 
   it('refuses a netconf MAC inside its range unless --force, and warns that kubemacpool does not see netconf MACs', async () => {
     await createVM(managed, 'vm1');
-    const rv = writtenState(await readVM(managed, 'vm1'));
+    const rv = writtenState(await settledVM(managed, 'vm1', sb.kubeconfig));
     const inRange = await mac('set', 'vm1', 'blue', '02:00:00:12:34:56', '-n', managed, '--sidecar-image', IMAGE);
     expect(inRange.code, inRange.stderr).toBe(5);
     expect(inRange.stderr).toContain("error: 02:00:00:12:34:56 is inside kubemacpool's range 02:00:00:00:00:00-02:00:00:ff:ff:ff; kubemacpool does not see netconf MACs and may hand it to another VM");

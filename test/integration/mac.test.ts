@@ -1,5 +1,6 @@
-// `kubectl vnet mac set|unset|list` against the shared sandbox API server (and
-// the KubeVirt network simulator for the restart test). Tests that need
+// `kubectl vnet mac set|unset|list` against the shared sandbox: KubeVirt's own
+// virt-api (admission, defaults) and virt-controller, with the node-side
+// simulator running the VMIs for the restart test. Tests that need
 // cluster-wide state (a KubeVirt CR, kubemacpool's webhook configuration) run
 // in a private sandbox: mac-cluster.test.ts.
 import { execFileSync } from 'node:child_process';
@@ -8,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { adminApi, create, eventually, freshNamespace, readVM, readVMI, repoRoot, runCli, sandbox, writtenState } from '../support/cluster.js';
+import { adminApi, create, eventually, freshNamespace, readVM, readVMI, repoRoot, runCli, sandbox, settledVM, writtenState } from '../support/cluster.js';
 
 const validateMacList = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(fs.readFileSync(path.join(repoRoot, 'schemas', 'mac-list.schema.json'), 'utf8')));
 
@@ -60,19 +61,6 @@ const R = randomBytes(2).toString('hex');
 const P = `02:aa:${R.slice(0, 2)}:${R.slice(2)}`;
 const DASH = P.toUpperCase().replaceAll(':', '-');
 const DOT = `02aa.${R}`;
-
-/**
- * The VM once the simulator has written its status for the current
- * generation, so the checks below start from a VM the simulator has caught
- * up with. "Unchanged" is asserted on writtenState (generation and spec),
- * which the simulator's later status writes do not touch.
- */
-async function settledVM(ns: string, name: string): Promise<any> {
-  return eventually(async () => {
-    const vm = await readVM(ns, name);
-    return vm.status?.observedGeneration === vm.metadata.generation ? vm : null;
-  }, 20_000, `the status of VM ${ns}/${name} to catch up with its generation`);
-}
 
 const mac = (...args: string[]) => runCli(['mac', ...args], { env: { KUBECTL_VNET_NETCONF_IMAGE: undefined } });
 
@@ -145,7 +133,11 @@ describe('mac set|unset', () => {
   });
 
   it('without any sidecar the image comes from KUBECTL_VNET_NETCONF_IMAGE; with none at all it refuses and says how', async () => {
-    await createVM(ns, 'plain');
+    const created = await createVM(ns, 'plain');
+    // virt-api's VM mutator marks a new VM's template (kubevirt.io/pci-topology-version); the CLI adds only its two
+    const kubevirtAnnotations = created.spec.template.metadata.annotations ?? {};
+    expect(kubevirtAnnotations[NETCONF]).toBeUndefined();
+    expect(kubevirtAnnotations[HOOKS]).toBeUndefined();
     const before = await settledVM(ns, 'plain');
     const none = await mac('set', 'plain', 'blue', `${P}:00:03`, '-n', ns);
     expect(none.code, none.stderr).toBe(5);
@@ -155,23 +147,26 @@ describe('mac set|unset', () => {
     const r = await runCli(['mac', 'set', 'plain', 'blue', `${P}:00:03`, '-n', ns], { env: { KUBECTL_VNET_NETCONF_IMAGE: 'mirror.example/netconf-hook-sidecar:v1' } });
     expect(r.code, r.stderr).toBe(0);
     const ann = (await readVM(ns, 'plain')).spec.template.metadata.annotations;
-    expect(ann).toEqual({ [NETCONF]: `[{"name":"blue","macAddress":"${P}:00:03"}]`, [HOOKS]: '[{"image":"mirror.example/netconf-hook-sidecar:v1"}]' });
-    // unset of the last entry with no other sidecar removes both annotations
+    expect(ann).toEqual({ ...kubevirtAnnotations, [NETCONF]: `[{"name":"blue","macAddress":"${P}:00:03"}]`, [HOOKS]: '[{"image":"mirror.example/netconf-hook-sidecar:v1"}]' });
+    // unset of the last entry with no other sidecar removes both annotations (and only them)
     expect((await mac('unset', 'plain', 'blue', '-n', ns)).code).toBe(0);
-    expect((await readVM(ns, 'plain')).spec.template.metadata.annotations ?? {}).toEqual({});
+    expect((await readVM(ns, 'plain')).spec.template.metadata.annotations ?? {}).toEqual(kubevirtAnnotations);
   });
 
   it('--via spec sets and clears interfaces[].macAddress (lowercase colon form) and leaves the annotations alone', async () => {
-    await createVM(ns, 'specvm', { annotations: { [HOOKS]: SMBIOS } });
-    let r = await mac('set', 'specvm', 'blue', '0C-BB-CC-00-00-0A', '--via', 'spec', '-n', ns, '-o', 'name');
+    const created = await createVM(ns, 'specvm', { annotations: { [HOOKS]: SMBIOS } });
+    expect(created.spec.template.metadata.annotations[HOOKS]).toBe(SMBIOS);
+    // a globally administered MAC (0c: the locally administered bit is clear), unique per run
+    const G = `0c:bb:${R.slice(0, 2)}:${R.slice(2)}:00:0a`;
+    let r = await mac('set', 'specvm', 'blue', G.toUpperCase().replaceAll(':', '-'), '--via', 'spec', '-n', ns, '-o', 'name');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('virtualmachine.kubevirt.io/specvm patched\n');
     expect(r.stderr).toContain('globally administered');
     let vm = await settledVM(ns, 'specvm');
-    expect(vm.spec.template.spec.domain.devices.interfaces).toEqual([{ name: 'default', masquerade: {} }, { name: 'blue', bridge: {}, macAddress: '0c:bb:cc:00:00:0a' }]);
-    expect(vm.spec.template.metadata.annotations).toEqual({ [HOOKS]: SMBIOS });
+    expect(vm.spec.template.spec.domain.devices.interfaces).toEqual([{ name: 'default', masquerade: {} }, { name: 'blue', bridge: {}, macAddress: G }]);
+    expect(vm.spec.template.metadata.annotations).toEqual(created.spec.template.metadata.annotations);
     const rv = writtenState(vm);
-    r = await mac('set', 'specvm', 'blue', '0c:bb:cc:00:00:0a', '--via', 'spec', '-n', ns);
+    r = await mac('set', 'specvm', 'blue', G, '--via', 'spec', '-n', ns);
     expect(r.code, r.stderr).toBe(0);
     expect(writtenState(await readVM(ns, 'specvm'))).toEqual(rv);
     r = await mac('unset', 'specvm', 'blue', '--via', 'spec', '-n', ns, '-o', 'json');
@@ -255,7 +250,8 @@ describe('mac set|unset', () => {
       apiVersion: 'kubevirt.io/v1',
       kind: 'VirtualMachineInstance',
       metadata: { name: 'lonely', namespace: ns },
-      spec: { domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }] } }, networks: [{ name: 'default', pod: {} }] },
+      // virt-api refuses a VMI that requests no memory
+      spec: { domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }] }, resources: { requests: { memory: '128Mi' } } }, networks: [{ name: 'default', pod: {} }] },
     } as any);
     const r = await mac('set', 'lonely', 'default', `${P}:00:06`, '-n', ns, '--sidecar-image', IMAGE);
     expect(r.code, r.stderr).toBe(5);

@@ -96,7 +96,9 @@ let kmpNs: string;
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vnet-macpool-'));
-  const p = await up({ dir });
+  // No KubeVirt object is involved, and nothing runs kubemacpool's Deployment (its status is set by
+  // hand below): the private sandbox is a bare one (the API server, the CRDs and RBAC).
+  const p = await up({ dir, kubevirt: false });
   sb = { kubeconfig: p.kubeconfig, editor: p.editor, viewer: p.viewer };
   const kc = new KubeConfig();
   kc.loadFromFile(sb.kubeconfig);
@@ -338,9 +340,12 @@ describe('as editor, who cannot read the webhook configuration', () => {
     expect(r.stderr).toContain(`${VM} not set: VMs get MACs in opt-out mode only`);
     expect(r.stderr).toContain('hint: ask an administrator which mode the cluster uses');
     const m = await runCli(['macpool', 'opt-in', 'team-a', '--mode', 'opt-in'], { kubeconfig: sb.editor });
+    // Kubernetes' edit role (through view) lets the editor get namespace team-a, the one its RoleBinding
+    // is in, but not patch it: the label write is what the server refuses.
     expect(m.code).toBe(4);
     expect(m.stderr).toContain('forbidden');
-    expect(m.stderr).toContain('hint: you need permission to get namespaces');
+    expect(m.stderr).toContain('User "editor" cannot patch resource "namespaces"');
+    expect(m.stderr).toContain('hint: you need permission to patch namespaces');
   });
 });
 

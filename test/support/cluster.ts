@@ -123,3 +123,24 @@ export async function untilAllowed(user: string, verb: string, resource: { group
 export function writtenState(vm: any): { generation: number; spec: unknown; annotations: unknown; labels: unknown } {
   return { generation: vm.metadata.generation, spec: vm.spec, annotations: vm.metadata.annotations ?? {}, labels: vm.metadata.labels ?? {} };
 }
+
+/**
+ * The VM once KubeVirt's virt-controller has taken it in: its first writes to a new VM touch the
+ * metadata (the kubevirt.io/latest-observed-api-version and storage-observed-api-version
+ * annotations, then its finalizer), and only then the status (printableStatus, conditions). It
+ * records no status.observedGeneration for a VM without a VMI (that field is the generation the
+ * running VMI was made from), so "taken in" is those marks, not the generation. After this,
+ * writtenState (generation, spec, annotations, labels) changes only when someone writes the VM:
+ * virt-controller's later writes to a stopped VM are status only.
+ */
+export async function settledVM(namespace: string, name: string, kubeconfig = sandbox().kubeconfig): Promise<any> {
+  const api = adminApi(kubeconfig);
+  return eventually(async () => {
+    const vm = (await api.read({ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', metadata: { name, namespace } })) as any;
+    const seen =
+      vm.metadata.annotations?.['kubevirt.io/latest-observed-api-version'] !== undefined &&
+      (vm.metadata.finalizers ?? []).includes('kubevirt.io/virtualMachineControllerFinalize') &&
+      typeof vm.status?.printableStatus === 'string';
+    return seen ? vm : null;
+  }, 20_000, `virt-controller to take in VM ${namespace}/${name}`);
+}
