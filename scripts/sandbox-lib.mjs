@@ -253,6 +253,11 @@ async function waitFor(check, timeoutMs, what) {
 export async function up({ dir = '.sandbox', kubevirt = true, simulatorArgs = [], fresh = false } = {}) {
   const p = sandboxPaths(dir);
   fs.mkdirSync(p.dir, { recursive: true });
+  // Another process may be starting this sandbox right now: wait for it rather than stop it.
+  if (!sandboxRunning(dir) && alive(readPid(p.pidFile))) {
+    log(`starting in ${p.dir} (pid ${readPid(p.pidFile)}); waiting for it`);
+    await waitFor(() => sandboxRunning(dir) || !alive(readPid(p.pidFile)), 240_000, 'the sandbox another process is starting').catch(() => undefined);
+  }
   if (sandboxRunning(dir)) {
     log(`already running in ${p.dir} (pid ${readPid(p.pidFile)}); reusing it`);
     return { ...p, reused: true };
