@@ -55,7 +55,7 @@ describe('error mapping', () => {
     try {
       // viewer may list VMs (view) but not patch them.
       await client.list(resourcePath(Resources.vm, ns));
-      const err = await client.patch(resourcePath(Resources.vm, ns, 'vm1'), [{ op: 'test', path: '/metadata/name', value: 'vm1' }]).catch((e) => e);
+      const err = (await client.patch(resourcePath(Resources.vm, ns, 'vm1'), [{ op: 'test', path: '/metadata/name', value: 'vm1' }]).catch((e) => e)) as VnetError;
       expect(err).toBeInstanceOf(VnetError);
       expect(err.code).toBe('forbidden');
       expect(err.exitCode).toBe(4);
@@ -63,7 +63,7 @@ describe('error mapping', () => {
       expect(err.message).toContain('User "viewer" cannot patch resource "virtualmachines" in API group "kubevirt.io"');
       expect(err.hint).toBe(`you need permission to patch virtualmachines.kubevirt.io in namespace "${ns}"; check with: kubectl auth can-i patch virtualmachines.kubevirt.io -n ${ns}`);
       // A missing object maps to notFound with the server's message.
-      const nf = await client.get(resourcePath(Resources.vm, ns, 'nope')).catch((e) => e);
+      const nf = (await client.get(resourcePath(Resources.vm, ns, 'nope')).catch((e) => e)) as VnetError;
       expect(nf.code).toBe('notFound');
       expect(nf.message).toContain('"nope" not found');
       expect(client.requestCount).toBe(3);

@@ -96,7 +96,8 @@ async function watchStates(ns: string, name: string, done: (s: VMNetworkStatus) 
   const controllers: AbortController[] = [];
   const watch = async (path: string, query: Record<string, string>) => {
     const w = new Watch(kc);
-    w.requestTimeoutMs = timeoutMs + 30_000; // client-node ends a quiet stream after 30 s by default
+    // client-node ends a quiet stream after 30 s by default; the field is private in its types.
+    (w as unknown as { requestTimeoutMs: number }).requestTimeoutMs = timeoutMs + 30_000;
     controllers.push(
       await w.watch(path, { ...query, resourceVersion: String(start) }, (type, obj) => {
         if (type === 'BOOKMARK') return;
