@@ -57,7 +57,7 @@ export function collectionPath(obj) {
  * The KubeVirt CR as virt-operator leaves it: spec as an administrator writes it, and the status
  * virt-controller and virt-api read (they ignore a CR without status.phase).
  */
-export function kubevirtCR(version) {
+export function kubevirtCR() {
   return {
     apiVersion: 'kubevirt.io/v1',
     kind: 'KubeVirt',

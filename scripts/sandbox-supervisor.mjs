@@ -39,7 +39,7 @@ import {
 const args = Object.fromEntries(
   process.argv
     .slice(2)
-    .reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
+    .flatMap((a, i, all) => (a.startsWith('--') ? [[a.slice(2), all[i + 1]]] : [])),
 );
 const dir = path.resolve(args.dir);
 const pkiDir = path.join(dir, 'pki');
@@ -301,7 +301,7 @@ async function startKubevirt(call, server, caPem, kvPki) {
   if (made.status === 409) await must(call('PUT', `${cmPath}/kubevirt-ca`, cm), 'updating kubevirt-ca');
   else if (made.status !== 201) throw new Error(`creating kubevirt-ca: HTTP ${made.status} ${made.body?.message ?? ''}`);
   const kvPath = `/apis/kubevirt.io/v1/namespaces/${KUBEVIRT_NAMESPACE}/kubevirts`;
-  await must(call('POST', kvPath, kubevirtCR(version)), 'creating the KubeVirt CR', [201, 409]);
+  await must(call('POST', kvPath, kubevirtCR()), 'creating the KubeVirt CR', [201, 409]);
   await must(call('PATCH', `${kvPath}/kubevirt/status`, { status: kubevirtStatus(version) }, 'application/merge-patch+json'), 'writing the KubeVirt CR status');
   // kube-apiserver publishes its requestheader CA in kube-system/extension-apiserver-authentication; virt-api needs it at start.
   for (let i = 0; ; i++) {

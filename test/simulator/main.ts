@@ -80,7 +80,7 @@ function parseArgs(argv: string[]): { kubeconfig: string; handlerKubeconfig: str
       case '-h':
       case '--help':
         process.stdout.write('The node side of a KubeVirt cluster (for the sandbox). See the comment at the top of test/simulator/main.ts.\n');
-        process.exit(0);
+        return process.exit(0);
       default:
         usage(`unknown argument ${argv[i]}`);
     }

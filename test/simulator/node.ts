@@ -337,12 +337,11 @@ export class NodeSimulator {
   /** The nodes, as virt-handler leaves them: schedulable for VMIs. */
   private async ensureNodes(): Promise<void> {
     for (const name of this.opts.nodes) {
-      let node: Obj;
       try {
-        node = await this.rest.get(`/api/v1/nodes/${name}`);
+        await this.rest.get(`/api/v1/nodes/${name}`);
       } catch (err) {
         if (!(err instanceof ApiError && err.code === 404)) throw err;
-        node = await this.rest.create('/api/v1/nodes', {
+        await this.rest.create('/api/v1/nodes', {
           apiVersion: 'v1',
           kind: 'Node',
           metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', [SCHEDULABLE_LABEL]: 'true' } },
