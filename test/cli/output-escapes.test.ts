@@ -5,26 +5,14 @@
 import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { create, freshNamespace, runCli, sandbox, useBareSandbox } from '../support/cluster.js';
+import { testVM } from '../support/vm.js';
 
 useBareSandbox();
 
 let ns: string;
 beforeAll(async () => {
   ns = await freshNamespace('vnet-esc');
-  await create({
-    apiVersion: 'kubevirt.io/v1',
-    kind: 'VirtualMachine',
-    metadata: { name: 'fmt', namespace: ns },
-    spec: {
-      runStrategy: 'Halted',
-      template: {
-        spec: {
-          domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }, { name: 'blue', bridge: {} }] }, resources: { requests: { memory: '128Mi' } } },
-          networks: [{ name: 'default', pod: {} }, { name: 'blue', multus: { networkName: 'no-such-nad' } }],
-        },
-      },
-    },
-  } as never);
+  await create(testVM({ name: 'fmt', namespace: ns, runStrategy: 'Halted', bridges: { blue: 'no-such-nad' }, memory: '128Mi', resourceVersion: null }) as never);
 });
 
 describe('text from the cluster cannot drive the terminal', () => {

@@ -4,24 +4,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { create, freshNamespace, runCli, settledVM } from '../support/cluster.js';
+import { testVM } from '../support/vm.js';
 
 let ns: string;
 beforeAll(async () => {
   ns = await freshNamespace('vnet-fmt');
-  await create({
-    apiVersion: 'kubevirt.io/v1',
-    kind: 'VirtualMachine',
-    metadata: { name: 'fmt', namespace: ns },
-    spec: {
-      runStrategy: 'Halted',
-      template: {
-        spec: {
-          domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }, { name: 'blue', bridge: {} }] }, resources: { requests: { memory: '128Mi' } } },
-          networks: [{ name: 'default', pod: {} }, { name: 'blue', multus: { networkName: 'no-such-nad' } }],
-        },
-      },
-    },
-  } as never);
+  await create(testVM({ name: 'fmt', namespace: ns, runStrategy: 'Halted', bridges: { blue: 'no-such-nad' }, memory: '128Mi', resourceVersion: null }) as never);
   // virt-controller has written the stopped VM's status: no write of it lands between two runs compared here
   await settledVM(ns, 'fmt');
 });

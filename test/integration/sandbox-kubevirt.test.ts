@@ -15,6 +15,7 @@ import { KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/clie
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { adminApi, cliPath, create, eventually, freshNamespace, readVM, readVMI, repoRoot, runCli, sandbox } from '../support/cluster.js';
 import { bridgeNad } from '../support/hotplug.js';
+import { testVM } from '../support/vm.js';
 // @ts-expect-error plain ESM script without types
 import { down, kubevirtVersion, up } from '../../scripts/sandbox-lib.mjs';
 
@@ -25,18 +26,9 @@ const NETWORKS = 'k8s.v1.cni.cncf.io/networks';
 const NETWORK_STATUS = 'k8s.v1.cni.cncf.io/network-status';
 const podIface = (net: string) => 'pod' + createHash('sha256').update(net).digest('hex').slice(0, 11);
 
-function vmManifest(ns: string, name: string, opts: { runStrategy?: string; interfaces?: any[]; networks?: any[]; annotations?: Record<string, string> } = {}) {
-  const interfaces = opts.interfaces ?? [{ name: 'default', masquerade: {} }];
-  const networks = opts.networks ?? [{ name: 'default', pod: {} }];
-  return {
-    apiVersion: 'kubevirt.io/v1',
-    kind: 'VirtualMachine',
-    metadata: { name, namespace: ns },
-    spec: {
-      runStrategy: opts.runStrategy ?? 'Always',
-      template: { metadata: { annotations: opts.annotations ?? {} }, spec: { domain: { devices: { interfaces }, resources: { requests: { memory: '64Mi' } } }, networks } },
-    },
-  };
+/** A VM for the sandbox: the pod network, bridges on Multus networks, memory as KubeVirt's admission wants. */
+function vmManifest(ns: string, name: string, opts: { runStrategy?: string; bridges?: Record<string, string>; annotations?: Record<string, string> } = {}) {
+  return testVM({ name, namespace: ns, runStrategy: opts.runStrategy, bridges: opts.bridges, templateAnnotations: opts.annotations, memory: '64Mi', resourceVersion: null });
 }
 
 async function launcherPods(ns: string, api = adminApi()): Promise<any[]> {
@@ -74,7 +66,7 @@ describe('KubeVirt on the sandbox', () => {
   });
 
   it("virt-controller gives a running VM its VMI and launcher pod; the node side runs them; VM and VMI report KubeVirt's statuses", async () => {
-    const vm: any = await create(vmManifest(ns, 'basic', { interfaces: [{ name: 'default', masquerade: {} }, { name: 'blue', bridge: {} }], networks: [{ name: 'default', pod: {} }, { name: 'blue', multus: { networkName: 'blue-net' } }] }) as any);
+    const vm: any = await create(vmManifest(ns, 'basic', { bridges: { blue: 'blue-net' } }) as any);
     // Ready is virt-controller's: it copies the launcher pod's Ready once virt-handler reports the VMI Running.
     const ready = (v: any) => (v.status.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
     const vmi = await runningVMI(ns, 'basic', (v) => ready(v) && ['default', 'blue'].every((n) => statusOf(v, n)?.infoSource?.includes('domain')));
@@ -101,7 +93,8 @@ describe('KubeVirt on the sandbox', () => {
   });
 
   it("virt-api's admission rejects an invalid VM with KubeVirt's own message, and drops VMI status changes from anyone but KubeVirt", async () => {
-    const bad = vmManifest(ns, 'bad', { interfaces: [{ name: 'default', masquerade: {} }, { name: 'blue', bridge: {} }], networks: [{ name: 'default', pod: {} }] });
+    const bad = vmManifest(ns, 'bad', { bridges: { blue: 'blue-net' } });
+    bad.spec.template.spec.networks = bad.spec.template.spec.networks!.filter((n) => n.name !== 'blue');
     const err: any = await create(bad as any).catch((e) => e);
     expect(err?.code).toBe(422);
     expect(String(err.body)).toContain('admission webhook \\"virtualmachine-validator.kubevirt.io\\" denied the request');
@@ -184,7 +177,7 @@ describe('KubeVirt on the sandbox', () => {
   it("the sandbox's users have KubeVirt's roles: the editor lists VMIs and pods in team-a and sees the Multus fields; the viewer cannot edit", async () => {
     const sb = sandbox();
     await bridgeNad('team-a').catch(() => undefined);
-    await create(vmManifest('team-a', `ed-${ns.slice(-6)}`, { interfaces: [{ name: 'default', masquerade: {} }, { name: 'blue', bridge: {} }], networks: [{ name: 'default', pod: {} }, { name: 'blue', multus: { networkName: 'blue-net' } }] }) as any);
+    await create(vmManifest('team-a', `ed-${ns.slice(-6)}`, { bridges: { blue: 'blue-net' } }) as any);
     const name = `ed-${ns.slice(-6)}`;
     try {
       await runningVMI('team-a', name, (v) => statusOf(v, 'blue')?.infoSource?.includes('guest-agent'));

@@ -1,5 +1,6 @@
-// One builder of VirtualMachines (and their VMIs) for unit tests: a VM with the pod network
-// (masquerade) and, when asked, secondary bridge interfaces on Multus networks.
+// One builder of VirtualMachines (and their VMIs) for the tests: a VM with the pod network
+// (masquerade) and, when asked, secondary bridge interfaces on Multus networks. For the sandbox,
+// give `memory` (KubeVirt's admission wants a VMI to request memory) and `resourceVersion: null`.
 import { expect } from 'vitest';
 import { VnetError } from '../../src/errors.js';
 import type { VirtualMachine, VirtualMachineInstance } from '../../src/domain/types.js';
@@ -16,6 +17,8 @@ export interface TestVMOptions {
   /** The template's metadata as given (labels and annotations), instead of templateAnnotations. */
   templateMetadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
   runStrategy?: string;
+  /** The memory the template requests (resources.requests.memory), e.g. '128Mi'. */
+  memory?: string;
   /** null: none (an object never read from a server). */
   resourceVersion?: string | null;
 }
@@ -23,7 +26,10 @@ export interface TestVMOptions {
 export function testVM(opts: TestVMOptions = {}): VirtualMachine {
   const bridges = Object.entries(opts.bridges ?? {});
   const spec = opts.templateSpec ?? {
-    domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }, ...bridges.map(([name]) => ({ name, bridge: {} }))] } },
+    domain: {
+      devices: { interfaces: [{ name: 'default', masquerade: {} }, ...bridges.map(([name]) => ({ name, bridge: {} }))] },
+      ...(opts.memory ? { resources: { requests: { memory: opts.memory } } } : {}),
+    },
     networks: [{ name: 'default', pod: {} }, ...bridges.map(([name, nad]) => ({ name, multus: { networkName: nad } }))],
   };
   return {
