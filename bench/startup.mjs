@@ -235,6 +235,7 @@ try {
     plugin = measure([
       { label: `kubectl get vm ${vm} -o json (exec plugin)`, cmd: kubectl, argv: ['get', 'vm', vm, '-n', namespace, '-o', 'json'], env: penv },
       { label: `kubectl-vnet status ${vm} (exec plugin)`, cmd: bin, argv: ['status', vm, '-n', namespace], env: penv },
+      ...also.map((b) => ({ label: `kubectl-vnet status ${vm} (exec plugin, ${b.label})`, cmd: b.bin, argv: ['status', vm, '-n', namespace], env: penv })),
     ]);
   }
 
