@@ -8,9 +8,12 @@
  *   server (Go's golang.org/x/net/http/httpproxy, which client-go uses).
  *
  * The request to the API server goes through a tunnel: HTTP CONNECT to an
- * http(s) proxy, or a SOCKS5 CONNECT. TLS to the API server runs inside the
- * tunnel with the cluster's CA, as without a proxy. Loaded only when a proxy
- * is configured.
+ * http(s) proxy (the `hpagent` package), or a SOCKS5 CONNECT (the `socks`
+ * package). TLS to the API server runs inside the tunnel with the cluster's
+ * CA, as without a proxy. This module, and those packages, are loaded only
+ * when a proxy is configured. Which proxy applies is decided here, by Go's
+ * rules (no npm package implements NO_PROXY as Go does: CIDRs, ports, the
+ * loopback exemption, IPv4-mapped addresses).
  */
 import net from 'node:net';
 import tls from 'node:tls';
@@ -336,7 +339,19 @@ export async function proxyAgent(proxy: URL, secure: boolean, tlsOptions: https.
   } else {
     const { HttpProxyAgent, HttpsProxyAgent } = await import('hpagent');
     const Base = secure ? HttpsProxyAgent : HttpProxyAgent;
-    const proxyRequestOptions = { signal: cancel.signal, ...(proxy.protocol === 'https:' ? { ca: proxyRoots() } : {}) };
+    const proxyRequestOptions: Record<string, unknown> = { signal: cancel.signal, ...(proxy.protocol === 'https:' ? { ca: proxyRoots() } : {}) };
+    let through = proxy;
+    const address = bareHost(proxy.hostname);
+    if (proxy.protocol === 'https:' && net.isIP(address)) {
+      // hpagent sends the proxy's host as the TLS server name, which Node refuses for an IP
+      // address: the proxy is reached under a stand-in name that resolves to its address, and
+      // its certificate is checked against the address, as Go checks it.
+      through = new URL(proxy.href);
+      through.hostname = 'proxy-address.invalid';
+      const family = net.isIP(address);
+      proxyRequestOptions.lookup = (_host: string, opts: { all?: boolean }, cb: (...args: unknown[]) => void) => (opts.all ? cb(null, [{ address, family }]) : cb(null, address, family));
+      proxyRequestOptions.checkServerIdentity = (_host: string, cert: tls.PeerCertificate) => tls.checkServerIdentity(address, cert);
+    }
     class ConnectAgent extends Base {
       override createConnection(options: ConnectOptions, cb: ConnectCallback): undefined {
         const { host, port } = target(options, secure);
@@ -351,7 +366,7 @@ export async function proxyAgent(proxy: URL, secure: boolean, tlsOptions: https.
         return undefined;
       }
     }
-    agent = new ConnectAgent({ ...base, proxy, proxyRequestOptions } as ConstructorParameters<typeof Base>[0]);
+    agent = new ConnectAgent({ ...base, proxy: through, proxyRequestOptions } as ConstructorParameters<typeof Base>[0]);
   }
   const destroy = agent.destroy.bind(agent);
   agent.destroy = () => {
