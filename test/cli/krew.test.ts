@@ -67,7 +67,7 @@ describe.runIf(process.platform === 'linux' && process.arch === 'x64')('the rele
     env = {
       HOME: work,
       ...k.env,
-      PATH: [k.bin, path.dirname(sandbox().kubectl), '/usr/bin', '/bin'].join(path.delimiter),
+      PATH: [...k.path, path.dirname(sandbox().kubectl), '/usr/bin', '/bin'].join(path.delimiter),
       KUBECONFIG: sandbox().kubeconfig,
       NO_COLOR: '1',
     };

@@ -55,18 +55,22 @@ export function ensureKrew(): string {
 }
 
 /**
- * A private krew root whose bin/ holds `kubectl-krew`, so that kubectl runs
- * krew as its plugin. krew's install, list and uninstall want a local index
- * (KREW_ROOT/index/default, a git repository); an empty one stands for it, so
- * nothing is fetched: the plugin comes from --manifest and --archive.
+ * A private krew root, and a folder with `kubectl-krew` (a link to krew) so
+ * that kubectl runs krew as its plugin; both go on PATH, the root's bin/ for
+ * the plugins krew installs. kubectl-krew stays out of that bin/: krew takes
+ * plugins there without receipts for an outdated krew home and stops. krew's
+ * install, list and uninstall want a local index (KREW_ROOT/index/default, a
+ * git repository); an empty one stands for it, so nothing is fetched: the
+ * plugin comes from --manifest and --archive.
  */
-export function krewRoot(root: string): { krewRoot: string; bin: string; env: NodeJS.ProcessEnv } {
-  const bin = path.join(root, 'bin');
-  fs.mkdirSync(bin, { recursive: true });
-  fs.symlinkSync(ensureKrew(), path.join(bin, 'kubectl-krew'));
-  const index = path.join(root, 'index', 'default');
+export function krewRoot(root: string): { krewRoot: string; path: string[]; env: NodeJS.ProcessEnv } {
+  const tool = path.join(root, 'tool');
+  const krew = path.join(root, 'root');
+  fs.mkdirSync(tool, { recursive: true });
+  fs.symlinkSync(ensureKrew(), path.join(tool, 'kubectl-krew'));
+  const index = path.join(krew, 'index', 'default');
   fs.mkdirSync(index, { recursive: true });
   const git = spawnSync('git', ['init', '-q', index], { encoding: 'utf8' });
   if (git.status !== 0) throw new Error(`git init of krew's local index failed: ${git.stderr}${git.error ?? ''}`);
-  return { krewRoot: root, bin, env: { KREW_ROOT: root, KREW_NO_UPGRADE_CHECK: '1' } };
+  return { krewRoot: krew, path: [path.join(krew, 'bin'), tool], env: { KREW_ROOT: krew, KREW_NO_UPGRADE_CHECK: '1' } };
 }
