@@ -72,6 +72,8 @@ export function sourceDateEpoch(env = process.env) {
     if (!Number.isInteger(t) || t < 315532800) throw new Error(`SOURCE_DATE_EPOCH must be whole seconds since 1970, from 1980 on (zip cannot say earlier): ${env.SOURCE_DATE_EPOCH}`);
     return t;
   }
+  const shallow = spawnSync('git', ['rev-parse', '--is-shallow-repository'], { cwd: root, encoding: 'utf8' });
+  if (shallow.stdout?.trim() === 'true') log('warning: a shallow clone may lack the last commit of the inputs, and then the file times differ from a full clone\'s (git fetch --unshallow, or set SOURCE_DATE_EPOCH)');
   const r = spawnSync('git', ['log', '-1', '--format=%ct', '--', ...RELEASE_INPUTS], { cwd: root, encoding: 'utf8' });
   if (r.status !== 0 || !r.stdout.trim()) throw new Error(`no commit time for the release inputs (not a git checkout?): set SOURCE_DATE_EPOCH. ${r.stderr ?? ''}`.trim());
   return Number(r.stdout.trim());
