@@ -2,12 +2,18 @@
 // Start-up benchmark of the packaged kubectl-vnet, side by side with kubectl.
 //
 //   node bench/startup.mjs [--runs 30] [--bin PATH] [--kubeconfig FILE --namespace NS --vm NAME] [--json FILE]
+//                          [--also LABEL=PATH ...]
 //
 // Without --bin it unpacks the host platform's archive from release/ (and
 // builds it with scripts/release.mjs when it is missing). Without
 // --kubeconfig it starts a sandbox with the KubeVirt simulator in
 // .cache/bench-sandbox, creates a running VM with a secondary interface,
 // and stops the sandbox at the end.
+//
+// `--also LABEL=PATH` (repeatable) adds another build of the CLI (an
+// executable, or a release archive that is unpacked) whose `status VM` runs
+// in the same rounds as the others, so two builds are compared side by side
+// under the same load (a variant of the kubeconfig reader, say).
 //
 // Every command runs once per round, in turn, so that machine load falls on
 // all of them alike; the first rounds are warm-up. It reports the median and
@@ -55,8 +61,13 @@ function packagedBinary(tmp) {
     log(`${path.relative(root, archive)} is missing: building it with scripts/release.mjs`);
     execFileSync(process.execPath, [path.join(root, 'scripts', 'release.mjs'), '--platforms', `${goos}-${goarch}`, '--no-manifest'], { stdio: 'inherit' });
   }
-  const dir = path.join(tmp, 'bin');
-  mkdirSync(dir);
+  return unpackArchive(archive, path.join(tmp, 'bin'));
+}
+
+/** Unpacks a release archive into `dir` (a new folder); returns the executable's path. */
+function unpackArchive(archive, dir) {
+  mkdirSync(dir, { recursive: true });
+  const name = path.basename(archive);
   // Unpacked by a child process: this process stays small. Node starts each
   // measured command by forking this one, and a fork costs in proportion to
   // what the parent has mapped; holding the archive's 100 MB here added about
@@ -72,7 +83,18 @@ function packagedBinary(tmp) {
       chmodSync(path.join(dir, e.name), e.mode || 0o755);
     }`;
   execFileSync(process.execPath, ['--input-type=module', '-e', unpack, name, archive, dir], { stdio: 'inherit' });
-  return path.join(dir, goos === 'windows' ? 'kubectl-vnet.exe' : 'kubectl-vnet');
+  return path.join(dir, name.endsWith('.zip') ? 'kubectl-vnet.exe' : 'kubectl-vnet');
+}
+
+/** The --also builds: [{ label, bin }]. */
+function otherBuilds(tmp) {
+  return args.flatMap((a, i) => (a === '--also' ? [args[i + 1]] : [])).map((v, n) => {
+    const eq = v.indexOf('=');
+    if (eq <= 0) throw new Error(`--also wants LABEL=PATH, not ${v}`);
+    const file = path.resolve(v.slice(eq + 1));
+    const bin = /\.(tar\.gz|zip)$/.test(file) ? unpackArchive(file, path.join(tmp, `also-${n}`)) : file;
+    return { label: v.slice(0, eq), bin };
+  });
 }
 
 function time(cmd, argv, env) {
@@ -120,6 +142,7 @@ try {
   const kubectl = which('kubectl');
   if (!kubectl) throw new Error('kubectl is not on PATH');
   const bin = packagedBinary(tmp);
+  const also = otherBuilds(tmp);
   // kubectl finds the plugin on PATH, as after a krew install.
   const env = { ...process.env, NO_COLOR: '1', PATH: `${path.dirname(bin)}${path.delimiter}${process.env.PATH}` };
   const kubectlVersion = execFileSync(kubectl, ['version', '--client'], { encoding: 'utf8' }).split('\n')[0];
@@ -186,6 +209,7 @@ try {
     { label: `kubectl-vnet status ${vm}`, cmd: bin, argv: ['status', vm, '-n', namespace], env: cenv },
     { label: `kubectl vnet status ${vm}`, cmd: kubectl, argv: ['vnet', 'status', vm, '-n', namespace], env: cenv },
     { label: `kubectl-vnet status ${vm} -o json`, cmd: bin, argv: ['status', vm, '-n', namespace, '-o', 'json'], env: cenv },
+    ...also.map((b) => ({ label: `kubectl-vnet status ${vm} (${b.label})`, cmd: b.bin, argv: ['status', vm, '-n', namespace], env: cenv })),
   ]);
 
   // The same user through an exec credential plugin (as EKS, GKE and AKS kubeconfigs have): the
@@ -211,6 +235,7 @@ try {
     plugin = measure([
       { label: `kubectl get vm ${vm} -o json (exec plugin)`, cmd: kubectl, argv: ['get', 'vm', vm, '-n', namespace, '-o', 'json'], env: penv },
       { label: `kubectl-vnet status ${vm} (exec plugin)`, cmd: bin, argv: ['status', vm, '-n', namespace], env: penv },
+      ...also.map((b) => ({ label: `kubectl-vnet status ${vm} (exec plugin, ${b.label})`, cmd: b.bin, argv: ['status', vm, '-n', namespace], env: penv })),
     ]);
   }
 

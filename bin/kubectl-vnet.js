@@ -1,7 +1,12 @@
 #!/usr/bin/env node
-const major = Number(process.versions.node.split('.')[0]);
-if (major < 22) {
-  process.stderr.write(`error: kubectl-vnet needs Node.js 22.12 or newer; this is ${process.version}\nhint: install Node 26 LTS, or use a release binary, which carries its own\n`);
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 12)) {
+  process.stderr.write(
+    `error: kubectl-vnet needs Node.js 22.12 or newer; this is ${process.version} (${process.execPath})\n` +
+      'hint: in the source checkout, run `source scripts/node-env.sh` once (it installs Node 26 into .toolchain/) and link\n' +
+      '      bin/kubectl-vnet, not bin/kubectl-vnet.js, into a folder on PATH: it runs that Node from any shell.\n' +
+      '      Or put Node 22.12+ first on PATH, or install a release binary (krew), which carries its own Node.\n',
+  );
   process.exit(1);
 }
 // The check above is the one that matters; oclif's own (against its engines, with semver) costs start-up time.

@@ -33,15 +33,17 @@ function loadKubeLib() {
     filename = path.join(__dirname, 'kubelib.cjs');
     source = require('node:fs').readFileSync(filename, 'utf8');
   }
-  const script = new vm.Script(wrap(source), { filename, cachedData });
+  // Build time (scripts/release.mjs): the cache is made under a fixed file name, as a V8 code
+  // cache records the script's name, so that it does not depend on the folder of the build.
+  const cacheOut = !(sea && sea.isSea()) && process.env.KUBECTL_VNET_KUBELIB_CACHE_OUT;
+  const script = new vm.Script(wrap(source), { filename: cacheOut ? 'kubelib.cjs' : filename, cachedData });
   if (process.env.KUBECTL_VNET_DEBUG_STARTUP) {
     process.stderr.write(`startup: kubelib.cjs code cache ${cachedData ? (script.cachedDataRejected ? 'rejected' : 'used') : 'absent'}\n`);
   }
   const fn = script.runInThisContext();
-  if (!(sea && sea.isSea()) && process.env.KUBECTL_VNET_KUBELIB_CACHE_OUT) {
-    // Build time only (scripts/release.mjs): the code cache after this run.
-    const out = process.env.KUBECTL_VNET_KUBELIB_CACHE_OUT;
-    process.on('exit', () => require('node:fs').writeFileSync(out, script.createCachedData()));
+  if (cacheOut) {
+    // Build time only: the code cache after this run.
+    process.on('exit', () => require('node:fs').writeFileSync(cacheOut, script.createCachedData()));
   }
   const mod = { exports: {} };
   fn.call(mod.exports, mod.exports, require, mod, filename, path.dirname(filename));

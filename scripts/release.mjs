@@ -52,6 +52,43 @@ const isHost = (p) => p.nodeOs === process.platform && p.nodeArch === process.ar
  */
 export const V8_FLAGS = ['--min-semi-space-size=16'];
 
+/**
+ * What the archives are made of: their bytes change only when one of these
+ * does. The archives' file times are the time of the last commit that
+ * changed one of them, so a commit of anything else (documentation, tests,
+ * the manifest itself) leaves the archives, and the manifest's sha256s, as
+ * they were.
+ */
+export const RELEASE_INPUTS = [
+  'src', 'bin', 'package.json', 'package-lock.json', 'tsconfig.json', 'LICENSE',
+  'scripts/archive.mjs', 'scripts/bundle.mjs', 'scripts/kubelib-loader.cjs', 'scripts/macho-sign.mjs', 'scripts/manifest.mjs',
+  'scripts/release.mjs', 'scripts/sea-entry.mjs', 'scripts/sea-main.cjs',
+];
+
+/** The archives' file time (seconds): SOURCE_DATE_EPOCH, else the last commit of RELEASE_INPUTS. */
+export function sourceDateEpoch(env = process.env) {
+  if (env.SOURCE_DATE_EPOCH !== undefined && env.SOURCE_DATE_EPOCH !== '') {
+    const t = Number(env.SOURCE_DATE_EPOCH);
+    if (!Number.isInteger(t) || t < 315532800) throw new Error(`SOURCE_DATE_EPOCH must be whole seconds since 1970, from 1980 on (zip cannot say earlier): ${env.SOURCE_DATE_EPOCH}`);
+    return t;
+  }
+  const shallow = spawnSync('git', ['rev-parse', '--is-shallow-repository'], { cwd: root, encoding: 'utf8' });
+  if (shallow.stdout?.trim() === 'true') log('warning: a shallow clone may lack the last commit of the inputs, and then the file times differ from a full clone\'s (git fetch --unshallow, or set SOURCE_DATE_EPOCH)');
+  const r = spawnSync('git', ['log', '-1', '--format=%ct', '--', ...RELEASE_INPUTS], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0 || !r.stdout.trim()) throw new Error(`no commit time for the release inputs (not a git checkout?): set SOURCE_DATE_EPOCH. ${r.stderr ?? ''}`.trim());
+  return Number(r.stdout.trim());
+}
+
+/**
+ * V8 flags of the run that makes the code caches only. `--predictable` (one
+ * thread, no concurrent compilation, a fixed garbage collection schedule)
+ * makes the caches the same bytes on every build; without it two builds
+ * differed. V8 accepts the caches in the executables, which run without it
+ * (the flag is not in the hash V8 checks; `KUBECTL_VNET_DEBUG_STARTUP=1`
+ * says "code cache used", which test/cli/krew.test.ts checks).
+ */
+export const CACHE_V8_FLAGS = ['--predictable'];
+
 /** The Node that runs --build-sea and makes the code caches (set by release()). */
 let builderNode = process.execPath;
 
@@ -94,7 +131,8 @@ function codeCaches(built) {
   const harness = `
     const { wrap } = require('node:module'); const vm = require('node:vm'); const fs = require('node:fs'); const path = require('node:path');
     const [src, out, ...runs] = process.argv.slice(1);
-    const s = new vm.Script(wrap(fs.readFileSync(src, 'utf8')), { filename: src });
+    // A fixed name: V8 records the script's name in the cache, which must not depend on the build's folder.
+    const s = new vm.Script(wrap(fs.readFileSync(src, 'utf8')), { filename: 'kubectl-vnet.cjs' });
     const fn = s.runInThisContext();
     const queue = runs.map((r) => JSON.parse(r));
     const next = () => {
@@ -167,7 +205,8 @@ function codeCaches(built) {
     }),
   );
   for (const f of [built.mainCache, built.kubelibCache]) rmSync(f, { force: true });
-  const env = { ...process.env, NO_COLOR: '1', KUBECONFIG: kubeconfig, KUBECTL_VNET_KUBELIB_CACHE_OUT: built.kubelibCache };
+  // A fixed environment, not the caller's: what runs, and so what is cached, must not depend on it.
+  const env = { PATH: process.env.PATH, HOME: '/nonexistent', LANG: 'C', TZ: 'UTC', NO_COLOR: '1', KUBECONFIG: kubeconfig, KUBECTL_VNET_KUBELIB_CACHE_OUT: built.kubelibCache };
   const runs = [
     ['--help'], ['version'], ['status', '--help'], ['status', 'vm1', '--request-timeout', '5s'], ['version', '--server'],
     ['status', 'vm1', '--request-timeout', '5s', '--kubeconfig', execKubeconfig],
@@ -175,7 +214,7 @@ function codeCaches(built) {
   ];
   // (Adding an offline `status -f examples/vm.yaml --local` run made the cache
   // a third bigger and `status VM` slower: deserializing costs too.)
-  execFileSync(builderNode, [...V8_FLAGS, '-e', harness, built.main, built.mainCache, ...runs.map((r) => JSON.stringify(r))], { stdio: ['ignore', 'ignore', 'ignore'], env });
+  execFileSync(builderNode, [...V8_FLAGS, ...CACHE_V8_FLAGS, '-e', harness, built.main, built.mainCache, ...runs.map((r) => JSON.stringify(r))], { stdio: ['ignore', 'ignore', 'ignore'], env });
   rmSync(kubeconfig);
   rmSync(execKubeconfig);
   for (const f of [built.mainCache, built.kubelibCache]) if (!existsSync(f)) throw new Error(`no code cache written: ${f}`);
@@ -231,7 +270,9 @@ function buildPlatform(p, built, workDir, outDir, mtime, doSmoke) {
   // V8 code caches are only valid for the Node (version and platform) that made them.
   if (host && built.mainCache) Object.assign(assets, { 'kubectl-vnet.cache': built.mainCache, 'kubelib.cache': built.kubelibCache });
   const config = {
-    main: path.join(root, 'scripts', 'sea-main.cjs'),
+    // Relative to scripts/, where --build-sea runs: the blob records this path as it is given,
+    // and an absolute one would make the executable depend on the checkout's folder.
+    main: 'sea-main.cjs',
     output: bin,
     executable: nodeBinary(p),
     // sea-main.cjs is a few lines; the CLI's own caches are assets (above).
@@ -243,7 +284,7 @@ function buildPlatform(p, built, workDir, outDir, mtime, doSmoke) {
   };
   const configFile = path.join(dir, 'sea-config.json');
   writeFileSync(configFile, JSON.stringify(config, null, 2));
-  execFileSync(builderNode, ['--build-sea', configFile], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(builderNode, ['--build-sea', configFile], { cwd: path.join(root, 'scripts'), stdio: ['ignore', 'ignore', 'inherit'] });
   rmSync(configFile);
   let signed = '';
   if (p.os === 'darwin') {
@@ -367,12 +408,8 @@ export async function release(opts = {}) {
   built.meta = path.join(workDir, 'meta.json');
   writeFileSync(built.meta, JSON.stringify({ version: VERSION }));
   if (platforms.some(isHost)) codeCaches(built);
-  // Reproducible archives: file times are the last commit's time.
-  let mtime = Number(process.env.SOURCE_DATE_EPOCH ?? NaN);
-  if (!Number.isFinite(mtime)) {
-    const r = spawnSync('git', ['log', '-1', '--format=%ct'], { cwd: root, encoding: 'utf8' });
-    mtime = r.status === 0 && r.stdout.trim() ? Number(r.stdout.trim()) : 946684800;
-  }
+  const mtime = sourceDateEpoch();
+  log(`file times ${new Date(mtime * 1000).toISOString()} (${process.env.SOURCE_DATE_EPOCH ? 'SOURCE_DATE_EPOCH' : 'the last commit of the inputs'})`);
   const results = platforms.map((p) => buildPlatform(p, built, workDir, outDir, mtime, opts.smoke !== false));
   writeFileSync(path.join(outDir, 'checksums.txt'), results.map((r) => `${r.sha256}  ${r.archive}\n`).join(''));
   let manifest = opts.manifest;

@@ -8,9 +8,12 @@
  *   server (Go's golang.org/x/net/http/httpproxy, which client-go uses).
  *
  * The request to the API server goes through a tunnel: HTTP CONNECT to an
- * http(s) proxy, or a SOCKS5 CONNECT. TLS to the API server runs inside the
- * tunnel with the cluster's CA, as without a proxy. Loaded only when a proxy
- * is configured.
+ * http(s) proxy (the `hpagent` package), or a SOCKS5 CONNECT (the `socks`
+ * package). TLS to the API server runs inside the tunnel with the cluster's
+ * CA, as without a proxy. This module, and those packages, are loaded only
+ * when a proxy is configured. Which proxy applies is decided here, by Go's
+ * rules (no npm package implements NO_PROXY as Go does: CIDRs, ports, the
+ * loopback exemption, IPv4-mapped addresses).
  */
 import net from 'node:net';
 import tls from 'node:tls';
@@ -74,23 +77,34 @@ function bareHost(host: string): string {
   return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }
 
-/** An IP address as 16 bytes (IPv4 as ::ffff:a.b.c.d), so both forms of one address compare equal, as Go's IP.Equal. */
-function ip16(ip: string): Buffer | undefined {
-  if (net.isIPv4(ip)) return Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, ...ip.split('.').map(Number)]);
-  return net.isIPv6(ip) ? ipv6Bytes(ip) : undefined;
+/** "ipv4" or "ipv6" for an IP address, else undefined. */
+function family(ip: string): 'ipv4' | 'ipv6' | undefined {
+  return net.isIPv4(ip) ? 'ipv4' : net.isIPv6(ip) ? 'ipv6' : undefined;
 }
 
-/** The IPv4 address an IPv4 or IPv4-mapped IPv6 address stands for. */
-function asIPv4(ip: string): string | undefined {
-  const b = ip16(ip);
-  return b && b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff ? [...b.subarray(12)].join('.') : undefined;
+/**
+ * Does `ip` fall under `rule` (an address, or a CIDR when `bits` is given)?
+ * Node's BlockList compares IPv4-mapped IPv6 addresses with their IPv4 form,
+ * as Go's IP.Equal and IPNet.Contains do.
+ */
+function ipMatches(ip: string, rule: string, bits?: number): boolean {
+  const list = new net.BlockList();
+  const f = family(rule)!;
+  if (bits === undefined) list.addAddress(rule, f);
+  else list.addSubnet(rule, bits, f);
+  return list.check(ip, family(ip)!) || (f === 'ipv6' && bits === undefined && mappedCheck(ip, rule));
+}
+
+/** An IPv4 address against an IPv4-mapped IPv6 rule ("::ffff:10.0.0.1"), which BlockList does not fold. */
+function mappedCheck(ip: string, rule: string): boolean {
+  if (!net.isIPv4(ip)) return false;
+  const list = new net.BlockList();
+  list.addAddress(rule, 'ipv6');
+  return list.check(`::ffff:${ip}`, 'ipv6');
 }
 
 function isLoopback(ip: string): boolean {
-  const v4 = asIPv4(ip);
-  if (v4) return v4.startsWith('127.');
-  const b = ip16(ip);
-  return Boolean(b && b.subarray(0, 15).every((x) => x === 0) && b[15] === 1);
+  return ipMatches(ip, '127.0.0.0', 8) || ipMatches(ip, '::1');
 }
 
 /** True when `ip` lies in `cidr` ("10.0.0.0/8", "fd00::/8"); undefined when `cidr` is not one. */
@@ -98,24 +112,10 @@ function inCidr(ip: string, cidr: string): boolean | undefined {
   const slash = cidr.lastIndexOf('/');
   if (slash < 0) return undefined;
   const base = cidr.slice(0, slash);
+  const f = family(base);
   const bits = Number(cidr.slice(slash + 1));
-  const v4 = net.isIPv4(base);
-  if ((!v4 && !net.isIPv6(base)) || !/^\d+$/.test(cidr.slice(slash + 1)) || bits > (v4 ? 32 : 128)) return undefined;
-  // Compare in the 16-byte form: an IPv4 CIDR covers the IPv4-mapped forms too, as in Go.
-  const a = ip16(ip)!;
-  const b = ip16(base)!;
-  const prefix = v4 ? 96 + bits : bits;
-  for (let i = 0; i < prefix; i++) {
-    const bit = (x: Buffer) => (x[i >> 3] >> (7 - (i & 7))) & 1;
-    if (bit(a) !== bit(b)) return false;
-  }
-  return true;
-}
-
-function sameIp(a: string, b: string): boolean {
-  const x = ip16(a);
-  const y = ip16(b);
-  return Boolean(x && y && x.equals(y));
+  if (!f || !/^\d+$/.test(cidr.slice(slash + 1)) || bits > (f === 'ipv4' ? 32 : 128)) return undefined;
+  return ipMatches(ip, base, bits);
 }
 
 /**
@@ -154,7 +154,7 @@ export function useEnvProxy(host: string, port: string, noProxy: string): boolea
     }
     if (!eHost) continue;
     if (net.isIP(eHost)) {
-      if (ip && sameIp(ip, eHost) && (!ePort || ePort === port)) return false;
+      if (ip && ipMatches(ip, eHost) && (!ePort || ePort === port)) return false;
       continue;
     }
     if (eHost.startsWith('*.')) eHost = eHost.slice(1);
@@ -201,59 +201,6 @@ export class ProxyError extends Error {
   }
 }
 
-/** decodeURIComponent that keeps a malformed %-sequence as it is. */
-function decode(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
-}
-
-function basicAuth(url: URL): string | undefined {
-  if (!url.username && !url.password) return undefined;
-  return `Basic ${Buffer.from(`${decode(url.username)}:${decode(url.password)}`).toString('base64')}`;
-}
-
-/** Reads from `sock` until `enough(buffer)` says how many bytes make the answer; returns them and pushes back the rest. */
-function readAnswer(sock: Duplex, enough: (buf: Buffer) => number | undefined, what: string, proxy: string): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    let buf = Buffer.alloc(0);
-    const done = (err?: Error, out?: Buffer) => {
-      sock.off('data', onData);
-      sock.off('error', onError);
-      sock.off('close', onClose);
-      if (err) reject(err);
-      else resolve(out!);
-    };
-    const onData = (d: Buffer) => {
-      buf = Buffer.concat([buf, d]);
-      if (buf.length > 64 * 1024) return done(new ProxyError(`the proxy's answer to ${what} is too long`, proxy));
-      const n = enough(buf);
-      if (n === undefined) return;
-      sock.pause();
-      if (buf.length > n) sock.unshift(buf.subarray(n));
-      done(undefined, buf.subarray(0, n));
-    };
-    const onError = (err: Error) => done(err);
-    const onClose = () => done(new ProxyError(`the proxy closed the connection during ${what}`, proxy));
-    sock.on('data', onData);
-    sock.on('error', onError);
-    sock.on('close', onClose);
-    sock.resume();
-  });
-}
-
-function connected(sock: net.Socket | tls.TLSSocket, secure: boolean): Promise<void> {
-  return new Promise((resolve, reject) => {
-    sock.once(secure ? 'secureConnect' : 'connect', () => {
-      sock.off('error', reject);
-      resolve();
-    });
-    sock.once('error', reject);
-  });
-}
-
 /**
  * Roots for an https proxy: Node's bundled ones, NODE_EXTRA_CA_CERTS and the
  * system store (where a company's proxy CA usually is). The process default
@@ -271,174 +218,160 @@ function proxyRoots(): string[] | undefined {
   return [...t.getCACertificates('bundled'), ...t.getCACertificates('extra'), ...system];
 }
 
-async function httpConnect(sock: Duplex, proxy: URL, host: string, port: number): Promise<void> {
-  const name = redactProxy(proxy);
-  const authority = net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
-  const auth = basicAuth(proxy);
-  sock.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n${auth ? `Proxy-Authorization: ${auth}\r\n` : ''}\r\n`);
-  const head = (await readAnswer(sock, (b) => {
-    const i = b.indexOf('\r\n\r\n');
-    return i < 0 ? undefined : i + 4;
-  }, 'CONNECT', name)).toString('latin1');
-  const status = /^HTTP\/1\.[01] (\d{3})([^\r\n]*)/.exec(head);
-  if (!status) throw new ProxyError(`the proxy did not answer CONNECT with HTTP (${JSON.stringify(head.slice(0, 40))})`, name);
-  if (status[1] !== '200') {
-    const why = status[1] === '407' ? ' (proxy authentication required: put the user and password in the proxy URL)' : '';
-    throw new ProxyError(`the proxy refused CONNECT ${authority}: ${status[1]}${status[2]}${why}`, name);
-  }
-}
-
-const SOCKS_REPLIES: Record<number, string> = {
-  1: 'general SOCKS server failure',
-  2: 'connection not allowed by ruleset',
-  3: 'network unreachable',
-  4: 'host unreachable',
-  5: 'connection refused',
-  6: 'TTL expired',
-  7: 'command not supported',
-  8: 'address type not supported',
-};
-
-async function socks5Connect(sock: Duplex, proxy: URL, host: string, port: number): Promise<void> {
-  const name = redactProxy(proxy);
-  const user = decode(proxy.username);
-  const pass = decode(proxy.password);
-  const withAuth = Boolean(user || pass);
-  // Greeting: no authentication, plus username/password when the URL has them (RFC 1928, 1929).
-  sock.write(Buffer.from(withAuth ? [5, 2, 0, 2] : [5, 1, 0]));
-  const method = await readAnswer(sock, (b) => (b.length >= 2 ? 2 : undefined), 'the SOCKS5 greeting', name);
-  if (method[0] !== 5) throw new ProxyError('the proxy does not speak SOCKS5', name);
-  if (method[1] === 2 && withAuth) {
-    const u = Buffer.from(user);
-    const p = Buffer.from(pass);
-    if (u.length > 255 || p.length > 255) throw new ProxyError('the SOCKS5 user or password is longer than 255 bytes', name);
-    sock.write(Buffer.concat([Buffer.from([1, u.length]), u, Buffer.from([p.length]), p]));
-    const st = await readAnswer(sock, (b) => (b.length >= 2 ? 2 : undefined), 'SOCKS5 authentication', name);
-    if (st[1] !== 0) throw new ProxyError('the SOCKS5 proxy refused the user and password', name);
-  } else if (method[1] !== 0) {
-    throw new ProxyError(method[1] === 0xff ? 'the SOCKS5 proxy accepts none of the offered authentication methods (put the user and password in the proxy URL)' : `the SOCKS5 proxy chose an unsupported method ${method[1]}`, name);
-  }
-  let addr: Buffer;
-  if (net.isIPv4(host)) addr = Buffer.from([1, ...host.split('.').map(Number)]);
-  else if (net.isIPv6(host)) addr = Buffer.concat([Buffer.from([4]), ipv6Bytes(host)]);
-  else {
-    const h = Buffer.from(host);
-    if (h.length > 255) throw new ProxyError('the host name is too long for SOCKS5', name);
-    addr = Buffer.concat([Buffer.from([3, h.length]), h]);
-  }
-  sock.write(Buffer.concat([Buffer.from([5, 1, 0]), addr, Buffer.from([port >> 8, port & 0xff])]));
-  const reply = await readAnswer(sock, (b) => {
-    if (b.length < 5) return undefined;
-    const len = b[3] === 1 ? 4 : b[3] === 4 ? 16 : b[3] === 3 ? 1 + b[4] : -1;
-    if (len < 0) return b.length;
-    return b.length >= 4 + len + 2 ? 4 + len + 2 : undefined;
-  }, 'the SOCKS5 CONNECT', name);
-  if (reply[0] !== 5) throw new ProxyError('the proxy does not speak SOCKS5', name);
-  if (reply[1] !== 0) throw new ProxyError(`the SOCKS5 proxy could not connect to ${host}:${port}: ${SOCKS_REPLIES[reply[1]] ?? `reply ${reply[1]}`}`, name);
-}
-
-/** The 16 bytes of an IPv6 address (SOCKS5 ATYP 4). */
-export function ipv6Bytes(ip: string): Buffer {
-  const [head, tail = ''] = ip.split('::');
-  const part = (s: string) => (s ? s.split(':') : []);
-  let groups = part(head);
-  let rest = part(tail);
-  const last = (rest.length ? rest : groups).at(-1) ?? '';
-  const v4 = net.isIPv4(last) ? last.split('.').map(Number) : undefined;
-  if (v4) {
-    const g = [((v4[0] << 8) | v4[1]).toString(16), ((v4[2] << 8) | v4[3]).toString(16)];
-    if (rest.length) rest = [...rest.slice(0, -1), ...g];
-    else groups = [...groups.slice(0, -1), ...g];
-  }
-  const fill = ip.includes('::') ? Array(8 - groups.length - rest.length).fill('0') : [];
-  const all = [...groups, ...fill, ...rest];
-  const out = Buffer.alloc(16);
-  all.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
-  return out;
-}
-
-export interface TunnelOptions {
-  /** How long reaching the proxy and opening the tunnel may take (kubectl's dial timeout is 30 s). */
-  timeoutMs: number;
-  /** Called with the socket to the proxy as soon as it exists, so an agent can destroy it early. */
-  onSocket?: (sock: Duplex) => void;
-}
-
-/** Opens a socket to host:port through the proxy, within `timeoutMs`. */
-export async function openTunnel(proxy: URL, host: string, port: number, opts: TunnelOptions): Promise<Duplex> {
-  const name = redactProxy(proxy);
-  const proxyPort = Number(proxy.port || DEFAULT_PORTS[proxy.protocol]);
-  const proxyHost = bareHost(proxy.hostname);
-  const secure = proxy.protocol === 'https:';
-  const sock: net.Socket | tls.TLSSocket = secure
-    ? tls.connect({ host: proxyHost, port: proxyPort, servername: net.isIP(proxyHost) ? undefined : proxyHost, ca: proxyRoots(), ALPNProtocols: ['http/1.1'] })
-    : net.connect({ host: proxyHost, port: proxyPort });
-  opts.onSocket?.(sock);
-  let phase: 'connect' | 'tunnel' = 'connect';
-  sock.setTimeout(opts.timeoutMs, () => {
-    const what = phase === 'connect' ? 'connecting to the proxy' : `opening the tunnel to ${host}:${port}`;
-    sock.destroy(new ProxyError(`no answer within ${opts.timeoutMs / 1000}s while ${what}`, name, phase, 'ETIMEDOUT'));
-  });
+/** decodeURIComponent that keeps a malformed %-sequence as it is. */
+function decode(s: string): string {
   try {
-    await connected(sock, secure);
-    phase = 'tunnel';
-    if (proxy.protocol === 'socks5:') await socks5Connect(sock, proxy, host, port);
-    else await httpConnect(sock, proxy, host, port);
-  } catch (err) {
-    sock.destroy();
-    if (err instanceof ProxyError) throw err;
-    // A system or TLS error on the way to the proxy, or while it answered: blamed on the proxy, with its code.
-    const e = err as NodeJS.ErrnoException;
-    throw new ProxyError(e.code ? `${e.code}: ${e.message}` : e.message, name, phase, e.code);
+    return decodeURIComponent(s);
+  } catch {
+    return s;
   }
-  sock.setTimeout(0);
-  return sock;
 }
 
 type ConnectCallback = (err: Error | null, socket?: Duplex) => void;
+type ConnectOptions = tls.ConnectionOptions & { host?: string; hostname?: string; port?: number | string; timeout?: number };
+
+/** Where the request goes: the host without brackets, and the port. */
+function target(options: ConnectOptions, secure: boolean): { host: string; port: number } {
+  return { host: bareHost(String(options.hostname ?? options.host ?? 'localhost')), port: Number(options.port || (secure ? 443 : 80)) };
+}
 
 /**
- * An agent whose connections go through the proxy: for an https server, TLS
- * (with the agent's secure context, server name and verification) runs over
- * the tunnel. Sockets still being set up are destroyed with the agent, so a
- * command never waits on a proxy after it is done.
+ * The error of a tunnel that did not open, as a ProxyError: `connect` when
+ * the proxy could not be reached (a system or TLS code), `tunnel` when it
+ * answered and refused, or did not answer in time.
  */
-export function proxyAgent(proxy: URL, secure: boolean, tlsOptions: https.AgentOptions, timeoutMs: number): http.Agent {
-  const opening = new Set<Duplex>();
-  const tunnel = (options: { host?: string | null; hostname?: string | null; port?: number | string | null }, cb: ConnectCallback, wrap: (sock: Duplex) => Duplex) => {
-    const host = bareHost(String(options.hostname ?? options.host ?? 'localhost'));
-    const port = Number(options.port || (secure ? 443 : 80));
-    let raw: Duplex | undefined;
-    openTunnel(proxy, host, port, { timeoutMs, onSocket: (s) => opening.add((raw = s)) }).then(
-      (sock) => {
-        opening.delete(sock);
-        try {
-          cb(null, wrap(sock));
-        } catch (err) {
-          sock.destroy();
-          cb(err as Error);
-        }
-      },
-      (err: Error) => {
-        if (raw) opening.delete(raw);
-        cb(err);
-      },
-    );
-    return undefined;
-  };
-  const agent = secure ? new https.Agent({ keepAlive: true, ...tlsOptions }) : new http.Agent({ keepAlive: true });
-  const createConnection = secure
-    ? (options: tls.ConnectionOptions & { hostname?: string }, cb: ConnectCallback) => tunnel(options, cb, (sock) => tls.connect({ ...options, socket: sock }))
-    : // The tunnel's socket was paused after the proxy's answer; the HTTP client reads it once resumed.
-      (options: { host?: string; hostname?: string; port?: number }, cb: ConnectCallback) => tunnel(options, cb, (sock) => sock.resume());
-  const destroy = agent.destroy.bind(agent);
-  Object.assign(agent, {
-    createConnection,
-    destroy: () => {
-      for (const s of opening) s.destroy();
-      opening.clear();
-      destroy();
-    },
+function tunnelError(err: Error & { code?: string }, name: string, host: string, port: number, timeoutMs: number): ProxyError {
+  if (err instanceof ProxyError) return err;
+  const authority = net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
+  const msg = err.message;
+  const timedOut = msg === 'Proxy timeout' || msg.startsWith('Proxy connection timed out');
+  if (timedOut) return new ProxyError(`no answer within ${timeoutMs / 1000}s while opening the tunnel to ${authority}`, name, 'tunnel', 'ETIMEDOUT');
+  // hpagent: "Bad response: 407" when the proxy answered CONNECT with anything but 200.
+  const status = /^Bad response: (\d{3})$/.exec(msg);
+  if (status) {
+    const code = Number(status[1]);
+    const why = code === 407 ? ' (proxy authentication required: put the user and password in the proxy URL)' : '';
+    return new ProxyError(`the proxy refused CONNECT ${authority}: ${code} ${http.STATUS_CODES[code] ?? ''}`.trimEnd() + why, name);
+  }
+  // socks: the proxy's SOCKS5 answers.
+  if (msg.startsWith('Received invalid Socks5 initial handshake (no accepted authentication type)')) {
+    return new ProxyError('the SOCKS5 proxy accepts none of the offered authentication methods (put the user and password in the proxy URL)', name);
+  }
+  if (msg.startsWith('Socks5 Authentication failed')) return new ProxyError('the SOCKS5 proxy refused the user and password', name);
+  const rejected = /^Socks5 proxy rejected connection - (\w+)/.exec(msg);
+  if (rejected) return new ProxyError(`the SOCKS5 proxy could not connect to ${authority}: ${rejected[1]}`, name);
+  if (/socks/i.test(msg) || msg === 'Socket closed') return new ProxyError(`the SOCKS5 exchange failed: ${msg}`, name);
+  // A system or TLS error on the way to the proxy: blamed on the proxy, with its code.
+  if (err.code) return new ProxyError(`${err.code}: ${msg}`, name, 'connect', err.code);
+  return new ProxyError(msg, name);
+}
+
+/** A TCP connection to a SOCKS5 proxy within `timeoutMs` (errors are the `connect` phase's, with their code). */
+function reachProxy(proxy: URL, timeoutMs: number, signal: AbortSignal): Promise<net.Socket> {
+  const name = redactProxy(proxy);
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host: bareHost(proxy.hostname), port: Number(proxy.port || 1080), signal });
+    sock.setTimeout(timeoutMs, () => sock.destroy(new ProxyError(`no answer within ${timeoutMs / 1000}s while connecting to the proxy`, name, 'connect', 'ETIMEDOUT')));
+    sock.once('connect', () => {
+      sock.setTimeout(0);
+      sock.off('error', failed);
+      resolve(sock);
+    });
+    const failed = (err: Error & { code?: string }) => reject(err instanceof ProxyError || !err.code ? err : new ProxyError(`${err.code}: ${err.message}`, name, 'connect', err.code));
+    sock.once('error', failed);
   });
+}
+
+/**
+ * Agents whose connections go through the proxy, built on maintained
+ * packages: `hpagent` sends HTTP CONNECT (to an http or https proxy),
+ * `socks` speaks SOCKS5 (RFC 1928, with RFC 1929 user and password; the
+ * server's name is resolved by the proxy, as Go's socks5 dialer does). For an
+ * https server, TLS runs over the tunnel with the agent's secure context,
+ * server name and verification, as without a proxy.
+ *
+ * Reaching the proxy and opening the tunnel must take at most `timeoutMs`.
+ * Tunnels still being set up are cancelled with the agent, so a command
+ * never waits on a proxy after it is done.
+ */
+export async function proxyAgent(proxy: URL, secure: boolean, tlsOptions: https.AgentOptions, timeoutMs: number): Promise<http.Agent> {
+  const name = redactProxy(proxy);
+  const cancel = new AbortController();
+  const base = { keepAlive: true, ...(secure ? tlsOptions : {}) };
+  /** An IPv6 server's literal address: bracketed in the CONNECT line, compared bare with the certificate. */
+  const checkServerIdentity = (host: string, cert: tls.PeerCertificate) => (tlsOptions.checkServerIdentity ?? tls.checkServerIdentity)(bareHost(host), cert);
+  let agent: http.Agent;
+  if (proxy.protocol === 'socks5:') {
+    const { SocksClient } = await import('socks');
+    const open = (options: ConnectOptions, cb: ConnectCallback, wrap: (sock: Duplex) => Duplex) => {
+      const { host, port } = target(options, secure);
+      const started = Date.now();
+      reachProxy(proxy, timeoutMs, cancel.signal)
+        .then((existing) =>
+          SocksClient.createConnection({
+            proxy: { host: bareHost(proxy.hostname), port: Number(proxy.port || 1080), type: 5, userId: decode(proxy.username) || undefined, password: decode(proxy.password) || undefined },
+            command: 'connect',
+            destination: { host, port },
+            timeout: Math.max(1, timeoutMs - (Date.now() - started)),
+            existing_socket: existing,
+          }),
+        )
+        .then(
+          ({ socket }) => {
+            try {
+              cb(null, wrap(socket));
+            } catch (err) {
+              socket.destroy();
+              cb(err as Error);
+            }
+          },
+          (err: Error) => cb(tunnelError(err, name, host, port, timeoutMs)),
+        );
+    };
+    class SocksAgent extends (secure ? https.Agent : http.Agent) {
+      override createConnection(options: ConnectOptions, cb: ConnectCallback): undefined {
+        const tlsConnect = (socket: Duplex) => (https.Agent.prototype as unknown as { createConnection(o: object): Duplex }).createConnection.call(this, { ...options, socket, checkServerIdentity });
+        open(options, cb, secure ? tlsConnect : (socket) => socket);
+        return undefined;
+      }
+    }
+    agent = new SocksAgent(base);
+  } else {
+    const { HttpProxyAgent, HttpsProxyAgent } = await import('hpagent');
+    const Base = secure ? HttpsProxyAgent : HttpProxyAgent;
+    const proxyRequestOptions: Record<string, unknown> = { signal: cancel.signal, ...(proxy.protocol === 'https:' ? { ca: proxyRoots() } : {}) };
+    let through = proxy;
+    const address = bareHost(proxy.hostname);
+    if (proxy.protocol === 'https:' && net.isIP(address)) {
+      // hpagent sends the proxy's host as the TLS server name, which Node refuses for an IP
+      // address: the proxy is reached under a stand-in name that resolves to its address, and
+      // its certificate is checked against the address, as Go checks it.
+      through = new URL(proxy.href);
+      through.hostname = 'proxy-address.invalid';
+      const family = net.isIP(address);
+      proxyRequestOptions.lookup = (_host: string, opts: { all?: boolean }, cb: (...args: unknown[]) => void) => (opts.all ? cb(null, [{ address, family }]) : cb(null, address, family));
+      proxyRequestOptions.checkServerIdentity = (_host: string, cert: tls.PeerCertificate) => tls.checkServerIdentity(address, cert);
+    }
+    class ConnectAgent extends Base {
+      override createConnection(options: ConnectOptions, cb: ConnectCallback): undefined {
+        const { host, port } = target(options, secure);
+        // hpagent writes "CONNECT host:port" from options.host; the timeout applies to the CONNECT request.
+        const connectHost = net.isIPv6(host) ? `[${host}]` : host;
+        const done: ConnectCallback = (err, socket) => {
+          if (err) return cb(tunnelError(err, name, host, port, timeoutMs));
+          (socket as net.Socket | undefined)?.setTimeout?.(0);
+          cb(null, socket);
+        };
+        (Base.prototype as unknown as { createConnection(o: object, cb: ConnectCallback): void }).createConnection.call(this, { ...options, host: connectHost, timeout: timeoutMs, checkServerIdentity }, done);
+        return undefined;
+      }
+    }
+    agent = new ConnectAgent({ ...base, proxy: through, proxyRequestOptions } as ConstructorParameters<typeof Base>[0]);
+  }
+  const destroy = agent.destroy.bind(agent);
+  agent.destroy = () => {
+    cancel.abort();
+    destroy();
+  };
   return agent;
 }

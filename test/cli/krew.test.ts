@@ -1,15 +1,21 @@
-// The release as krew installs it, through a real kubectl: builds the
-// linux-amd64 archive and its manifest with scripts/release.mjs, validates
-// both, unpacks the archive into a krew root (store/vnet/vX.Y.Z), links the
-// binary into KREW_ROOT/bin, puts only that folder and kubectl's on PATH, and
-// runs kubectl's plugin dispatch and completion against the sandbox.
+// The release, as it is published and as krew installs it:
+// - scripts/release.mjs builds every platform's archive; the krew manifest it
+//   writes must be the committed plugin-manifest/vnet.yaml (so the committed
+//   sha256s are those of a rebuild of the committed tree), and a second build
+//   of the host's archive must be byte-identical to the first;
+// - krew itself (sigs.k8s.io/krew, built from the Go module proxy, cached;
+//   test/support/krew.ts) installs the linux-amd64 archive with the committed
+//   manifest into a private KREW_ROOT, as the README says; kubectl's plugin
+//   dispatch and completion then run the packaged binary against the sandbox;
+//   `kubectl krew uninstall vnet` removes it.
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { create, freshNamespace, repoRoot, runCli, sandbox } from '../support/cluster.js';
+import { krewRoot as makeKrewRoot } from '../support/krew.js';
 import { validateKrewManifest } from '../support/krew-validate.js';
 // @ts-expect-error plain ESM script without types
 import { readArchive } from '../../scripts/archive.mjs';
@@ -18,6 +24,7 @@ const run = promisify(execFile);
 const pjson = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
 const tag = `v${pjson.version}`;
 const archiveFile = `kubectl-vnet_${pjson.version}_linux_amd64.tar.gz`;
+const committedManifest = path.join(repoRoot, 'plugin-manifest', 'vnet.yaml');
 
 interface Result {
   code: number;
@@ -25,15 +32,16 @@ interface Result {
   stderr: string;
 }
 
-describe.runIf(process.platform === 'linux' && process.arch === 'x64')('krew-style install of the linux-amd64 archive', () => {
+describe.runIf(process.platform === 'linux' && process.arch === 'x64')('the release, installed by krew', () => {
   let work: string;
   let krewRoot: string;
   let env: NodeJS.ProcessEnv;
   let ns: string;
+  let installed: Result;
 
   async function kubectl(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Result> {
     try {
-      const r = await run(sandbox().kubectl, args, { env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 60_000 });
+      const r = await run(sandbox().kubectl, args, { env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 120_000 });
       return { code: 0, stdout: r.stdout, stderr: r.stderr };
     } catch (err) {
       const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -41,34 +49,32 @@ describe.runIf(process.platform === 'linux' && process.arch === 'x64')('krew-sty
     }
   }
 
+  /** scripts/release.mjs as a maintainer runs it (dist/ is built by `npm test`). */
+  async function release(out: string, platforms: string[] | undefined, manifest: string | null): Promise<void> {
+    const args = [path.join(repoRoot, 'scripts', 'release.mjs'), '--no-build', '--out', out, ...(platforms ? ['--platforms', platforms.join(',')] : []), ...(manifest ? ['--manifest', manifest] : ['--no-manifest'])];
+    await run(process.execPath, args, { cwd: repoRoot, timeout: 1_500_000, maxBuffer: 16 << 20 });
+  }
+
   beforeAll(async () => {
     work = mkdtempSync(path.join(os.tmpdir(), 'vnet-krew-'));
-    const out = path.join(work, 'release');
-    // The release script, as a maintainer runs it (dist/ is built by `npm test`).
-    await run(process.execPath, [path.join(repoRoot, 'scripts', 'release.mjs'), '--platforms', 'linux-amd64', '--no-build', '--out', out, '--manifest', path.join(work, 'vnet.yaml')], {
-      cwd: repoRoot,
-      timeout: 600_000,
-      maxBuffer: 16 << 20,
-    });
+    // Every platform, as `npm run release` builds them (the Node packages come from the npm registry once).
+    await release(path.join(work, 'release'), undefined, path.join(work, 'vnet.yaml'));
+    // The host's archive once more, into another folder.
+    await release(path.join(work, 'again'), ['linux-amd64'], null);
 
-    // Install like krew: unpack into store/<plugin>/<version>, link bin into KREW_ROOT/bin.
-    krewRoot = path.join(work, 'krew');
-    const store = path.join(krewRoot, 'store', 'vnet', tag);
-    mkdirSync(store, { recursive: true });
-    mkdirSync(path.join(krewRoot, 'bin'));
-    for (const e of readArchive(archiveFile, readFileSync(path.join(out, archiveFile)))) {
-      writeFileSync(path.join(store, e.name), e.data);
-      chmodSync(path.join(store, e.name), e.mode);
-    }
-    symlinkSync(path.join(store, 'kubectl-vnet'), path.join(krewRoot, 'bin', 'kubectl-vnet'));
-    // The completion helper, linked as the README says.
-    symlinkSync(path.join(store, 'kubectl_complete-vnet'), path.join(krewRoot, 'bin', 'kubectl_complete-vnet'));
+    const k = makeKrewRoot(path.join(work, 'krew'));
+    krewRoot = k.krewRoot;
     env = {
       HOME: work,
-      PATH: [path.join(krewRoot, 'bin'), path.dirname(sandbox().kubectl), '/usr/bin', '/bin'].join(path.delimiter),
+      ...k.env,
+      PATH: [...k.path, path.dirname(sandbox().kubectl), '/usr/bin', '/bin'].join(path.delimiter),
       KUBECONFIG: sandbox().kubeconfig,
       NO_COLOR: '1',
     };
+    // The README's command: krew checks the archive against the manifest's sha256 and installs it.
+    installed = await kubectl(['krew', 'install', `--manifest=${committedManifest}`, `--archive=${path.join(work, 'release', archiveFile)}`]);
+    // The completion helper, linked as the README says (krew links only the manifest's bin).
+    if (installed.code === 0) symlinkSync(path.join(krewRoot, 'store', 'vnet', tag, 'kubectl_complete-vnet'), path.join(krewRoot, 'bin', 'kubectl_complete-vnet'));
 
     ns = await freshNamespace('vnet-krew');
     await create({
@@ -85,23 +91,42 @@ describe.runIf(process.platform === 'linux' && process.arch === 'x64')('krew-sty
         },
       },
     } as never);
-  }, 660_000);
+  }, 1_800_000);
 
   afterAll(() => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('the release wrote a manifest that krew accepts for the archive it built', () => {
-    const text = readFileSync(path.join(work, 'vnet.yaml'), 'utf8');
-    const archives = new Map([[archiveFile, readFileSync(path.join(work, 'release', archiveFile))]]);
-    expect(validateKrewManifest(text, path.join(work, 'vnet.yaml'), archives)).toEqual([]);
+  it('two builds of the host archive are byte-identical, and so are their checksums', () => {
+    const first = readFileSync(path.join(work, 'release', archiveFile));
+    const second = readFileSync(path.join(work, 'again', archiveFile));
+    expect(second.length).toBe(first.length);
+    expect(second.equals(first)).toBe(true);
+    const line = (dir: string) => readFileSync(path.join(work, dir, 'checksums.txt'), 'utf8').split('\n').find((l) => l.endsWith(`  ${archiveFile}`));
+    expect(line('again')).toBeDefined();
+    expect(line('again')).toBe(line('release'));
+  });
+
+  it('the committed manifest is the one a rebuild of the tree writes (every sha256 included)', () => {
+    const rebuilt = readFileSync(path.join(work, 'vnet.yaml'), 'utf8');
+    const committed = readFileSync(committedManifest, 'utf8');
+    // When this fails: `npm run release` and commit plugin-manifest/vnet.yaml with the change that altered the archives.
+    expect(committed).toBe(rebuilt);
+    const archives = new Map(readdirSync(path.join(work, 'release')).filter((f) => /\.(tar\.gz|zip)$/.test(f)).map((f) => [f, readFileSync(path.join(work, 'release', f))]));
+    expect(archives.size).toBe(5);
+    expect(validateKrewManifest(committed, committedManifest, archives)).toEqual([]);
     const entries = readArchive(archiveFile, archives.get(archiveFile)!).map((e: { name: string; mode: number }) => `${e.name} ${(e.mode & 0o777).toString(8)}`);
     expect(entries.sort()).toEqual(['LICENSE 644', 'kubectl-vnet 755', 'kubectl_complete-vnet 755']);
-    // The binary is an x86-64 ELF executable, not a script.
-    const head = readFileSync(path.join(krewRoot, 'store', 'vnet', tag, 'kubectl-vnet')).subarray(0, 20);
+  });
+
+  it('krew installs the archive with the committed manifest', () => {
+    expect(installed.code, installed.stderr).toBe(0);
+    expect(installed.stderr).toContain('Installed plugin: vnet');
+    expect(existsSync(path.join(krewRoot, 'receipts', 'vnet.yaml'))).toBe(true);
+    // The binary krew linked is an x86-64 ELF executable, not a script.
+    const head = readFileSync(path.join(krewRoot, 'bin', 'kubectl-vnet')).subarray(0, 20);
     expect(head.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
     expect(head.readUInt16LE(18)).toBe(62); // EM_X86_64
-    expect(readFileSync(path.join(work, 'release', 'checksums.txt'), 'utf8')).toContain(archiveFile);
   });
 
   it('kubectl plugin list finds the linked binary', async () => {
@@ -183,5 +208,19 @@ describe.runIf(process.platform === 'linux' && process.arch === 'x64')('krew-sty
   it('the archive holds only what the manifest lists', () => {
     const files = readdirSync(path.join(krewRoot, 'store', 'vnet', tag)).sort();
     expect(files).toEqual(['LICENSE', 'kubectl-vnet', 'kubectl_complete-vnet']);
+  });
+
+  it('kubectl krew list shows it, and kubectl krew uninstall removes it', async () => {
+    const list = await kubectl(['krew', 'list']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/^(\S+\/)?vnet$/m);
+    const gone = await kubectl(['krew', 'uninstall', 'vnet']);
+    expect(gone.code, gone.stderr).toBe(0);
+    expect(gone.stderr).toContain('Uninstalled plugin: vnet');
+    expect(existsSync(path.join(krewRoot, 'store', 'vnet'))).toBe(false);
+    expect(existsSync(path.join(krewRoot, 'bin', 'kubectl-vnet'))).toBe(false);
+    const after = await kubectl(['vnet', 'version']);
+    expect(after.code).not.toBe(0);
+    expect(after.stderr).toContain('unknown command "vnet"');
   });
 });

@@ -1,9 +1,9 @@
 // Proxies as kubectl uses them, against the sandbox through real forwarding
-// proxies (test/support/proxies.ts): the cluster entry's proxy-url (http and
-// socks5, with and without a user), HTTPS_PROXY with NO_PROXY and the loopback
+// proxies (test/support/proxies.ts): the cluster entry's proxy-url (http,
+// https and socks5, with and without a user), HTTPS_PROXY with NO_PROXY and the loopback
 // exemption, and the errors. kubectl itself is run through the same proxies
 // with the same settings, so the tool is held to kubectl's behaviour.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,7 +26,7 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function proxy(kind: 'connect' | 'socks5', opts: { auth?: string; hosts?: Record<string, string> } = {}): Promise<TestProxy> {
+async function proxy(kind: 'connect' | 'socks5', opts: { auth?: string; hosts?: Record<string, string>; tls?: import('node:tls').TlsOptions } = {}): Promise<TestProxy> {
   const p = kind === 'connect' ? await startConnectProxy(opts) : await startSocks5Proxy(opts);
   proxies.push(p);
   return p;
@@ -101,6 +101,30 @@ describe('proxy-url in the cluster entry', () => {
     const refused = await version(withoutUser);
     expect(refused.code).toBe(7);
     expect(refused.stderr).toContain('the SOCKS5 proxy accepts none of the offered authentication methods');
+  });
+
+  it("https: TLS to the proxy, verified against the trusted roots (NODE_EXTRA_CA_CERTS here); an untrusted proxy is refused", async () => {
+    // A self-signed certificate for the proxy at 127.0.0.1, trusted only through NODE_EXTRA_CA_CERTS.
+    const key = path.join(dir, 'proxy.key');
+    const cert = path.join(dir, 'proxy.crt');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=vnet test proxy', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+    const p = await proxy('connect', { auth: 'dora:tls pw', tls: { key: fs.readFileSync(key), cert: fs.readFileSync(cert) } });
+    const kc = kubeconfigWith('https.kubeconfig', { 'proxy-url': `https://dora:tls%20pw@127.0.0.1:${p.port}` });
+    const r = await version(kc, { NODE_EXTRA_CA_CERTS: cert });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).serverVersion.gitVersion).toMatch(/^v1\./);
+    expect(new Set(p.targets)).toEqual(new Set([`127.0.0.1:${serverPort}`]));
+    expect(p.credentials.at(-1)).toBe('dora:tls pw');
+
+    // Without the proxy's CA the handshake fails: verification stays on, and the error is the proxy's.
+    const before = p.targets.length;
+    const untrusted = await version(kc, { NODE_EXTRA_CA_CERTS: undefined });
+    expect(untrusted.code).toBe(7);
+    expect(untrusted.stderr).toContain(`error: cannot reach the proxy https://127.0.0.1:${p.port} (proxy-url) on the way to https://127.0.0.1:${serverPort}`);
+    expect(untrusted.stderr).toMatch(/SELF_SIGNED|UNABLE_TO_VERIFY|CERT/);
+    expect(untrusted.stderr).toContain("hint: the proxy's certificate must be trusted");
+    expect(untrusted.stderr).not.toMatch(/dora|tls pw/);
+    expect(p.targets.length).toBe(before);
   });
 
   it('a proxy that is not running: "cannot reach the proxy", exit 7', async () => {

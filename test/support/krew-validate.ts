@@ -1,8 +1,9 @@
 // Checks a krew plugin manifest the way krew's validation does
 // (pkg/index/validation and cmd/validate-krew-manifest, re-implemented here
-// from their rules), plus the krew-index review rules the issue names
-// (description width, a license in every archive) and, when archives are
-// given, their sha256 and contents.
+// from their rules), plus krew-index's review rules (description width, a
+// license in every archive) and, when archives are given, their sha256 and
+// contents. It lets the unit tests check manifests without Go; krew itself
+// installs the release in test/cli/krew.test.ts.
 import path from 'node:path';
 import { parse } from 'yaml';
 // @ts-expect-error plain ESM script without types

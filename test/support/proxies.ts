@@ -5,6 +5,7 @@
 // session is between the client and the API server). `hosts` is the proxy's
 // own name resolution (a name only the proxy knows, as behind a real proxy).
 import net from 'node:net';
+import tls from 'node:tls';
 
 export interface TestProxy {
   url: string;
@@ -35,13 +36,15 @@ interface Recorder {
 }
 
 /** A proxy server on 127.0.0.1 that hands each client connection to `handle`, with what it records. */
-async function serve(scheme: 'http' | 'socks5', handle: (client: net.Socket, rec: Recorder) => void): Promise<TestProxy> {
+async function serve(scheme: 'http' | 'https' | 'socks5', handle: (client: net.Socket, rec: Recorder) => void, tlsOptions?: tls.TlsOptions): Promise<TestProxy> {
   const rec: Recorder = { targets: [], credentials: [], sockets: new Set() };
-  const server = net.createServer((client) => {
+  const onClient = (client: net.Socket) => {
     rec.sockets.add(client);
     client.on('error', () => undefined);
     handle(client, rec);
-  });
+  };
+  // An https proxy: TLS between the client and the proxy (a failed handshake is the client's to report).
+  const server = tlsOptions ? tls.createServer(tlsOptions, onClient).on('tlsClientError', () => undefined) : net.createServer(onClient);
   const port = await listen(server);
   return { url: `${scheme}://127.0.0.1:${port}`, port, targets: rec.targets, credentials: rec.credentials, close: closer(server, rec.sockets) };
 }
@@ -60,8 +63,8 @@ function pipeTo(client: net.Socket, host: string, port: number, onOpen: () => vo
 }
 
 /** An HTTP CONNECT proxy; with `auth` ("user:password") it answers 407 without the right Proxy-Authorization. */
-export function startConnectProxy(opts: { auth?: string; hosts?: Record<string, string> } = {}): Promise<TestProxy> {
-  return serve('http', (client, { targets, credentials, sockets }) => {
+export function startConnectProxy(opts: { auth?: string; hosts?: Record<string, string>; tls?: tls.TlsOptions } = {}): Promise<TestProxy> {
+  return serve(opts.tls ? 'https' : 'http', (client, { targets, credentials, sockets }) => {
     let head = Buffer.alloc(0);
     const onData = (d: Buffer) => {
       head = Buffer.concat([head, d]);
@@ -103,7 +106,7 @@ export function startConnectProxy(opts: { auth?: string; hosts?: Record<string, 
       );
     };
     client.on('data', onData);
-  });
+  }, opts.tls);
 }
 
 /** A SOCKS5 proxy; with `auth` ("user:password") it requires username/password authentication. */

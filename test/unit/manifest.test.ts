@@ -1,13 +1,13 @@
 // The krew manifest: the committed plugin-manifest/vnet.yaml passes krew's
 // validation rules; the validator itself rejects each kind of mistake; the
 // release script's manifest writer produces what krew accepts.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { validateKrewManifest } from '../support/krew-validate.js';
 // @ts-expect-error plain ESM script without types
-import { CAVEATS, DESCRIPTION, manifestYaml, PLATFORMS, SHORT_DESCRIPTION, archiveName, binName } from '../../scripts/release.mjs';
+import { CAVEATS, DESCRIPTION, manifestYaml, PLATFORMS, RELEASE_INPUTS, SHORT_DESCRIPTION, archiveName, binName, sourceDateEpoch } from '../../scripts/release.mjs';
 // @ts-expect-error plain ESM script without types
 import { sha256, tarGz, zip } from '../../scripts/archive.mjs';
 
@@ -116,5 +116,23 @@ describe('the krew validator', () => {
   it('the texts fit krew: short description <= 50, description and caveats wrapped at 80', () => {
     expect(SHORT_DESCRIPTION.length).toBeLessThanOrEqual(50);
     for (const l of `${DESCRIPTION}\n${CAVEATS}`.split('\n')) expect(l.length).toBeLessThanOrEqual(80);
+  });
+});
+
+describe("the archives' file time (reproducible releases)", () => {
+  it('is SOURCE_DATE_EPOCH when set, and refuses what tar and zip cannot hold', () => {
+    expect(sourceDateEpoch({ SOURCE_DATE_EPOCH: '1796180992' })).toBe(1796180992);
+    expect(() => sourceDateEpoch({ SOURCE_DATE_EPOCH: 'yesterday' })).toThrow(/SOURCE_DATE_EPOCH must be whole seconds/);
+    expect(() => sourceDateEpoch({ SOURCE_DATE_EPOCH: '0' })).toThrow(/from 1980 on/);
+  });
+
+  it('else the time of the last commit that changed an input of the archives, which all exist', () => {
+    const t = sourceDateEpoch({});
+    expect(Number.isInteger(t)).toBe(true);
+    expect(t).toBeGreaterThan(1_700_000_000);
+    expect(t * 1000).toBeLessThanOrEqual(Date.now());
+    for (const input of RELEASE_INPUTS) expect(existsSync(path.join(root, input)), input).toBe(true);
+    // Not the manifest, nor documentation or tests: committing those must leave the archives as they are.
+    expect(RELEASE_INPUTS.filter((i: string) => /^(plugin-manifest|test|README|docs|bench)/.test(i))).toEqual([]);
   });
 });
