@@ -52,7 +52,7 @@ export const EXIT_CODES: readonly { code: ExitCodeName; title: string; when: str
     code: 'unreachable',
     title: 'server unreachable',
     when:
-      'no kubeconfig, a malformed kubeconfig, an unknown context, connection refused, DNS, TLS verification failure, 429/503; a proxy that cannot be reached, refuses the tunnel or does not open it in time ' +
+      'no kubeconfig, a malformed kubeconfig, an unknown context, connection refused, DNS, TLS verification failure, 429/503 (after the retries that the answer\'s `Retry-After` asks for, at most 10, as client-go does); a proxy that cannot be reached, refuses the tunnel or does not open it in time ' +
       "(within `--request-timeout`, else 30 s), or a `proxy-url` kubectl would refuse",
   },
   { code: 'checksFailed', title: 'checks failed', when: '`kubectl vnet doctor` found at least one failing check' },
