@@ -37,7 +37,7 @@ export const EXIT_CODES: readonly { code: ExitCodeName; title: string; when: str
   {
     code: 'notFound',
     title: 'not found',
-    when: 'a read command (`status`, `mac list`, `doctor`, `macpool`) names a VM, VMI or namespace that does not exist (HTTP 404), or `-f FILE --local` names a VM that is not in the file',
+    when: 'a read command (`status`, `mac list`, `doctor`, `macpool`, `networks`) names a VM, VMI, namespace or NAD that does not exist (HTTP 404; for `networks NAD`, when no VM names it either), or `-f FILE --local` names a VM that is not in the file',
   },
   { code: 'forbidden', title: 'forbidden', when: 'HTTP 401/403; the hint names the verb, resource and namespace that are missing and the `kubectl auth can-i` line to check it' },
   {

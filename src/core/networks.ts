@@ -53,22 +53,32 @@ export async function readNetworks(options: NetworksOptions, deps: { client: Kub
     stores.listVMIs(client, ns, undefined, { project: status.projectVMIForStatus }),
     softly(stores.listLauncherPods(client, ns, undefined, { project: status.projectPodForStatus }), 'cannot list launcher pods, so no interface shows as attached'),
     // Kube-OVN is often not installed: a 404 only means no Subnet checks (said only for a Kube-OVN NAD, below).
-    softly(client.list<KubeOvnSubnet>(resourcePath(Resources.subnet)).then((l) => l.items), 'cannot list subnets.kubeovn.io, so Kube-OVN NADs are not checked', ''),
+    softly(
+      client.list<KubeOvnSubnet>(resourcePath(Resources.subnet)).then((l) => l.items),
+      'cannot list subnets.kubeovn.io, so Kube-OVN NADs are not checked',
+      '',
+    ),
     softly(readMacpool(client), 'cannot read kubemacpool'),
     softly(readNamespaces(client, ns === undefined ? { all: true } : { names: [ns] }), 'cannot read the namespaces, so kubemacpool coverage is not told'),
   ]).catch((err: unknown) => {
     if (err instanceof VnetError && err.code === 'notFound' && /network-attachment-definitions/.test(err.hint ?? '')) {
-      throw new VnetError('notFound', 'the NetworkAttachmentDefinition API (k8s.cni.cncf.io/v1) is not installed: there are no NADs', { hint: 'install Multus (it brings the CRD), then create NADs', reason: err.reason, status: err.status });
+      throw new VnetError('notFound', 'the NetworkAttachmentDefinition API (k8s.cni.cncf.io/v1) is not installed: there are no NADs', {
+        hint: 'install Multus (it brings the CRD), then create NADs',
+        reason: err.reason,
+        status: err.status,
+      });
     }
     throw err;
   });
   const byName = new Map((namespaces ?? []).flatMap((n) => ('metadata' in n ? [[n.metadata.name, n] as const] : [])));
-  const coverage = macpool ? (namespace: string): NadMacpool | null => {
-    const n = byName.get(namespace);
-    if (!n) return null;
-    const c = macpoolCoverage(macpool, n);
-    return { managed: c.managed, reason: c.reason };
-  } : undefined;
+  const coverage = macpool
+    ? (namespace: string): NadMacpool | null => {
+        const n = byName.get(namespace);
+        if (!n) return null;
+        const c = macpoolCoverage(macpool, n);
+        return { managed: c.managed, reason: c.reason };
+      }
+    : undefined;
   const inventory = buildNadInventory({ nads, vms, vmis, pods: (pods ?? []) as Pod[], subnets, macpool: coverage, namespace: ns, only: options.nad, notes });
   if (subnets === null && inventory.items.some((i) => i.cniTypes.includes('kube-ovn')) && !notes.some((n) => n.includes('subnets'))) {
     inventory.notes.push('subnets.kubeovn.io is not installed, so no Kube-OVN Subnet serves the Kube-OVN NADs');
