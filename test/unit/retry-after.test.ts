@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConnection } from '../../src/kube/config.js';
 import { KubeClient, MAX_RETRIES, retryDelay } from '../../src/kube/client.js';
 import { tempDirs } from '../support/tmp.js';
+import { vnet } from '../support/in-process.js';
 
 const tmpDir = tempDirs();
 
@@ -36,7 +37,7 @@ async function scriptedServer(answers: { status: number; retryAfter?: string; bo
     client.close();
     return new Promise<void>((r) => server.close(() => r()));
   });
-  return { client, seen, debug };
+  return { client, seen, debug, kubeconfig: kc };
 }
 
 const closers: (() => Promise<void>)[] = [];
@@ -87,6 +88,16 @@ describe('429 and Retry-After', () => {
     expect(got).toEqual([event]);
     expect(server.seen).toHaveLength(2);
     expect(server.seen.every((s) => s.url.includes('watch=1'))).toBe(true);
+  });
+
+  it('a command (mac list) whose lists are answered 429 with Retry-After succeeds after the retries', async () => {
+    const empty = { kind: 'List', metadata: { resourceVersion: '3' }, items: [] };
+    const server = await scriptedServer([{ status: 429, retryAfter: '0', body: tooMany }, { status: 429, retryAfter: '0', body: tooMany }, { status: 200, body: empty }]);
+    const r = await vnet(['mac', 'list', '-n', 'a', '--kubeconfig', server.kubeconfig]);
+    expect(r.stderr).toBe('No VirtualMachines found in namespace a.\n');
+    expect(r.code).toBe(0);
+    // Two lists (VMs, VMIs), each answered 429 once or twice before its 200.
+    expect(server.seen).toHaveLength(4);
   });
 
   it('decides the delay as client-go does', () => {
