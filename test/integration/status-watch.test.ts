@@ -4,7 +4,8 @@
 // it with exit 0.
 import { spawn } from 'node:child_process';
 import { describe, expect, it, vi } from 'vitest';
-import { cliPath, eventually, freshNamespace, runCli, sandbox } from '../support/cluster.js';
+import { PatchStrategy } from '@kubernetes/client-node';
+import { adminApi, cliPath, eventually, freshNamespace, runCli, sandbox } from '../support/cluster.js';
 import { bridgeNad, makeVM, pauseSimulator, runningWith } from '../support/hotplug.js';
 
 vi.setConfig({ testTimeout: 150_000 });
@@ -31,12 +32,14 @@ function background(args: string[]) {
 }
 
 describe('status -w', () => {
-  it('follows a hot-plug from pending to ready (one VM, a namespace as JSON, -A), and exits 0 on Ctrl-C', async () => {
+  it('follows a hot-plug from pending to ready (one VM, a namespace as JSON, -l, -A), and exits 0 on Ctrl-C', async () => {
     const ns = await freshNamespace('vnet-watch');
     await bridgeNad(ns);
     await makeVM(ns, 'vm1');
     await makeVM(ns, 'other', { running: false });
+    await adminApi().patch({ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', metadata: { name: 'vm1', namespace: ns, labels: { app: 'web' } } } as never, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch);
     await runningWith(ns, 'vm1', ['default']);
+    const labelled = background(['status', '-n', ns, '-l', 'app=web', '-w', '-o', 'json']);
     const one = background(['status', 'vm1', '-n', ns, '-w']);
     const json = background(['status', '-n', ns, '-w', '-o', 'json']);
     const all = background(['status', '-A', '-w', '-o', 'json']);
@@ -53,10 +56,13 @@ describe('status -w', () => {
       await one.until(/^vm1\s+blue\s+bridge\s+\S+\s+ready\b/m, 'blue ready');
       await json.until(/"name":"blue","binding":"bridge","network":"[^"]+","state":"ready"/, 'blue ready as JSON');
       await all.until(new RegExp(`"namespace":"${ns}","name":"vm1".*"name":"blue","binding":"bridge","network":"[^"]+","state":"ready"`), 'blue ready across all namespaces');
+      await labelled.until(/"name":"blue","binding":"bridge","network":"[^"]+","state":"ready"/, 'blue ready with -l');
     } finally {
-      const codes = await Promise.all([one.interrupt(), json.interrupt(), all.interrupt()]);
-      expect(codes, `${one.err()}${json.err()}${all.err()}`).toEqual([0, 0, 0]);
+      const codes = await Promise.all([one.interrupt(), json.interrupt(), all.interrupt(), labelled.interrupt()]);
+      expect(codes, `${one.err()}${json.err()}${all.err()}${labelled.err()}`).toEqual([0, 0, 0, 0]);
     }
+    // -l: only the labelled VM.
+    expect(new Set(labelled.out().split('\n').filter(Boolean).map((l) => JSON.parse(l).name))).toEqual(new Set(['vm1']));
 
     // Table stream: the header once, then only changed rows; each state of blue appears in order.
     const lines = one.out().split('\n').filter(Boolean);
