@@ -3,7 +3,7 @@
  * place by the command; otherwise, as `kubectl get -w`: the table once, then
  * one line per interface row that changed (no header again), or with -o
  * json|yaml one document per VM that changed (JSON: one object per line).
- * Warnings are told once each.
+ * Warnings are told once each (with -o json|yaml they are in the objects).
  */
 import type { StatusUpdate } from '../core/status-watch.js';
 import { formatDocument, type Paint } from './output.js';
@@ -31,14 +31,15 @@ export class StatusWatchPrinter {
   }
 
   update(u: StatusUpdate): WatchOutput {
-    const warnings = this.newWarnings(u);
     const { format } = this.o;
     if (format === 'json' || format === 'yaml') {
+      // As without -w: the warnings are in each object's "warnings", not on stderr.
       const changed = new Set(u.changed);
       const docs = u.items.filter((it) => changed.has(`${it.namespace}/${it.name}`));
       const stdout = docs.map((d) => (format === 'json' ? `${JSON.stringify(d)}\n` : `---\n${formatDocument(d, 'yaml')}`)).join('');
-      return { stdout, stderr: warnings };
+      return { stdout, stderr: [] };
     }
+    const warnings = this.newWarnings(u);
     const wide = format === 'wide';
     if (this.o.redraw) {
       if (u.items.length === 0) return { stdout: `${this.o.empty}\n`, stderr: warnings };
