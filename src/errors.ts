@@ -56,7 +56,7 @@ export const EXIT_CODES: readonly { code: ExitCodeName; title: string; when: str
       "(within `--request-timeout`, else 30 s), or a `proxy-url` kubectl would refuse",
   },
   { code: 'checksFailed', title: 'checks failed', when: '`kubectl vnet doctor` found at least one failing check' },
-  { code: 'interrupted', title: 'interrupted', when: 'Ctrl-C' },
+  { code: 'interrupted', title: 'interrupted', when: 'Ctrl-C (except `status -w`, which ends with 0 on Ctrl-C, as `kubectl get -w` does)' },
 ];
 
 /** The exit-code table as the docs show it (Markdown). */

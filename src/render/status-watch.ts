@@ -21,6 +21,7 @@ export class StatusWatchPrinter {
   private readonly rows = new Map<string, string>();
   private readonly told = new Set<string>();
   private started = false;
+  private toldEmpty = false;
 
   constructor(private readonly o: { format: 'table' | 'wide' | 'json' | 'yaml'; showNamespace: boolean; redraw: boolean; paint?: Paint; empty: string }) {}
 
@@ -58,8 +59,13 @@ export class StatusWatchPrinter {
       fresh.push(row);
     }
     if (!this.started) {
+      // The header comes with the first rows: with nothing in scope yet, the note (once), then the table when a VM comes.
+      if (rows.length === 0) {
+        const note = this.toldEmpty ? [] : [this.o.empty];
+        this.toldEmpty = true;
+        return { stdout: '', stderr: [...note, ...warnings] };
+      }
       this.started = true;
-      if (rows.length === 0) return { stdout: '', stderr: [this.o.empty, ...warnings] };
       return { stdout: renderTable(headers, fresh), stderr: warnings };
     }
     if (fresh.length === 0) return { stdout: '', stderr: warnings };

@@ -86,6 +86,13 @@ describe('StatusWatchPrinter', () => {
     expect(p.update({ items: [ready], changed: ['a/web'], removed: [] }).stdout).toBe('');
   });
 
+  it('table stream: nothing in scope at first gives the note once; the header comes with the first VM', () => {
+    const p = new StatusWatchPrinter({ format: 'table', showNamespace: false, redraw: false, empty: 'No resources found in a namespace.' });
+    expect(p.update({ items: [], changed: [], removed: [] })).toEqual({ stdout: '', stderr: ['No resources found in a namespace.'] });
+    expect(p.update({ items: [], changed: [], removed: [] })).toEqual({ stdout: '', stderr: [] });
+    expect(p.update({ items: [pending], changed: ['a/web'], removed: [] }).stdout.split('\n')[0]).toMatch(/^VM\s+INTERFACE\s+BINDING/);
+  });
+
   it('json: one object per line for each changed VM; redraw: the whole table each time', () => {
     const p = new StatusWatchPrinter({ format: 'json', showNamespace: false, redraw: false, empty: '' });
     const out = p.update({ items: [ready], changed: ['a/web'], removed: [] }).stdout;
