@@ -98,9 +98,14 @@ const lazyPackages = {
       const mod = createRequire(path.join(root, 'package.json'))(target);
       const names = Object.keys(mod).filter((k) => k !== '__esModule');
       const fn = typeof mod === 'function';
+      // An ES module whose default export is a function: an ES module importer that esbuild treats in
+      // Node's way takes module.exports as that default (log-update's `import wrapAnsi from 'wrap-ansi'`).
+      const esmDefaultFn = !fn && mod[Symbol.toStringTag] === 'Module' && typeof mod.default === 'function';
       const head = fn
         ? 'function Lazy(...a) { return new.target ? Reflect.construct(real(), a) : Reflect.apply(real(), this, a); }\nmodule.exports = Lazy;\nconst out = Lazy;'
-        : 'const out = exports;';
+        : esmDefaultFn
+          ? 'function Lazy(...a) { const f = real().default; return new.target ? Reflect.construct(f, a) : Reflect.apply(f, this, a); }\nmodule.exports = Lazy;\nconst out = Lazy;'
+          : 'const out = exports;';
       const esm = mod.__esModule ? "Object.defineProperty(out, '__esModule', { value: true });" : '';
       const getters = names.map((k) => `Object.defineProperty(out, ${JSON.stringify(k)}, { enumerable: true, get: () => real()[${JSON.stringify(k)}] });`);
       return {

@@ -13,6 +13,7 @@ import MacUnset from './commands/mac/unset.js';
 import MacpoolOptIn from './commands/macpool/opt-in.js';
 import MacpoolOptOut from './commands/macpool/opt-out.js';
 import MacpoolStatus from './commands/macpool/status.js';
+import Networks from './commands/networks.js';
 import Status from './commands/status.js';
 import Version from './commands/version.js';
 
@@ -28,6 +29,7 @@ export const COMMANDS = {
   'macpool:opt-in': MacpoolOptIn,
   'macpool:opt-out': MacpoolOptOut,
   'macpool:status': MacpoolStatus,
+  networks: Networks,
   status: Status,
   version: Version,
 };

@@ -37,7 +37,7 @@ export const EXIT_CODES: readonly { code: ExitCodeName; title: string; when: str
   {
     code: 'notFound',
     title: 'not found',
-    when: 'a read command (`status`, `mac list`, `doctor`, `macpool`) names a VM, VMI or namespace that does not exist (HTTP 404), or `-f FILE --local` names a VM that is not in the file',
+    when: 'a read command (`status`, `mac list`, `doctor`, `macpool`, `networks`) names a VM, VMI, namespace or NAD that does not exist (HTTP 404; for `networks NAD`, when no VM names it either), or `-f FILE --local` names a VM that is not in the file',
   },
   { code: 'forbidden', title: 'forbidden', when: 'HTTP 401/403; the hint names the verb, resource and namespace that are missing and the `kubectl auth can-i` line to check it' },
   {
@@ -52,11 +52,11 @@ export const EXIT_CODES: readonly { code: ExitCodeName; title: string; when: str
     code: 'unreachable',
     title: 'server unreachable',
     when:
-      'no kubeconfig, a malformed kubeconfig, an unknown context, connection refused, DNS, TLS verification failure, 429/503; a proxy that cannot be reached, refuses the tunnel or does not open it in time ' +
+      'no kubeconfig, a malformed kubeconfig, an unknown context, connection refused, DNS, TLS verification failure, 429/503 (after the retries that the answer\'s `Retry-After` asks for, at most 10, as client-go does); a proxy that cannot be reached, refuses the tunnel or does not open it in time ' +
       "(within `--request-timeout`, else 30 s), or a `proxy-url` kubectl would refuse",
   },
   { code: 'checksFailed', title: 'checks failed', when: '`kubectl vnet doctor` found at least one failing check' },
-  { code: 'interrupted', title: 'interrupted', when: 'Ctrl-C' },
+  { code: 'interrupted', title: 'interrupted', when: 'Ctrl-C (except `status -w`, which ends with 0 on Ctrl-C, as `kubectl get -w` does)' },
 ];
 
 /** The exit-code table as the docs show it (Markdown). */

@@ -5,7 +5,7 @@ import { allNamespacesFlag, outputFlag } from '../cli/flags.js';
 import { usageError } from '../errors.js';
 import type { StatusFileOptions, StatusOptions } from '../core/status.js';
 
-type StatusFlags = { 'all-namespaces': boolean; selector?: string; filename?: string; local: boolean; namespace?: string };
+type StatusFlags = { 'all-namespaces': boolean; selector?: string; filename?: string; local: boolean; namespace?: string; watch: boolean };
 
 export default class Status extends ClusterCommand {
   static override summary = 'Per-interface network status of VMs, joined from the VM, its VMI and the launcher pod\'s Multus status';
@@ -17,12 +17,19 @@ export default class Status extends ClusterCommand {
     '<%= config.bin %> status -o wide',
     '<%= config.bin %> status -A -l app=web -o json',
     '<%= config.bin %> status vmi/standalone',
+    '<%= config.bin %> status -w',
+    '<%= config.bin %> status myvm -w -o json',
   ];
   static override args = { target: Args.string({ description: 'VM name (or vm/NAME, vmi/NAME for a standalone VMI); all VMs of the namespace when omitted' }) };
   static override flags = {
     output: outputFlag(['table', 'wide', 'json', 'yaml'], 'table'),
     'all-namespaces': allNamespacesFlag,
     selector: Flags.string({ char: 'l', description: 'Label selector on VM labels (e.g. app=web,tier!=db)' }),
+    watch: Flags.boolean({
+      char: 'w',
+      description: 'After the status, follow changes (watches of VMs, VMIs and launcher pods) until Ctrl-C: on a terminal the table is redrawn in place; otherwise one line per changed row, or one object per changed VM with -o json|yaml',
+      default: false,
+    }),
     ...fileReadFlags,
   };
 
@@ -39,6 +46,7 @@ export default class Status extends ClusterCommand {
     const { core, options } = await clusterOptions(args.target, flags);
     const { conn, client } = await this.connect(flags);
     const opts: StatusOptions = { ...options, namespace: flags['all-namespaces'] ? undefined : conn.namespace };
+    if (flags.watch) return this.watch(opts, format, { client, contextNamespace: conn.namespace });
     const result = await core.readStatus(client, opts, conn.namespace);
     if (format === 'json' || format === 'yaml') return this.document(result, format);
     const items = result.kind === 'List' ? result.items : [result];
@@ -46,6 +54,47 @@ export default class Status extends ClusterCommand {
     const { renderStatus } = await import('../render/status.js');
     this.print(renderStatus(items, { wide: format === 'wide', showNamespace: !opts.namespace, paint: this.paint(format) }));
   }
+
+  /** -w: the status, then its changes until Ctrl-C (exit 0); redrawn in place on a terminal. */
+  private async watch(opts: StatusOptions, format: 'table' | 'wide' | 'json' | 'yaml', t: WatchTarget): Promise<void> {
+    const [{ watchStatus }, { StatusWatchPrinter }, { escapeControl, useColour }] = await Promise.all([import('../core/status-watch.js'), import('../render/status-watch.js'), import('../render/output.js')]);
+    const stdout = this.io.stdout;
+    // Redrawn in place on a terminal (and never with NO_COLOR, like colour); otherwise a stream of changes.
+    const redraw = useColour(stdout, format, this.io.env);
+    const empty = opts.namespace ? `No resources found in ${opts.namespace} namespace.` : 'No resources found';
+    const printer = new StatusWatchPrinter({ format, showNamespace: !opts.namespace, redraw, paint: this.paint(format), empty });
+    const frame = redraw ? (await import('log-update')).createLogUpdate(stdout as NodeJS.WriteStream, { showCursor: true }) : undefined;
+    const ctl = new AbortController();
+    const onSigint = () => ctl.abort();
+    process.on('SIGINT', onSigint);
+    try {
+      await watchStatus(opts, {
+        client: t.client,
+        contextNamespace: t.contextNamespace,
+        signal: ctl.signal,
+        onUpdate: (u) => {
+          const out = printer.update(u);
+          if (frame) {
+            // Warnings go above the table: it is cleared, they are written, it is drawn again.
+            if (out.stderr.length > 0) frame.clear();
+            for (const line of out.stderr) this.note(line);
+            frame(escapeControl(out.stdout.replace(/\n$/, ''), true));
+            return;
+          }
+          for (const line of out.stderr) this.note(line);
+          if (out.stdout) this.out(out.stdout);
+        },
+      });
+    } finally {
+      process.removeListener('SIGINT', onSigint);
+      frame?.done();
+    }
+  }
+}
+
+export interface WatchTarget {
+  client: import('../kube/api.js').KubeApi;
+  contextNamespace: string;
 }
 
 /** -f FILE --local: the options of the file path, or undefined for the cluster (a usage error when the flags do not go together). */
@@ -54,6 +103,7 @@ function fileOptions(target: string | undefined, flags: StatusFlags): StatusFile
   if (flags.filename === undefined) throw usageError('--local, --in-place and --all work on a manifest file, and no -f FILE was given', 'add -f FILE (or -f - for stdin); without them the command edits the VM in the cluster');
   if (!flags.local) throw usageError(`-f ${flags.filename} needs --local: this command reads a manifest file only with --local (no cluster is read)`, 'add --local to show the desired view of the file; without -f it reads the cluster');
   if (flags['all-namespaces']) throw usageError('-A reads a cluster; with -f FILE --local the VMs are the ones in the file');
+  if (flags.watch) throw usageError('-w follows changes in a cluster; a file given with -f FILE --local does not change', 'leave out -w, or -f FILE --local to watch the cluster');
   return { file: flags.filename, name: target, namespace: flags.namespace, selector: flags.selector || undefined };
 }
 

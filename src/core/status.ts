@@ -50,6 +50,12 @@ async function allInOrder<const T extends readonly unknown[]>(promises: T): Prom
   return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
 }
 
+/** Why the launcher pod fields are empty when pods cannot be listed (forbidden), with the check to run. */
+export function podsUnreadable(ns: string | undefined, asArgs: string): string {
+  const where = ns ? `in namespace "${ns}"` : 'across all namespaces';
+  return `cannot list pods ${where} (forbidden), so the launcher pod and the multus fields are empty; check with: kubectl auth can-i list pods${ns ? ` -n ${ns}` : ' -A'}${asArgs}`;
+}
+
 /** Reads what the join needs: one list per kind for a namespace or -A; a get of the VM and VMI plus one pod list for one VM. */
 export async function readStatus(client: KubeApi, opts: StatusOptions, contextNamespace: string): Promise<VMNetworkStatus | VMNetworkStatusList> {
   const [stores, status, { impersonationArgs }] = await Promise.all([import('../kube/stores.js'), import('../domain/status.js'), import('../kube/client.js')]);
@@ -58,13 +64,7 @@ export async function readStatus(client: KubeApi, opts: StatusOptions, contextNa
     try {
       return { pods: await p };
     } catch (err) {
-      if (err instanceof VnetError && err.code === 'forbidden') {
-        const where = ns ? `in namespace "${ns}"` : 'across all namespaces';
-        return {
-          pods: [],
-          unreadable: `cannot list pods ${where} (forbidden), so the launcher pod and the multus fields are empty; check with: kubectl auth can-i list pods${ns ? ` -n ${ns}` : ' -A'}${impersonationArgs(client.conn)}`,
-        };
-      }
+      if (err instanceof VnetError && err.code === 'forbidden') return { pods: [], unreadable: podsUnreadable(ns, impersonationArgs(client.conn)) };
       throw err;
     }
   };

@@ -285,21 +285,32 @@ export class KubeClient {
   }
 
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
-    let res: http.IncomingMessage;
-    let text: string;
-    try {
-      res = await this.send(method, path, opts, false);
-      text = await this.readBody(res);
-    } catch (err) {
-      if (err instanceof VnetError) throw err;
-      throw this.networkError(err as NodeJS.ErrnoException, method, this.url(path));
+    for (let attempt = 0; ; attempt++) {
+      let res: http.IncomingMessage;
+      let text: string;
+      try {
+        res = await this.send(method, path, opts, false);
+        text = await this.readBody(res);
+      } catch (err) {
+        if (err instanceof VnetError) throw err;
+        throw this.networkError(err as NodeJS.ErrnoException, method, this.url(path));
+      }
+      const status = res.statusCode ?? 0;
+      if (status >= 200 && status < 300) return (text ? JSON.parse(text) : {}) as T;
+      const delay = retryDelay(status, res.headers['retry-after'], attempt);
+      if (delay === undefined) throw this.apiError(status, text, method, path, false, attempt);
+      await this.backOff(method, path, status, delay, attempt, opts.signal);
     }
-    const status = res.statusCode ?? 0;
-    if (status >= 200 && status < 300) return (text ? JSON.parse(text) : {}) as T;
-    throw this.apiError(status, text, method, path, false);
   }
 
-  apiError(status: number, text: string, method: string, path: string, watch: boolean): VnetError {
+  /** Sleeps for the server's Retry-After before the next attempt (a --debug line says so); an abort ends it. */
+  private async backOff(method: string, path: string, status: number, delayMs: number, attempt: number, signal?: AbortSignal): Promise<void> {
+    this.debug?.(`${method} ${path}: ${status} with Retry-After, retry ${attempt + 1}/${MAX_RETRIES} in ${delayMs / 1000}s`);
+    const { setTimeout: sleep } = await import('node:timers/promises');
+    await sleep(delayMs, undefined, { signal });
+  }
+
+  apiError(status: number, text: string, method: string, path: string, watch: boolean, retries = 0): VnetError {
     let st: Status = {};
     try {
       st = JSON.parse(text) as Status;
@@ -333,8 +344,10 @@ export class KubeClient {
       }
       case status === 504 || reason === 'Timeout':
         return new VnetError('timeout', `the server timed out: ${serverMsg}`, { ...opts, hint: 'raise --request-timeout or try again' });
-      case status === 429 || status === 503:
-        return new VnetError('unreachable', `the server is unavailable: ${serverMsg}`, { ...opts, hint: 'try again in a moment' });
+      case status === 429 || status === 503: {
+        const after = retries > 0 ? ` (still after ${retries} ${retries === 1 ? 'retry' : 'retries'} at the delay it asked for)` : '';
+        return new VnetError('unreachable', `the server is unavailable${after}: ${serverMsg}`, { ...opts, hint: 'try again in a moment' });
+      }
       default:
         return new VnetError('internal', `the server answered ${status} ${reason}: ${serverMsg}`, opts);
     }
@@ -393,7 +406,19 @@ export class KubeClient {
       if (err instanceof VnetError || (err as Error).name === 'AbortError') throw err;
       throw this.networkError(err as NodeJS.ErrnoException, 'GET', this.url(path));
     }
-    if ((res.statusCode ?? 0) >= 300) throw this.apiError(res.statusCode ?? 0, await this.readBody(res), 'GET', path, true);
+    for (let attempt = 0; (res.statusCode ?? 0) >= 300; attempt++) {
+      const status = res.statusCode ?? 0;
+      const text = await this.readBody(res);
+      const delay = retryDelay(status, res.headers['retry-after'], attempt);
+      if (delay === undefined) throw this.apiError(status, text, 'GET', path, true, attempt);
+      try {
+        await this.backOff('GET', path, status, delay, attempt, opts.signal);
+        res = await this.send('GET', path, { query, signal: opts.signal }, true);
+      } catch (err) {
+        if (err instanceof VnetError || (err as Error).name === 'AbortError') throw err;
+        throw this.networkError(err as NodeJS.ErrnoException, 'GET', this.url(path));
+      }
+    }
     let buf = '';
     try {
       for await (const chunk of res) {
@@ -410,6 +435,22 @@ export class KubeClient {
       throw this.networkError(err as NodeJS.ErrnoException, 'GET', this.url(path));
     }
   }
+}
+
+/** client-go's default: at most 10 retries of a request the server answered with Retry-After. */
+export const MAX_RETRIES = 10;
+
+/**
+ * The wait before retrying, as client-go decides it (rest.Request's checkWait): a 429, or a 5xx,
+ * that carries `Retry-After: SECONDS` (a whole number) is retried after that many seconds, at
+ * most MAX_RETRIES times; anything else is not retried (undefined). Seconds of 0 wait 0 ms.
+ */
+export function retryDelay(status: number, retryAfter: string | string[] | undefined, attempt: number): number | undefined {
+  if (attempt >= MAX_RETRIES) return undefined;
+  if (status !== 429 && status < 500) return undefined;
+  const value = Array.isArray(retryAfter) ? retryAfter[0] : retryAfter;
+  if (value === undefined || !/^\s*\d+\s*$/.test(value)) return undefined;
+  return Number(value.trim()) * 1000;
 }
 
 /**

@@ -15,6 +15,8 @@ import { renderMacList } from '../../src/render/mac-list.js';
 import { renderLabelResult, renderMacpoolHeader, renderMacpoolTable } from '../../src/render/macpool.js';
 import { painter } from '../../src/render/output.js';
 import { renderStatus } from '../../src/render/status.js';
+import type { NadInventory } from '../../src/domain/networks.js';
+import { renderNetworks } from '../../src/render/networks.js';
 import { testVM, testVMI } from '../support/vm.js';
 
 const dir = new URL('../fixtures/render/', import.meta.url);
@@ -117,4 +119,37 @@ describe('an interface edit', () => {
   it('sent: one line', () => golden('edit.txt', transcript(renderLiveEdit(edit('none'), 'default'))));
   it('--dry-run=client: the JSON Patch on stdout', () => golden('edit.dry-run-client.txt', transcript(renderLiveEdit(edit('client'), 'default'))));
   it('-o name', () => expect(renderLiveEdit(edit('none'), 'name').stdout).toBe('virtualmachine.kubevirt.io/web patched\n'));
+});
+
+describe('networks', () => {
+  const inventory: NadInventory = {
+    kind: 'NetworkAttachmentDefinitionInventory',
+    items: [
+      {
+        namespace: 'team-a',
+        name: 'blue-net',
+        exists: true,
+        cniTypes: ['bridge', 'tuning'],
+        uses: [
+          { namespace: 'team-a', vm: 'web', kind: 'VirtualMachine', interface: 'blue', binding: 'bridge', template: true, vmi: true, attached: true, podInterface: 'pod16477688c0e' },
+          { namespace: 'lab', vm: 'db', kind: 'VirtualMachine', interface: 'blue', binding: 'bridge', template: true, vmi: false, attached: false, podInterface: null },
+        ],
+        problems: [],
+        macpool: { managed: true, reason: 'opt-out mode, no ignore label' },
+      },
+      {
+        namespace: 'team-a',
+        name: 'gone-net',
+        exists: false,
+        cniTypes: [],
+        uses: [{ namespace: 'team-a', vm: 'web', kind: 'VirtualMachine', interface: 'gone', binding: 'bridge', template: true, vmi: false, attached: false, podInterface: null }],
+        problems: [{ code: 'missing', message: 'NetworkAttachmentDefinition team-a/gone-net does not exist, and web/gone names it' }],
+        macpool: null,
+      },
+      { namespace: 'team-a', name: 'spare-net', exists: true, cniTypes: [], uses: [], problems: [{ code: 'config-invalid', message: 'spec.config is empty' }], macpool: { managed: false, reason: 'opt-in mode' } },
+    ],
+    notes: ['cannot list launcher pods, so no interface shows as attached: forbidden'],
+  };
+  it('table', () => golden('networks.txt', transcript(renderNetworks(inventory, { wide: false, showNamespace: false }))));
+  it('-o wide -A', () => golden('networks.wide.txt', transcript(renderNetworks(inventory, { wide: true, showNamespace: true }))));
 });
