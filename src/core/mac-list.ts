@@ -28,7 +28,11 @@ export async function listMacs(options: MacListOptions, deps: { client: KubeApi 
   const ns = options.namespace;
   const withEvents = (list: MacList, ev: { warnings: Warning[] }): MacList => ({ ...list, warnings: [...list.warnings, ...ev.warnings] });
   if (!options.vm) {
-    const [vms, vmis, ev] = await Promise.all([client.list<VirtualMachine>(resourcePath(Resources.vm, ns)), client.list<VirtualMachineInstance>(resourcePath(Resources.vmi, ns)), collisionEvents(client, ns)]);
+    const [vms, vmis, ev] = await Promise.all([
+      client.list<VirtualMachine>(resourcePath(Resources.vm, ns)),
+      client.list<VirtualMachineInstance>(resourcePath(Resources.vmi, ns)),
+      collisionEvents(client, ns),
+    ]);
     return withEvents(buildMacList(vms.items, vmis.items, { events: ev.events }), ev);
   }
   const name = options.vm;

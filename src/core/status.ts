@@ -124,7 +124,8 @@ export async function readDesiredStatus(o: StatusFileOptions, read: (file: strin
   const [{ parseManifest, selectVMs }, { desiredNetworkView, matchesSelector }] = await Promise.all([import('../domain/manifest.js'), import('../domain/desired.js')]);
   const { parseVersion } = await import('../domain/kubevirt-config.js');
   const version = o.kubevirtVersion === undefined ? null : parseVersion(o.kubevirtVersion);
-  if (o.kubevirtVersion !== undefined && !version) throw usageError(`KubeVirt version "${o.kubevirtVersion}" is not a version`, 'write it as v1.8, v1.8.2 or 1.9.0 (the KubeVirt the manifest is meant for)');
+  if (o.kubevirtVersion !== undefined && !version)
+    throw usageError(`KubeVirt version "${o.kubevirtVersion}" is not a version`, 'write it as v1.8, v1.8.2 or 1.9.0 (the KubeVirt the manifest is meant for)');
   let name = o.name;
   if (name && name.includes('/')) {
     const [kind, rest] = [name.slice(0, name.indexOf('/')).toLowerCase(), name.slice(name.indexOf('/') + 1)];

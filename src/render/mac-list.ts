@@ -10,9 +10,8 @@ export function renderMacList(list: MacList, o: { showNamespace: boolean; emptyN
   const stderr = list.warnings.map((w) => `Warning: ${w.message}`);
   if (list.items.length === 0) return { stdout: '', stderr: [...stderr, o.emptyNote], after: [] };
   const { paint } = o;
-  // The COLLISION column appears only when some MAC collides: who found it (kubemacpool's MACCollision events, the cross-check, or both).
-  const collides = list.items.some((i) => i.collision);
-  const headers = [...(o.showNamespace ? ['NAMESPACE'] : []), 'VM', 'INTERFACE', 'DESIRED', 'SOURCE', 'REPORTED', 'STATE', ...(collides ? ['COLLISION'] : [])];
+  // COLLISION: who found that another object uses the MAC (kubemacpool's MACCollision events, the cross-check, or both).
+  const headers = [...(o.showNamespace ? ['NAMESPACE'] : []), 'VM', 'INTERFACE', 'DESIRED', 'SOURCE', 'REPORTED', 'STATE', 'COLLISION'];
   const rows = list.items.map((i) => [
     ...(o.showNamespace ? [i.namespace] : []),
     i.vm,
@@ -21,7 +20,7 @@ export function renderMacList(list: MacList, o: { showNamespace: boolean; emptyN
     i.source ?? '<none>',
     i.reported ?? '<none>',
     i.state === 'pending' ? paint('yellow', i.state) : i.state === 'match' ? paint('green', i.state) : i.state,
-    ...(collides ? [i.collision ? paint('red', i.collision.foundBy.join('+')) : ''] : []),
+    i.collision ? paint('red', i.collision.foundBy.join('+')) : '<none>',
   ]);
   const after: string[] = [];
   if (list.items.some((i) => i.state === 'pending')) {

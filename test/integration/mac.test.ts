@@ -322,7 +322,7 @@ describe('mac list and status with the simulator: pending until a restart, match
     expect(row).toEqual({ namespace: ns, vm: 'runner', interface: 'blue', desired: `${P}:00:10`, source: 'netconf', reported: before.toLowerCase(), state: 'pending' });
     const table = await mac('list', '-n', ns);
     expect(table.code, table.stderr).toBe(0);
-    expect(table.stdout).toMatch(/^VM\s+INTERFACE\s+DESIRED\s+SOURCE\s+REPORTED\s+STATE$/m);
+    expect(table.stdout).toMatch(/^VM\s+INTERFACE\s+DESIRED\s+SOURCE\s+REPORTED\s+STATE\s+COLLISION$/m);
     expect(table.stdout).toMatch(new RegExp(`^runner\\s+blue\\s+${P}:00:10\\s+netconf\\s+${before.toLowerCase()}\\s+pending$`, 'm'));
     expect(table.stderr).toContain('applies at the next start');
 
@@ -356,7 +356,7 @@ describe('mac list and status with the simulator: pending until a restart, match
   it('-A adds a NAMESPACE column and makes one list call per kind', async () => {
     const r = await mac('list', '-A', '--debug');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^NAMESPACE\s+VM\s+INTERFACE\s+DESIRED\s+SOURCE\s+REPORTED\s+STATE$/m);
+    expect(r.stdout).toMatch(/^NAMESPACE\s+VM\s+INTERFACE\s+DESIRED\s+SOURCE\s+REPORTED\s+STATE\s+COLLISION$/m);
     expect(r.stdout).toMatch(new RegExp(`^${ns}\\s+runner\\s+blue\\s+${P}:00:10\\s+netconf\\s+${P}:00:10\\s+match$`, 'm'));
     const gets = r.stderr.split('\n').filter((l) => /^debug: GET /.test(l));
     expect(gets.filter((l) => l.includes('/virtualmachines?'))).toHaveLength(1);
