@@ -323,7 +323,7 @@ describe('mac list and status with the simulator: pending until a restart, match
     const table = await mac('list', '-n', ns);
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toMatch(/^VM\s+INTERFACE\s+DESIRED\s+SOURCE\s+REPORTED\s+STATE\s+COLLISION$/m);
-    expect(table.stdout).toMatch(new RegExp(`^runner\\s+blue\\s+${P}:00:10\\s+netconf\\s+${before.toLowerCase()}\\s+pending$`, 'm'));
+    expect(table.stdout).toMatch(new RegExp(`^runner\\s+blue\\s+${P}:00:10\\s+netconf\\s+${before.toLowerCase()}\\s+pending\\s+<none>$`, 'm'));
     expect(table.stderr).toContain('applies at the next start');
 
     const status = await runCli(['status', 'runner', '-n', ns, '-o', 'json']);
@@ -353,14 +353,16 @@ describe('mac list and status with the simulator: pending until a restart, match
     expect(doc2.warnings.map((w: any) => w.code)).not.toContain('mac-mismatch');
   });
 
-  it('-A adds a NAMESPACE column and makes one list call per kind', async () => {
+  it('-A adds a NAMESPACE column and makes one list call per kind (VMs, VMIs, events)', async () => {
     const r = await mac('list', '-A', '--debug');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^NAMESPACE\s+VM\s+INTERFACE\s+DESIRED\s+SOURCE\s+REPORTED\s+STATE\s+COLLISION$/m);
-    expect(r.stdout).toMatch(new RegExp(`^${ns}\\s+runner\\s+blue\\s+${P}:00:10\\s+netconf\\s+${P}:00:10\\s+match$`, 'm'));
+    expect(r.stdout).toMatch(new RegExp(`^${ns}\\s+runner\\s+blue\\s+${P}:00:10\\s+netconf\\s+${P}:00:10\\s+match\\s+<none>$`, 'm'));
     const gets = r.stderr.split('\n').filter((l) => /^debug: GET /.test(l));
     expect(gets.filter((l) => l.includes('/virtualmachines?'))).toHaveLength(1);
     expect(gets.filter((l) => l.includes('/virtualmachineinstances?'))).toHaveLength(1);
-    expect(gets).toHaveLength(2);
+    // kubemacpool's MACCollision events: one list, selected by reason.
+    expect(gets.filter((l) => l.includes('/events?') && l.includes('fieldSelector=reason%3DMACCollision'))).toHaveLength(1);
+    expect(gets).toHaveLength(3);
   });
 });
