@@ -10,7 +10,7 @@
  * silently ignores; `force` overrides only the CNI and Subnet advice.
  */
 import { option, refused, usageError } from '../errors.js';
-import { defaultPodInterface, kubevirtVersion, linkStateSupport, liveMigrateEnabled, nicHotplugSupport, versionAtLeast, vmRolloutStrategy, type Version } from './kubevirt-config.js';
+import { DISCONTINUED_BINDINGS, defaultPodInterface, kubevirtVersion, linkStateSupport, liveMigrateEnabled, nicHotplugSupport, versionAtLeast, vmRolloutStrategy, type Version } from './kubevirt-config.js';
 import { checkMacCollisions, macWarnings, parseMac, type MacUses } from './mac.js';
 import { bridgeBindingProblem, checkKubeOvnNad, customMacSupport, isKubeOvnNad, mainCniType, type KubeOvnSubnet } from './nad.js';
 import { pointer, type EditPlan, type JsonPatchOp } from './patch.js';
@@ -355,6 +355,9 @@ function notHotpluggable(asWritten: string, binding: string): Error {
       `"${asWritten}" is not a core binding: an interface with a network binding plugin (binding: {name: ${asWritten}}) is not hot-plugged by KubeVirt, which copies only bridge and SR-IOV interfaces into a running VM`,
       `${hint}, or add the plugin interface to the VM spec and restart the VM`,
     );
+  }
+  if (DISCONTINUED_BINDINGS.includes(core)) {
+    return refused(`binding "${asWritten}" cannot be hot-plugged: the core ${core} binding is discontinued (KubeVirt's admission rejects it from v1.3), and KubeVirt copies only bridge and SR-IOV interfaces into a running VM`, `${hint}; a ${core} network binding plugin is added to the VM spec and applies at the next restart`);
   }
   return refused(`binding "${asWritten}" cannot be hot-plugged: KubeVirt copies only bridge and SR-IOV interfaces into a running VM (others are silently left out until a restart)`, hint);
 }

@@ -155,7 +155,10 @@ describe('not hot-pluggable: passtBinding, binding plugins, DRA networks', () =>
     const plugin = refusalOf(() => planHotplug(vm, { network: 'blue-net', binding: 'my-plugin' }));
     expect(plugin.message).toBe('"my-plugin" is not a core binding: an interface with a network binding plugin (binding: {name: my-plugin}) is not hot-plugged by KubeVirt, which copies only bridge and SR-IOV interfaces into a running VM');
     expect(plugin.hint).toBe('use --binding bridge or --binding sriov, or add the plugin interface to the VM spec and restart the VM');
-    expect(refusalOf(() => planHotplug(vm, { network: 'blue-net', binding: 'macvtap' })).message).toMatch(/^binding "macvtap" cannot be hot-plugged: KubeVirt copies only bridge and SR-IOV/);
+    expect(refusalOf(() => planHotplug(vm, { network: 'blue-net', binding: 'macvtap' })).message).toBe(
+      'binding "macvtap" cannot be hot-plugged: the core macvtap binding is discontinued (KubeVirt\'s admission rejects it from v1.3), and KubeVirt copies only bridge and SR-IOV interfaces into a running VM',
+    );
+    expect(refusalOf(() => planHotplug(vm, { network: 'blue-net', binding: 'masquerade' })).message).toMatch(/^binding "masquerade" cannot be hot-plugged: KubeVirt copies only bridge and SR-IOV/);
   });
 
   it('unplug refuses a DRA network and names a plugin; link set refuses passtBinding', () => {
