@@ -141,7 +141,7 @@ const SPEC_RULES: Record<string, SpecRule> = {
   'duplicate-name': { id: 'interfaces-networks', result: 'fail', fix: 'give every interface and every network a unique name (kubectl edit vm)' },
   'interface-without-network': { id: 'interfaces-networks', result: 'fail', fix: 'add a network of the same name to spec.template.spec.networks, or remove the interface' },
   'network-without-interface': { id: 'interfaces-networks', result: 'fail', fix: 'add an interface of the same name to spec.template.spec.domain.devices.interfaces, or remove the network' },
-  'network-source': { id: 'bindings', result: 'fail', fix: 'give each network exactly one source: pod: {} (once) or multus: {networkName: [ns/]nad}' },
+  'network-source': { id: 'bindings', result: 'fail', fix: 'give each network exactly one source: pod: {} (once), multus: {networkName: [ns/]nad} or resourceClaim: {claimName, requestName}' },
   'binding-count': { id: 'bindings', result: 'fail', fix: 'keep exactly one binding per interface' },
   'invalid-state': { id: 'bindings', result: 'fail', fix: 'use state absent only on secondary bridge interfaces and up/down not on SR-IOV, or remove the state' },
   'invalid-model': { id: 'bindings', result: 'fail', fix: 'use one of e1000, e1000e, igb, ne2k_pci, pcnet, rtl8139, virtio' },

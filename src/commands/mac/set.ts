@@ -22,7 +22,7 @@ export default class MacSet extends InterfaceEditCommand {
   };
   static override flags = {
     via: viaFlag,
-    'sidecar-image': Flags.string({ description: 'netconf sidecar image, for --via netconf (implied when --via is left out; default: $KUBECTL_VNET_NETCONF_IMAGE, else the image already on the VM)' }),
+    'sidecar-image': Flags.string({ description: 'netconf sidecar image for --via netconf; given without --via, it selects --via netconf (default: $KUBECTL_VNET_NETCONF_IMAGE, else the image already on the VM)' }),
     force: Flags.boolean({ description: 'Set the MAC even when another interface uses it or it lies in kubemacpool\'s range', default: false }),
     ...editFlags,
   };
