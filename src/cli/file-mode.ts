@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Flags } from '@oclif/core';
 import { usageError, VnetError } from '../errors.js';
 
-const FILE_GROUP = 'FILE MODE (no cluster)';
+export const FILE_GROUP = 'FILE MODE (no cluster)';
 
 /** -f and --local: what every command with a file mode takes (status too). */
 export const fileReadFlags = {

@@ -1,11 +1,11 @@
 import { Args, Flags } from '@oclif/core';
 import { ClusterCommand } from '../cli/base.js';
-import { fileReadFlags } from '../cli/file-mode.js';
+import { FILE_GROUP, fileReadFlags } from '../cli/file-mode.js';
 import { allNamespacesFlag, outputFlag } from '../cli/flags.js';
 import { usageError } from '../errors.js';
 import type { StatusFileOptions, StatusOptions } from '../core/status.js';
 
-type StatusFlags = { 'all-namespaces': boolean; selector?: string; filename?: string; local: boolean; namespace?: string; watch: boolean };
+type StatusFlags = { 'all-namespaces': boolean; selector?: string; filename?: string; local: boolean; namespace?: string; watch: boolean; 'kubevirt-version'?: string };
 
 export default class Status extends ClusterCommand {
   static override summary = 'Per-interface network status of VMs, joined from the VM, its VMI and the launcher pod\'s Multus status';
@@ -31,6 +31,7 @@ export default class Status extends ClusterCommand {
       default: false,
     }),
     ...fileReadFlags,
+    'kubevirt-version': Flags.string({ description: 'With -f FILE --local: the KubeVirt version the manifest is meant for (e.g. v1.8.2); the binding rules that depend on it are decided for it', helpGroup: FILE_GROUP }),
   };
 
   async run(): Promise<void> {
@@ -99,12 +100,15 @@ export interface WatchTarget {
 
 /** -f FILE --local: the options of the file path, or undefined for the cluster (a usage error when the flags do not go together). */
 function fileOptions(target: string | undefined, flags: StatusFlags): StatusFileOptions | undefined {
-  if (flags.filename === undefined && !flags.local) return undefined;
+  if (flags.filename === undefined && !flags.local) {
+    if (flags['kubevirt-version'] !== undefined) throw usageError('--kubevirt-version applies to -f FILE --local only', 'drop it: with a cluster, the KubeVirt CR gives the version');
+    return undefined;
+  }
   if (flags.filename === undefined) throw usageError('--local, --in-place and --all work on a manifest file, and no -f FILE was given', 'add -f FILE (or -f - for stdin); without them the command edits the VM in the cluster');
   if (!flags.local) throw usageError(`-f ${flags.filename} needs --local: this command reads a manifest file only with --local (no cluster is read)`, 'add --local to show the desired view of the file; without -f it reads the cluster');
   if (flags['all-namespaces']) throw usageError('-A reads a cluster; with -f FILE --local the VMs are the ones in the file');
   if (flags.watch) throw usageError('-w follows changes in a cluster; a file given with -f FILE --local does not change', 'leave out -w, or -f FILE --local to watch the cluster');
-  return { file: flags.filename, name: target, namespace: flags.namespace, selector: flags.selector || undefined };
+  return { file: flags.filename, name: target, namespace: flags.namespace, selector: flags.selector || undefined, kubevirtVersion: flags['kubevirt-version'] };
 }
 
 /** The options of the cluster path, checked before anything is read (the namespace comes with the connection). */

@@ -24,6 +24,8 @@ export interface StatusFileOptions {
   name?: string;
   namespace?: string;
   selector?: string;
+  /** The KubeVirt version the manifest is meant for: the version-keyed binding rules are decided for it. */
+  kubevirtVersion?: string;
 }
 
 /** "NAME", "vm/NAME", "vmi/NAME" (and kubectl's long names). */
@@ -120,6 +122,10 @@ export interface DesiredStatus {
 /** `status -f FILE --local [NAME]`: the desired network view of the manifest's VMs, no cluster. */
 export async function readDesiredStatus(o: StatusFileOptions, read: (file: string) => Promise<{ text: string; source: string }>): Promise<DesiredStatus> {
   const [{ parseManifest, selectVMs }, { desiredNetworkView, matchesSelector }] = await Promise.all([import('../domain/manifest.js'), import('../domain/desired.js')]);
+  const { parseVersion } = await import('../domain/kubevirt-config.js');
+  const version = o.kubevirtVersion === undefined ? null : parseVersion(o.kubevirtVersion);
+  if (o.kubevirtVersion !== undefined && !version)
+    throw usageError(`KubeVirt version "${o.kubevirtVersion}" is not a version`, 'write it as v1.8, v1.8.2 or 1.9.0 (the KubeVirt the manifest is meant for)');
   let name = o.name;
   if (name && name.includes('/')) {
     const [kind, rest] = [name.slice(0, name.indexOf('/')).toLowerCase(), name.slice(name.indexOf('/') + 1)];
@@ -130,5 +136,5 @@ export async function readDesiredStatus(o: StatusFileOptions, read: (file: strin
   const manifest = parseManifest(text, source);
   let vms = selectVMs(manifest, { name, namespace: o.namespace, all: !name });
   if (o.selector) vms = vms.filter((v) => matchesSelector(o.selector as string, v.vm.metadata.labels ?? {}));
-  return { source, name, items: vms.map((v) => desiredNetworkView(v.vm, source)) };
+  return { source, name, items: vms.map((v) => desiredNetworkView(v.vm, source, version)) };
 }

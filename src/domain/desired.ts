@@ -9,6 +9,7 @@
 import { HOOK_SIDECARS_ANNOTATION, isNetconfSidecar, parseHookSidecars } from './hooks.js';
 import { MASQUERADE_RESERVED_MAC, normaliseMac, parseMac } from './mac.js';
 import { NETCONF_ANNOTATION, netconfMacFor, parseNetconfAnnotation } from './netconf.js';
+import { bindingAdmission, bindingFix, type Version } from './kubevirt-config.js';
 import type { VirtualMachine, VMInterface, VMNetwork, Warning } from './types.js';
 import { bindingKeysOf, bindingOf, hasImplicitDefaultNetwork, implicitDefault, INTERFACE_MODELS, INTERFACE_NAME_RE, interfacesOf, networkLabel, networkRefOf, networksOf, specShapeProblem } from './vmspec.js';
 
@@ -48,7 +49,13 @@ const STATES = new Set(['', 'up', 'down', 'absent']);
 
 type Warn = (code: string, message: string) => void;
 
-export function desiredNetworkView(vm: VirtualMachine, source: string): VMDesiredNetwork {
+/**
+ * The desired view of one VM. `version` is the KubeVirt version the VM is
+ * meant for (`--kubevirt-version`, or the cluster's for doctor): the binding
+ * rules that depend on it are decided for it; without it they are reported
+ * as depending on the version.
+ */
+export function desiredNetworkView(vm: VirtualMachine, source: string, version: Version | null = null): VMDesiredNetwork {
   const ns = vm.metadata.namespace ?? null;
   const obj = `${ns ?? ''}/${vm.metadata.name}`.replace(/^\//, '');
   const warnings: Warning[] = [];
@@ -69,7 +76,7 @@ export function desiredNetworkView(vm: VirtualMachine, source: string): VMDesire
   const out: DesiredInterface[] = [];
   const macOwners = new Map<string, string[]>();
   for (const i of ifaces) {
-    const d = desiredInterface(i, { netByName, namespace: ns ?? 'default', netconf: sidecars.netconfEntries, implicit }, warn);
+    const d = desiredInterface(i, { netByName, namespace: ns ?? 'default', netconf: sidecars.netconfEntries, implicit, version }, warn);
     if (d.desiredMac) {
       const key = normaliseMac(d.desiredMac) ?? d.desiredMac.toLowerCase();
       macOwners.set(key, [...(macOwners.get(key) ?? []), i.name]);
@@ -83,7 +90,7 @@ export function desiredNetworkView(vm: VirtualMachine, source: string): VMDesire
   if (sidecars.netconfEntries.length > 0 && !sidecars.hasNetconfSidecar) {
     warn('netconf-without-sidecar', `the netconf annotation sets MACs, but ${HOOK_SIDECARS_ANNOTATION} lists no netconf sidecar: nothing applies them (kubectl vnet mac set adds it)`);
   }
-  const skipped = ['NetworkAttachmentDefinitions exist', 'KubeVirt version and feature gates (Sidecar)', 'kubemacpool', 'MAC collisions with other VMs in the cluster'];
+  const skipped = ['NetworkAttachmentDefinitions exist', version ? 'feature gates (Sidecar, PasstBinding)' : 'KubeVirt version and feature gates (Sidecar, PasstBinding)', 'kubemacpool', 'MAC collisions with other VMs in the cluster'];
   return { kind: 'VMDesiredNetwork', source, namespace: ns, name: vm.metadata.name, interfaces: out, annotations: sidecars.annotations, warnings, skipped };
 }
 
@@ -140,8 +147,8 @@ function checkNetworkList(nets: readonly VMNetwork[], ifaceNames: ReadonlySet<st
     if (netNames.has(n.name)) warn('duplicate-name', `two networks are named "${n.name}"`);
     netNames.add(n.name);
     if (!ifaceNames.has(n.name)) warn('network-without-interface', `network "${n.name}" has no interface of the same name: admission rejects the VM`);
-    const sources = ['pod', 'multus'].filter((k) => n[k] !== undefined && n[k] !== null);
-    if (sources.length !== 1) warn('network-source', `network "${n.name}" needs exactly one source (pod or multus), it has ${sources.length === 0 ? 'none' : sources.join(' and ')}`);
+    const sources = ['pod', 'multus', 'resourceClaim'].filter((k) => n[k] !== undefined && n[k] !== null);
+    if (sources.length !== 1) warn('network-source', `network "${n.name}" needs exactly one source (pod, multus or resourceClaim), it has ${sources.length === 0 ? 'none' : sources.join(' and ')}`);
     if (n.multus !== undefined && !n.multus?.networkName) warn('network-source', `network "${n.name}": multus needs a networkName`);
   }
   if (nets.filter((n) => n.pod !== undefined).length > 1) warn('network-source', 'more than one pod network: admission allows one');
@@ -150,16 +157,18 @@ function checkNetworkList(nets: readonly VMNetwork[], ifaceNames: ReadonlySet<st
 /** One interface as written: binding, network, state, desired MAC (netconf wins over spec), with its checks. */
 function desiredInterface(
   i: VMInterface,
-  ctx: { netByName: ReadonlyMap<string, VMNetwork>; namespace: string; netconf: readonly { name: string; macAddress: string }[]; implicit: boolean },
+  ctx: { netByName: ReadonlyMap<string, VMNetwork>; namespace: string; netconf: readonly { name: string; macAddress: string }[]; implicit: boolean; version: Version | null },
   warn: Warn,
 ): DesiredInterface {
   const keys = bindingKeysOf(i);
-  if (keys.length !== 1) warn('binding-count', `interface "${i.name}" needs exactly one binding, it has ${keys.length === 0 ? 'none' : keys.join(' and ')}`);
+  if (keys.length > 1) warn('binding-count', `interface "${i.name}" needs exactly one binding, it has ${keys.join(' and ')}`);
+  else if (!ctx.implicit) checkBindingAdmission(i.name, keys[0] ?? '', ctx.version, warn);
   const binding = bindingOf(i) || null;
   const state = typeof i.state === 'string' ? i.state : '';
   if (!STATES.has(state)) warn('invalid-state', `interface "${i.name}": state "${state}" is not one of up, down, absent`);
   else if (state === 'absent' && binding !== 'bridge') warn('invalid-state', `interface "${i.name}": state absent (unplug) is allowed for bridge interfaces only, not ${binding ?? 'no binding'}`);
   else if ((state === 'down' || state === 'up') && binding === 'sriov') warn('invalid-state', `interface "${i.name}": KubeVirt cannot set the link state of an SR-IOV interface`);
+  else if ((state === 'down' || state === 'up') && binding === 'passtBinding') warn('invalid-state', `interface "${i.name}": a passtBinding interface has no link state in KubeVirt; the state is ignored`);
   if (i.model !== undefined && !(INTERFACE_MODELS as readonly string[]).includes(String(i.model))) warn('invalid-model', `interface "${i.name}": model "${String(i.model)}" is not one of ${INTERFACE_MODELS.join(', ')}`);
   let desiredMac: string | null = null;
   let desiredMacSource: DesiredInterface['desiredMacSource'] = null;
@@ -185,6 +194,19 @@ function desiredInterface(
     model: typeof i.model === 'string' && i.model ? i.model : null,
     implicit: ctx.implicit,
   };
+}
+
+/**
+ * An interface's one binding ("" for none) against the KubeVirt version:
+ * `binding-rejected` when that version's admission rejects it,
+ * `binding-version` when it depends on a version that is not given,
+ * `binding-missing` when there is none and the version still admits that.
+ */
+function checkBindingAdmission(name: string, binding: string, version: Version | null, warn: Warn): void {
+  const a = bindingAdmission(binding, version);
+  if (a.admitted === false) warn('binding-rejected', `interface "${name}": ${a.reason}; ${bindingFix(binding)}`);
+  else if (a.admitted === 'unknown') warn(binding === '' ? 'binding-missing' : 'binding-version', `interface "${name}"${binding === '' ? ' has no binding' : ''}: ${a.reason}${binding === 'passtBinding' ? '' : `; ${bindingFix(binding)}`}`);
+  else if (binding === '') warn('binding-missing', `interface "${name}" has no binding: ${a.reason}`);
 }
 
 function checkMac(mac: string, what: string, binding: string | null, warn: (code: string, message: string) => void): void {

@@ -17,8 +17,9 @@
 import { desiredNetworkView } from './desired.js';
 import { HOOK_SIDECARS_ANNOTATION } from './hooks.js';
 import { estimateInterfaceSlots } from './hotplug.js';
-import { defaultPodInterface, hasFeatureGate, kubevirtVersion, liveMigrateEnabled, nicHotplugSupport, versionAtLeast, vmRolloutStrategy } from './kubevirt-config.js';
+import { bindingAdmission, bindingFix, defaultPodInterface, hasFeatureGate, hookSidecarsDeprecated, kubevirtVersion, liveMigrateEnabled, nicHotplugSupport, versionAtLeast, vmRolloutStrategy } from './kubevirt-config.js';
 import { describeMacUse, findCollisions, normaliseMac, type MacUse } from './mac.js';
+import { interfaceCollisions, type CollisionEvent } from './mac-list.js';
 import { macInRange, macpoolCoverage, type MacpoolView, type NamespaceLike } from './macpool.js';
 import { analyzeNad, checkKubeOvnNad, type KubeOvnSubnet } from './nad.js';
 import { NETCONF_ANNOTATION, parseNetconfAnnotation } from './netconf.js';
@@ -32,6 +33,7 @@ import {
   isPrimaryNetwork,
   networkRefOf,
   networksOf,
+  pluginNameOf,
   vmWantsToRun,
 } from './vmspec.js';
 
@@ -83,6 +85,9 @@ export interface DoctorFacts {
   /** Every MAC claimed by readable VMs and VMIs; partial says what could not be read. */
   macUses?: { uses: readonly MacUse[]; partial?: string };
   macUsesUnreadable?: string;
+  /** kubemacpool's MACCollision events on the VM's VMI (v0.51+); undefined when not read. */
+  collisionEvents?: readonly CollisionEvent[];
+  collisionEventsUnreadable?: string;
   macpool: { view: MacpoolView; namespace: NamespaceLike | null };
 }
 
@@ -136,7 +141,7 @@ const SPEC_RULES: Record<string, SpecRule> = {
   'duplicate-name': { id: 'interfaces-networks', result: 'fail', fix: 'give every interface and every network a unique name (kubectl edit vm)' },
   'interface-without-network': { id: 'interfaces-networks', result: 'fail', fix: 'add a network of the same name to spec.template.spec.networks, or remove the interface' },
   'network-without-interface': { id: 'interfaces-networks', result: 'fail', fix: 'add an interface of the same name to spec.template.spec.domain.devices.interfaces, or remove the network' },
-  'network-source': { id: 'bindings', result: 'fail', fix: 'give each network exactly one source: pod: {} (once) or multus: {networkName: [ns/]nad}' },
+  'network-source': { id: 'bindings', result: 'fail', fix: 'give each network exactly one source: pod: {} (once), multus: {networkName: [ns/]nad} or resourceClaim: {claimName, requestName}' },
   'binding-count': { id: 'bindings', result: 'fail', fix: 'keep exactly one binding per interface' },
   'invalid-state': { id: 'bindings', result: 'fail', fix: 'use state absent only on secondary bridge interfaces and up/down not on SR-IOV, or remove the state' },
   'invalid-model': { id: 'bindings', result: 'fail', fix: 'use one of e1000, e1000e, igb, ne2k_pci, pcnet, rtl8139, virtio' },
@@ -147,16 +152,20 @@ const SPEC_RULES: Record<string, SpecRule> = {
   'netconf-without-sidecar': { id: 'annotations', result: 'warn', fix: 'kubectl vnet mac set VM IFACE MAC --via netconf adds the netconf sidecar' },
 };
 
+/** desiredNetworkView's codes for the version-keyed binding rules (see checkBindingSupport). */
+const VERSIONED_BINDING_CODES = new Set(['binding-rejected', 'binding-version', 'binding-missing']);
+
 /** desiredNetworkView's findings as doctor checks of one id. */
 function specFindings(vm: VirtualMachine, id: SpecRule['id']): DoctorCheck[] {
   const out: DoctorCheck[] = [];
   for (const w of desiredNetworkView(vm, `${vmNamespace(vm)}/${vm.metadata.name}`).warnings) {
+    // Binding support depends on the KubeVirt version: checkBindingSupport decides it with the cluster's.
+    if (VERSIONED_BINDING_CODES.has(w.code)) continue;
     let rule: SpecRule = SPEC_RULES[w.code] ?? { id: 'bindings', result: 'warn', fix: 'check the VM spec (kubectl vnet status -f FILE --local shows it)' };
     // An invalid MAC in the netconf annotation is an annotation problem (the sidecar does not validate it).
     if (w.code === 'invalid-mac' && /netconf MAC/.test(w.message)) rule = { ...rule, id: 'annotations', fix: 'kubectl vnet mac set VM IFACE MAC --via netconf, with a unicast MAC' };
     if (rule.id !== id) continue;
-    // No binding at all is legal (KubeVirt's admission only refuses two); more than one is not.
-    const result = w.code === 'binding-count' && /it has none$/.test(w.message) ? 'warn' : rule.result;
+    const result = rule.result;
     const fix = rule.fix.replaceAll('VM IFACE', `${vm.metadata.name} IFACE`);
     out.push(result === 'warn' ? warn(id, w.message, fix) : fail(id, w.message, fix));
   }
@@ -189,7 +198,7 @@ export function checkBindings(vm: VirtualMachine): DoctorCheck[] {
     if (!i || !n || bindingKeysOf(i).length > 1) continue;
     const binding = bindingOf(i);
     const onPod = n.pod !== undefined;
-    if ((binding === 'masquerade' || binding === 'passt' || binding === 'slirp') && !onPod) {
+    if ((binding === 'masquerade' || binding === 'passt' || binding === 'passtBinding' || binding === 'slirp') && !onPod) {
       out.push(fail(id, `interface "${p.name}" uses ${binding} binding on ${networkRefOf(n, ns).nad ?? 'a non-pod network'}: ${binding} works only on the pod network`, 'use bridge binding for a multus network'));
     }
     if ((binding === 'sriov' || binding === 'macvtap') && onPod) out.push(fail(id, `interface "${p.name}" uses ${binding} binding on the pod network`, `${binding} needs a multus network (a NAD)`));
@@ -197,6 +206,43 @@ export function checkBindings(vm: VirtualMachine): DoctorCheck[] {
     if (i.state === 'absent' && binding === 'bridge' && isPrimaryNetwork(n)) out.push(fail(id, `interface "${p.name}" is absent (being unplugged) but on the primary network: KubeVirt does not unplug default networks`, 'remove the state'));
   }
   if (out.length === 0) out.push(ok(id, 'every binding is allowed on its network'));
+  return out;
+}
+
+/**
+ * Each interface's binding against the cluster's KubeVirt version: the
+ * discontinued core bindings (slirp, macvtap, the old passt key), passtBinding
+ * (v1.8+, PasstBinding gate), no binding (rejected from v1.9), and network
+ * binding plugins by name.
+ */
+export function checkBindingSupport(facts: DoctorFacts): DoctorCheck[] {
+  const id = 'binding-support';
+  const cr = kubevirtCR(facts);
+  const version = kubevirtVersion(cr);
+  const out: DoctorCheck[] = [];
+  const plugins: string[] = [];
+  if (hasImplicitDefaultNetwork(facts.vm.spec?.template?.spec)) return [ok(id, 'the implicit default pod network gets KubeVirt\'s default binding')];
+  for (const p of templatePairs(facts.vm, cr)) {
+    if (!p.iface || bindingKeysOf(p.iface).length > 1) continue;
+    const binding = bindingOf(p.iface);
+    const plugin = pluginNameOf(binding);
+    if (plugin) {
+      plugins.push(`${p.name} (${plugin})`);
+      continue;
+    }
+    const a = bindingAdmission(binding, version);
+    const what = `interface "${p.name}"${binding === '' ? ' has no binding' : ''}`;
+    if (a.admitted === false) out.push(fail(id, `${what}: ${a.reason}`, bindingFix(binding)));
+    else if (a.admitted === 'unknown') out.push(warn(id, `${what}: ${a.reason}; the KubeVirt version is not known here`, bindingFix(binding)));
+    else if (binding === '') out.push(warn(id, `${what}: ${a.reason}`, bindingFix(binding)));
+    else if (binding === 'passtBinding' && cr && !hasFeatureGate(cr, 'PasstBinding')) {
+      out.push(fail(id, `interface "${p.name}" uses passtBinding, but the PasstBinding feature gate is not enabled: admission rejects the VM`, 'add "PasstBinding" to spec.configuration.developerConfiguration.featureGates of the KubeVirt CR, or use masquerade'));
+    }
+  }
+  if (out.length === 0) {
+    const base = version ? `every binding is one KubeVirt ${version.raw} admits` : 'no binding that depends on the KubeVirt version';
+    out.push(ok(id, plugins.length > 0 ? `${base}; network binding plugins: ${plugins.join(', ')}` : base));
+  }
   return out;
 }
 
@@ -377,6 +423,25 @@ export function checkFeatureGates(facts: DoctorFacts): DoctorCheck[] {
   return out;
 }
 
+/** Hook sidecars (the netconf MAC way among them) are deprecated from KubeVirt v1.9: say so, with the spec way for netconf MACs. */
+export function checkHookSidecars(facts: DoctorFacts): DoctorCheck[] {
+  const id = 'hook-sidecars';
+  const tpl = templateAnnotations(facts.vm);
+  if (tpl[HOOK_SIDECARS_ANNOTATION] === undefined) return [ok(id, 'no hook sidecars')];
+  const version = kubevirtVersion(kubevirtCR(facts));
+  const name = facts.vm.metadata.name;
+  const macs = [...netconfMacs(facts.vm)];
+  const fix =
+    macs.length > 0
+      ? `set the MACs in the VM spec, which kubemacpool and KubeVirt see and which needs no sidecar: ${macs.map(([iface, mac]) => `kubectl vnet mac set ${name} ${iface} ${mac} --via spec`).join('; ')}; then kubectl vnet mac unset ${name} IFACE --via netconf for each`
+      : 'move the sidecars to the Plugins CRD (plugin.kubevirt.io, alpha) when it fits, or keep them while the Sidecar gate lasts';
+  if (hookSidecarsDeprecated(version)) {
+    return [warn(id, `the VM uses hook sidecars, which KubeVirt ${version!.raw} deprecates (the Plugins CRD, alpha, replaces them; the Sidecar gate is still alpha)${macs.length > 0 ? `; its MACs are set through the netconf sidecar (${macs.map(([i]) => i).join(', ')})` : ''}`, fix)];
+  }
+  if (!version) return [warn(id, 'the VM uses hook sidecars, deprecated from KubeVirt v1.9; the KubeVirt version is not known here', fix)];
+  return [ok(id, `the VM uses hook sidecars (KubeVirt ${version.raw}; they are deprecated from v1.9)`)];
+}
+
 export function checkRolloutStrategy(facts: DoctorFacts): DoctorCheck[] {
   const id = 'rollout-strategy';
   const cr = kubevirtCR(facts);
@@ -474,12 +539,18 @@ export function checkMacCollisions(facts: DoctorFacts, status: VMNetworkStatus =
   const macs = vmMacs(facts, status);
   for (const m of macs) {
     const others = findCollisions(m.mac, facts.macUses.uses, { ...self, iface: m.iface });
+    const fromEvents = interfaceCollisions({ ...self, iface: m.iface }, [m.mac], { events: facts.collisionEvents })[0];
+    const fix = `give one of them another MAC (kubectl vnet mac set ${facts.vm.metadata.name} ${m.iface} <mac>)`;
     if (others.length > 0) {
-      out.push(fail(id, `interface "${m.iface}": MAC ${m.mac} (${m.source}) is also claimed by ${others.map(describeMacUse).join('; ')}`, `give one of them another MAC (kubectl vnet mac set ${facts.vm.metadata.name} ${m.iface} <mac>)`));
+      const agrees = fromEvents ? '; kubemacpool reports it too (MACCollision event)' : '';
+      out.push(fail(id, `interface "${m.iface}": MAC ${m.mac} (${m.source}) is also claimed by ${others.map(describeMacUse).join('; ')} (found by the cross-check${agrees})`, fix));
+    } else if (fromEvents) {
+      out.push(fail(id, `interface "${m.iface}": MAC ${m.mac} (${m.source}) collides with ${fromEvents.with.join(', ')} (found by kubemacpool: MACCollision event on the VMI)`, fix));
     }
   }
+  if (facts.collisionEventsUnreadable) out.push(warn(id, `kubemacpool's MACCollision events were not read (${facts.collisionEventsUnreadable}): collisions come from the cross-check only`, 'run doctor with read access to events in the VM\'s namespace'));
   const partial = facts.macUses.partial ? ` (${facts.macUses.partial})` : '';
-  if (out.length === 0) {
+  if (out.every((c) => c.result !== 'fail')) {
     if (partial) out.push(warn(id, `no collision among the VMs and VMIs that could be read${partial}`, 'run doctor with cluster-wide read access to VMs and VMIs for a complete check'));
     else out.push(ok(id, macs.length > 0 ? `${macs.length} MAC(s), none claimed by another VM or VMI` : 'the VM sets no MACs and reports none yet'));
   }
@@ -548,6 +619,7 @@ export function runDoctor(facts: DoctorFacts): DoctorReport {
   const checks = [
     ...checkInterfacesNetworks(facts.vm),
     ...checkBindings(facts.vm),
+    ...checkBindingSupport(facts),
     ...checkAnnotations(facts.vm),
     ...checkNads(facts),
     ...checkCniBinding(facts),
@@ -556,6 +628,7 @@ export function runDoctor(facts: DoctorFacts): DoctorReport {
     ...checkKubeOvn(facts),
     ...checkKubeVirtVersion(facts),
     ...checkFeatureGates(facts),
+    ...checkHookSidecars(facts),
     ...checkRolloutStrategy(facts),
     ...checkWorkloadUpdate(facts),
     ...checkDynamicNetworks(facts, status),

@@ -10,12 +10,12 @@
  * silently ignores; `force` overrides only the CNI and Subnet advice.
  */
 import { option, refused, usageError } from '../errors.js';
-import { defaultPodInterface, kubevirtVersion, linkStateSupport, liveMigrateEnabled, nicHotplugSupport, versionAtLeast, vmRolloutStrategy, type Version } from './kubevirt-config.js';
+import { DISCONTINUED_BINDINGS, defaultPodInterface, kubevirtVersion, linkStateSupport, liveMigrateEnabled, nicHotplugSupport, versionAtLeast, vmRolloutStrategy, type Version } from './kubevirt-config.js';
 import { checkMacCollisions, macWarnings, parseMac, type MacUses } from './mac.js';
 import { bridgeBindingProblem, checkKubeOvnNad, customMacSupport, isKubeOvnNad, mainCniType, type KubeOvnSubnet } from './nad.js';
 import { pointer, type EditPlan, type JsonPatchOp } from './patch.js';
 import type { KubeVirtCR, NetworkAttachmentDefinition, VirtualMachine, VirtualMachineInstance, VMInterface, VMISpecLike, VMNetwork, Warning } from './types.js';
-import { bindingOf, hasImplicitDefaultNetwork, INTERFACE_MODELS, INTERFACE_NAME_RE, interfacesOf, isPrimaryNetwork, networksOf, specShapeProblem, splitNadName } from './vmspec.js';
+import { BINDINGS, bindingOf, describeBinding, hasImplicitDefaultNetwork, INTERFACE_MODELS, INTERFACE_NAME_RE, interfacesOf, isPrimaryNetwork, networksOf, specShapeProblem, splitNadName } from './vmspec.js';
 
 /**
  * What the cluster said, gathered before planning. `undefined` means "not
@@ -214,40 +214,70 @@ export interface SlotEstimate {
   basis: string;
 }
 
-const SLOT_COUNT_ANNOTATION = 'kubevirt.io/pci-interface-slot-count';
+export const SLOT_COUNT_ANNOTATION = 'kubevirt.io/pci-interface-slot-count';
+export const PCI_TOPOLOGY_ANNOTATION = 'kubevirt.io/pci-topology-version';
+export const ROOT_COMPLEX_ANNOTATION = 'kubevirt.io/placePCIDevicesOnRootComplex';
 
-/**
- * Estimates how many interfaces a running VM can have, per KubeVirt version
- * (the PCIe root ports reserved at boot):
- *  - v1.1-v1.5: placeholders for max(0, 4 - interfaces): about 4 in total;
- *  - v1.6+: free ports = max(8 - portsInUse, 3), or max(16 - portsInUse, 6)
- *    above 2 GiB guest memory, shared with disk hot-plug;
- *  - a frozen `kubevirt.io/pci-interface-slot-count` annotation (v1.6-v1.8
- *    VMs) gives the interface total.
- * `interfaces` is the count before the edit, taken as the boot-time count
- * (the estimate is generous when some were hot-plugged already).
- */
-export function estimateInterfaceSlots(vm: VirtualMachine, version: Version | null, interfaces: number): SlotEstimate | undefined {
-  if (!version || !versionAtLeast(version, '1.1')) return undefined;
-  const ann = vm.spec?.template?.metadata?.annotations?.[SLOT_COUNT_ANNOTATION] ?? vm.metadata.annotations?.[SLOT_COUNT_ANNOTATION];
-  if (ann !== undefined && /^\d+$/.test(ann)) {
-    return { limit: Number(ann), basis: `the VM's ${SLOT_COUNT_ANNOTATION} annotation (${ann})` };
-  }
-  if (!versionAtLeast(version, '1.6')) {
-    return { limit: Math.max(4, interfaces), basis: `KubeVirt ${version.raw} reserves PCIe ports for about 4 interfaces in total` };
-  }
-  const spec = templateSpec(vm);
-  const domain = (spec?.domain ?? {}) as Record<string, unknown>;
+/** Free PCIe root ports by v1.6's formula: max(8 - ports in use, 3), or max(16 - ports in use, 6) above 2 GiB guest memory. */
+function rootPortFormula(vm: VirtualMachine, interfaces: number): { free: number; text: string } {
+  const domain = (templateSpec(vm)?.domain ?? {}) as Record<string, unknown>;
   const memory = parseQuantity(get(domain, ['memory', 'guest'])) || parseQuantity(get(domain, ['resources', 'requests', 'memory']));
   const disks = (get(domain, ['devices', 'disks']) as { disk?: { bus?: string }; [k: string]: unknown }[] | undefined) ?? [];
   const virtioDisks = disks.filter((d) => d && (d.disk === undefined || d.disk?.bus === undefined || d.disk?.bus === 'virtio')).length;
   // Interfaces + virtio disks + the controllers every VM has (SCSI, virtio-serial, balloon).
   const portsInUse = interfaces + virtioDisks + 3;
   const big = memory > 2 * 2 ** 30;
-  const free = big ? Math.max(16 - portsInUse, 6) : Math.max(8 - portsInUse, 3);
+  return { free: big ? Math.max(16 - portsInUse, 6) : Math.max(8 - portsInUse, 3), text: big ? 'max(16 - ports in use, 6) above 2 GiB' : 'max(8 - ports in use, 3) up to 2 GiB' };
+}
+
+/**
+ * Estimates how many interfaces a running VM can have, per KubeVirt version
+ * (the PCIe root ports reserved at boot):
+ *  - `kubevirt.io/placePCIDevicesOnRootComplex: "true"` in the template: every
+ *    device on the root complex, no hot-plug port at all (any version);
+ *  - v1.1-v1.5: placeholders for max(0, 4 - interfaces): about 4 in total;
+ *  - v1.6-v1.7: free ports = max(8 - portsInUse, 3), or max(16 - portsInUse, 6)
+ *    above 2 GiB guest memory, shared with disk hot-plug; a frozen
+ *    `kubevirt.io/pci-interface-slot-count` gives the interface total;
+ *  - v1.8+ with `kubevirt.io/pci-topology-version` in the template (virt-api
+ *    writes v3 on new VMs; virt-controller copies v2 and the slot count from
+ *    the VMI): placeholder ports (slot count - interfaces when frozen, else
+ *    max(0, 4 - interfaces)) plus root ports up to v1.6's free-port count, so
+ *    max(placeholders, free ports). Without the annotation the running VM was
+ *    laid out before v1.8, by v1.6's formula.
+ * `interfaces` is the count before the edit, taken as the boot-time count
+ * (the estimate is generous when some were hot-plugged already).
+ */
+export function estimateInterfaceSlots(vm: VirtualMachine, version: Version | null, interfaces: number): SlotEstimate | undefined {
+  if (!version || !versionAtLeast(version, '1.1')) return undefined;
+  const tpl = vm.spec?.template?.metadata?.annotations ?? {};
+  if (tpl[ROOT_COMPLEX_ANNOTATION] === 'true') {
+    return { limit: interfaces, basis: `the VM's ${ROOT_COMPLEX_ANNOTATION}: "true" annotation puts every device on the root complex: no hot-plug port` };
+  }
+  const ann = tpl[SLOT_COUNT_ANNOTATION] ?? vm.metadata.annotations?.[SLOT_COUNT_ANNOTATION];
+  const slotCount = ann !== undefined && /^\d+$/.test(ann) ? Number(ann) : undefined;
+  const topology = tpl[PCI_TOPOLOGY_ANNOTATION];
+  if (versionAtLeast(version, '1.8') && topology) {
+    const placeholders = slotCount !== undefined ? Math.max(0, slotCount - interfaces) : interfaces === 0 ? 0 : Math.max(0, 4 - interfaces);
+    const ports = rootPortFormula(vm, interfaces);
+    const free = Math.max(placeholders, ports.free);
+    const from = slotCount !== undefined ? `${SLOT_COUNT_ANNOTATION} ${slotCount}` : 'max(0, 4 - interfaces)';
+    return {
+      limit: interfaces + free,
+      basis: `PCI topology ${topology} (KubeVirt ${version.raw}): ${placeholders} placeholder port(s) (${from}) topped up to ${ports.free} free root ports (${ports.text} guest memory), shared with disk hot-plug`,
+    };
+  }
+  if (slotCount !== undefined) {
+    return { limit: slotCount, basis: `the VM's ${SLOT_COUNT_ANNOTATION} annotation (${ann})` };
+  }
+  if (!versionAtLeast(version, '1.6')) {
+    return { limit: Math.max(4, interfaces), basis: `KubeVirt ${version.raw} reserves PCIe ports for about 4 interfaces in total` };
+  }
+  const ports = rootPortFormula(vm, interfaces);
+  const before18 = versionAtLeast(version, '1.8') ? `; no ${PCI_TOPOLOGY_ANNOTATION} in the template yet, so the running VM was laid out before v1.8` : '';
   return {
-    limit: interfaces + free,
-    basis: `KubeVirt ${version.raw} reserves about ${free} free PCIe ports (${big ? 'max(16 - ports in use, 6) above 2 GiB' : 'max(8 - ports in use, 3) up to 2 GiB'} guest memory), shared with disk hot-plug`,
+    limit: interfaces + ports.free,
+    basis: `KubeVirt ${version.raw} reserves about ${ports.free} free PCIe ports (${ports.text} guest memory), shared with disk hot-plug${before18}`,
   };
 }
 
@@ -313,6 +343,25 @@ function planLog(vm: VirtualMachine): PlanLog {
   return log;
 }
 
+/** Why a binding other than bridge and SR-IOV cannot be hot-plugged, as a refusal. */
+function notHotpluggable(asWritten: string, binding: string): Error {
+  const hint = `use ${option('binding')} bridge or ${option('binding')} sriov`;
+  const core = BINDINGS.find((b) => b.toLowerCase() === binding);
+  if (core === 'passtBinding') {
+    return refused(`binding "${asWritten}" cannot be hot-plugged: passtBinding works on the pod network only, which a running VM never gains, and KubeVirt copies only bridge and SR-IOV interfaces into a running VM`, hint);
+  }
+  if (core === undefined || core === 'binding') {
+    return refused(
+      `"${asWritten}" is not a core binding: an interface with a network binding plugin (binding: {name: ${asWritten}}) is not hot-plugged by KubeVirt, which copies only bridge and SR-IOV interfaces into a running VM`,
+      `${hint}, or add the plugin interface to the VM spec and restart the VM`,
+    );
+  }
+  if (DISCONTINUED_BINDINGS.includes(core)) {
+    return refused(`binding "${asWritten}" cannot be hot-plugged: the core ${core} binding is discontinued (KubeVirt's admission rejects it from v1.3), and KubeVirt copies only bridge and SR-IOV interfaces into a running VM`, `${hint}; a ${core} network binding plugin is added to the VM spec and applies at the next restart`);
+  }
+  return refused(`binding "${asWritten}" cannot be hot-plugged: KubeVirt copies only bridge and SR-IOV interfaces into a running VM (others are silently left out until a restart)`, hint);
+}
+
 /** The request's own values checked: the NAD reference, the binding, the MAC and the model. */
 function checkHotplugRequest(req: HotplugRequest, ns: string, log: PlanLog): { networkName: string; nadRef: { namespace: string; name: string }; binding: HotplugBinding; mac?: string } {
   const networkName = req.network.trim();
@@ -321,12 +370,7 @@ function checkHotplugRequest(req: HotplugRequest, ns: string, log: PlanLog): { n
     throw usageError(`${option('network')} "${req.network}" is not a NetworkAttachmentDefinition name`, 'write it as NAME or NAMESPACE/NAME');
   }
   const binding = normalizeBinding(req.binding);
-  if (binding !== 'bridge' && binding !== 'sriov') {
-    throw refused(
-      `binding "${req.binding}" cannot be hot-plugged: KubeVirt copies only bridge and SR-IOV interfaces into a running VM (others are silently left out until a restart)`,
-      `use ${option('binding')} bridge or ${option('binding')} sriov`,
-    );
-  }
+  if (binding !== 'bridge' && binding !== 'sriov') throw notHotpluggable(req.binding ?? binding, binding);
   let mac: string | undefined;
   if (req.mac !== undefined) {
     mac = parseMac(req.mac);
@@ -498,9 +542,12 @@ export function planUnplug(vm: VirtualMachine, req: { name: string }, facts: Clu
     );
   }
   const binding = bindingOf(iface);
+  if (net?.resourceClaim) {
+    throw refused(`interface "${name}" is on a DRA network (resourceClaim): KubeVirt neither plugs nor unplugs DRA networks in a running VM`, 'remove the interface and its network from the VM spec and restart the VM');
+  }
   if (binding !== 'bridge') {
     throw refused(
-      `interface "${name}" uses ${binding || 'no'} binding: KubeVirt unplugs only bridge interfaces${binding === 'sriov' ? ' (an SR-IOV interface cannot be unplugged live)' : ''}`,
+      `interface "${name}" uses ${describeBinding(binding)}: KubeVirt unplugs only bridge interfaces${binding === 'sriov' ? ' (an SR-IOV interface cannot be unplugged live)' : ''}`,
       binding === 'sriov' ? 'remove the interface and its network from the VM spec and restart the VM' : 'remove it from the VM spec and restart the VM',
     );
   }
@@ -553,6 +600,9 @@ export function planLinkState(vm: VirtualMachine, req: { name: string; state: st
   const binding = bindingOf(iface);
   if (binding === 'sriov') {
     throw refused(`interface "${name}" uses SR-IOV binding: KubeVirt cannot set the link state of an SR-IOV NIC`, 'set the link state inside the guest instead');
+  }
+  if (binding === 'passtBinding') {
+    throw refused(`interface "${name}" uses passtBinding: KubeVirt has no link state for passt interfaces`, 'set the link state inside the guest instead');
   }
   if (iface.state === 'absent') {
     throw refused(`interface "${name}" is being unplugged (state: absent)`, 'a link state cannot be set on an interface that is being removed');

@@ -146,3 +146,55 @@ export function defaultPodInterface(cr: KubeVirtCR | null | undefined): { iface:
   const binding = typeof configured === 'string' && configured ? configured : KUBEVIRT_DEFAULT_NETWORK_INTERFACE;
   return { ...implicitDefault(binding), binding, fromCluster: typeof configured === 'string' && configured !== '' };
 }
+
+/** The core bindings KubeVirt's admission discontinued (pkg/network/admitter/discontinued.go: "discontinued since v1.3"). */
+export const DISCONTINUED_BINDINGS: readonly string[] = ['slirp', 'macvtap', 'passt'];
+
+/** The fix for an interface on a binding KubeVirt does not accept, by binding. */
+export function bindingFix(binding: string): string {
+  if (binding === 'passt') return 'use passtBinding: {} (v1.8+, PasstBinding gate) or a passt network binding plugin (binding: {name: passt}), or masquerade';
+  if (binding === 'slirp') return 'use a network binding plugin (binding: {name: slirp}) or masquerade on the pod network';
+  if (binding === 'macvtap') return 'use a network binding plugin (binding: {name: macvtap}) or bridge binding';
+  if (binding === 'passtBinding') return 'upgrade KubeVirt to v1.8+, or use masquerade on the pod network';
+  return 'give the interface exactly one binding (e.g. bridge: {} on a multus network, masquerade: {} on the pod network)';
+}
+
+/**
+ * Whether KubeVirt at `version` admits an interface with this binding
+ * ("" = none). `admitted` is 'unknown' when the version is not known and
+ * the answer depends on it. Keyed by version:
+ *  - slirp, macvtap and the old passt key: rejected from v1.3 (KubeVirt's
+ *    admission says "discontinued since v1.3"; v1.8 removed their last code);
+ *  - passtBinding: the core passt binding from v1.8 (Beta, PasstBinding gate);
+ *    earlier versions do not know the field;
+ *  - no binding at all: rejected from v1.9 (before, KubeVirt picked a default).
+ */
+export function bindingAdmission(binding: string, version: Version | null): { admitted: boolean | 'unknown'; reason: string } {
+  const at = version ? `KubeVirt ${version.raw}` : 'KubeVirt';
+  if (DISCONTINUED_BINDINGS.includes(binding)) {
+    if (!version) return { admitted: 'unknown', reason: `the core ${binding} binding is discontinued: KubeVirt's admission rejects it from v1.3 on (and v1.8 removed it)` };
+    if (versionAtLeast(version, '1.3')) return { admitted: false, reason: `the core ${binding} binding is discontinued: ${at}'s admission rejects it` };
+    return { admitted: true, reason: `${at} still has the core ${binding} binding (discontinued from v1.3)` };
+  }
+  if (binding === 'passtBinding') {
+    if (!version) return { admitted: 'unknown', reason: 'passtBinding exists from KubeVirt v1.8 (Beta, PasstBinding gate)' };
+    if (versionAtLeast(version, '1.8')) return { admitted: true, reason: `${at} has the core passtBinding (Beta, PasstBinding gate)` };
+    return { admitted: false, reason: `${at} has no passtBinding (added in v1.8): the field is dropped and the interface has no binding` };
+  }
+  if (binding === '') {
+    if (!version) return { admitted: 'unknown', reason: 'KubeVirt v1.9 and later reject an interface with no binding' };
+    if (versionAtLeast(version, '1.9')) return { admitted: false, reason: `${at}'s admission rejects an interface with no binding` };
+    return { admitted: true, reason: `${at} gives an interface with no binding its default; v1.9 and later reject it` };
+  }
+  return { admitted: true, reason: `${at} admits ${binding}` };
+}
+
+/**
+ * Hook sidecars (hooks.kubevirt.io/hookSidecars, the Sidecar gate) are
+ * deprecated from v1.9 in favour of the Plugins CRD (plugin.kubevirt.io,
+ * alpha); the Sidecar gate itself is still alpha. False when the version is
+ * not known.
+ */
+export function hookSidecarsDeprecated(version: Version | null): boolean {
+  return versionAtLeast(version, '1.9');
+}

@@ -11,6 +11,7 @@ import { HOOK_SIDECARS_ANNOTATION, NETCONF_IMAGE_ENV, ensureNetconfSidecar, imag
 import { checkMacCollisions, checkMacForInterface, macInRange, macWarnings, normaliseMac, type MacUses } from './mac.js';
 import { NETCONF_ANNOTATION, netconfMacFor, parseNetconfAnnotation, serializeNetconf, setNetconfEntry, unsetNetconfEntry, type NetconfEntry } from './netconf.js';
 import { assertSpecShape } from './hotplug.js';
+import { hookSidecarsDeprecated, parseVersion } from './kubevirt-config.js';
 import { pointer, type EditPlan, type JsonPatchOp } from './patch.js';
 import type { VirtualMachine, VMInterface, Warning } from './types.js';
 import { interfacesOf } from './vmspec.js';
@@ -19,7 +20,7 @@ export type MacVia = 'netconf' | 'spec';
 
 /** What the cluster says, gathered before planning. A missing field means "not known" (offline mode): the check is skipped. */
 export interface MacFacts {
-  kubevirt?: { state: 'installed'; featureGates: readonly string[] } | { state: 'absent' | 'unreadable'; message: string };
+  kubevirt?: { state: 'installed'; featureGates: readonly string[]; /** observedKubeVirtVersion */ version?: string } | { state: 'absent' | 'unreadable'; message: string };
   /** Every MAC claimed by the VMs and VMIs the user can read; `partial` says what could not be read. */
   uses?: MacUses;
   /** kubemacpool for the VM's namespace. `unknown` says why it could not be told. */
@@ -31,6 +32,8 @@ export interface MacSetOptions {
   /** Already parsed and normalised (parseMac). */
   mac: string;
   via: MacVia;
+  /** The way was not asked for: the default (spec) was taken, and a netconf MAC already on the interface is not silently overridden. */
+  viaDefaulted?: boolean;
   /** --sidecar-image, else the environment variable, with where it came from. */
   sidecarImage?: { image: string; from: string };
   force: boolean;
@@ -39,6 +42,8 @@ export interface MacSetOptions {
 export interface MacUnsetOptions {
   iface: string;
   via: MacVia;
+  /** The way was not asked for (see MacSetOptions.viaDefaulted). */
+  viaDefaulted?: boolean;
 }
 
 const P_INTERFACES = ['spec', 'template', 'spec', 'domain', 'devices', 'interfaces'] as const;
@@ -168,10 +173,41 @@ function restartNote(vm: VirtualMachine, via: MacVia): string {
   return `the new MAC takes effect at the next start of the VM (a running VM gets the RestartRequired condition); check with: kubectl vnet mac list ${vm.metadata.name}`;
 }
 
+/** Hook sidecars are deprecated from KubeVirt v1.9: a warning for the netconf way, with the spec way to take instead. */
+function hookSidecarsDeprecation(vm: VirtualMachine, iface: string, mac: string, facts: MacFacts, warnings: Warning[]): void {
+  const kv = facts.kubevirt;
+  if (kv?.state !== 'installed' || !hookSidecarsDeprecated(parseVersion(kv.version))) return;
+  warnings.push({
+    code: 'hook-sidecars-deprecated',
+    message: `KubeVirt ${kv.version} deprecates hook sidecars (the Plugins CRD, alpha, replaces them; the Sidecar gate is still alpha): the netconf way keeps working for now; ${option('via')} spec needs no sidecar, and kubemacpool and KubeVirt see it: kubectl vnet mac set ${vm.metadata.name} ${iface} ${mac} --via spec`,
+    object: vmRef(vm),
+  });
+}
+
+/** The default way (spec) is not taken over a netconf MAC: the netconf one would still win in the guest. */
+function refuseDefaultOverNetconf(vm: VirtualMachine, opts: { iface: string; viaDefaulted?: boolean }, action: 'set' | 'unset', mac?: string): void {
+  if (!opts.viaDefaulted) return;
+  const nc = parseNetconfAnnotation(templateAnnotations(vm)?.[NETCONF_ANNOTATION]);
+  const current = nc.ok ? netconfMacFor(nc.entries, opts.iface) : undefined;
+  if (current === undefined) return;
+  const name = vm.metadata.name;
+  if (action === 'set') {
+    throw refused(
+      `interface "${opts.iface}" has its MAC (${current}) in the netconf annotation, and the default way writes the VM spec, whose MAC the netconf one overrides in the guest; nothing was changed`,
+      `keep the netconf way: kubectl vnet mac set ${name} ${opts.iface} ${mac} --via netconf; or move to the spec: kubectl vnet mac unset ${name} ${opts.iface} --via netconf, then kubectl vnet mac set ${name} ${opts.iface} ${mac}`,
+    );
+  }
+  throw refused(
+    `interface "${opts.iface}" has its MAC (${current}) in the netconf annotation, and the default way clears the VM spec only; nothing was changed`,
+    `remove the netconf MAC: kubectl vnet mac unset ${name} ${opts.iface} --via netconf${interfacesOf(vm.spec?.template?.spec).find((i) => i.name === opts.iface)?.macAddress ? `; the spec MAC: kubectl vnet mac unset ${name} ${opts.iface} --via spec` : ''}`,
+  );
+}
+
 /** Plans `mac set VM IFACE MAC`. */
 export function planMacSet(vm: VirtualMachine, opts: MacSetOptions, facts: MacFacts): EditPlan {
   const { index, entry } = findInterface(vm, opts.iface);
   checkMacForInterface(opts.mac, entry);
+  if (opts.via === 'spec') refuseDefaultOverNetconf(vm, opts, 'set', opts.mac);
   const warnings: Warning[] = [...macWarnings(opts.mac).map((w) => ({ ...w, object: vmRef(vm) }))];
   const notes: string[] = [];
   return opts.via === 'netconf' ? planNetconfSet(vm, opts, facts, index, entry, warnings, notes) : planSpecSet(vm, opts, facts, index, entry, warnings, notes);
@@ -201,6 +237,7 @@ function planNetconfSet(vm: VirtualMachine, opts: MacSetOptions, facts: MacFacts
   checkCollisions(vm, opts.iface, opts.mac, opts.force, facts, warnings, notes);
   checkMacpoolForNetconf(vm, opts.mac, opts.force, facts, warnings, notes);
   checkSidecarGate(facts, warnings, notes);
+  hookSidecarsDeprecation(vm, opts.iface, opts.mac, facts, warnings);
   const specMac = normaliseMac(entry.macAddress);
   if (entry.macAddress && specMac !== opts.mac) {
     warnings.push({
@@ -287,6 +324,7 @@ export function planMacUnset(vm: VirtualMachine, opts: MacUnsetOptions, facts: M
   const warnings: Warning[] = [];
   const notes: string[] = [];
   if (opts.via === 'spec') {
+    refuseDefaultOverNetconf(vm, opts, 'unset');
     if (entry.macAddress === undefined) {
       return { ops: [], summary: `interface "${opts.iface}" has no macAddress in the spec`, warnings, notes, noop: true };
     }

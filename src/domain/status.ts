@@ -15,7 +15,7 @@ import { HOOK_SIDECARS_ANNOTATION, isNetconfSidecar, parseHookSidecars } from '.
 import { NETCONF_ANNOTATION, parseNetconfAnnotation } from './netconf.js';
 import { defaultPodInterface, kubevirtVersion, restartRequiredOnAnyNetworkChange } from './kubevirt-config.js';
 import { compareStrings } from './order.js';
-import { bindingOf, hashedPodInterfaceName, hasImplicitDefaultNetwork, interfacesOf, isPrimaryNetwork, networkLabel, networkRefOf, networksOf } from './vmspec.js';
+import { bindingOf, describeBinding, hashedPodInterfaceName, HOTPLUG_BINDINGS, hasImplicitDefaultNetwork, interfacesOf, isPrimaryNetwork, networkLabel, networkRefOf, networksOf } from './vmspec.js';
 
 export const INTERFACE_STATES = ['stopped', 'pending', 'attaching', 'ready', 'unplugging', 'detached', 'guest-only', 'stale'] as const;
 export type InterfaceState = (typeof INTERFACE_STATES)[number];
@@ -564,8 +564,9 @@ function joinInterface(n: string, ctx: JoinContext, warn: Warn): InterfaceStatus
     const when = desired.source !== 'netconf' ? '' : ctx.netconfSidecar ? '; a netconf MAC is applied when the VM starts: stop and start the VM' : '; no netconf hook sidecar applies it';
     warn('mac-mismatch', `interface ${n}: desired MAC ${desired.mac} (${desired.source}) differs from the reported MAC ${rep.mac}${when}`);
   }
-  if (state === 'pending' && ctx.vmi && ti && !si && binding && binding !== 'bridge' && binding !== 'sriov') {
-    warn('not-hotpluggable', `interface ${n}: ${binding.startsWith('binding:') ? `the network binding plugin ${binding.slice(8)}` : `binding ${binding}`} is not hot-plugged by KubeVirt (only bridge and sriov are); it is added when the VM restarts`);
+  if (state === 'pending' && ctx.vmi && ti && !si) {
+    if (net?.resourceClaim) warn('not-hotpluggable', `interface ${n}: a DRA network (resourceClaim) is not hot-plugged by KubeVirt; it is added when the VM restarts`);
+    else if (binding && !HOTPLUG_BINDINGS.includes(binding)) warn('not-hotpluggable', `interface ${n}: ${describeBinding(binding)} is not hot-plugged by KubeVirt (only bridge and sriov are); it is added when the VM restarts`);
   }
   return {
     name: n,

@@ -25,7 +25,7 @@ export interface Condition {
   lastProbeTime?: string | null;
 }
 
-export type BindingName = 'bridge' | 'masquerade' | 'sriov' | 'slirp' | 'passt' | 'macvtap' | 'binding';
+export type BindingName = 'bridge' | 'masquerade' | 'sriov' | 'slirp' | 'passt' | 'passtBinding' | 'macvtap' | 'binding';
 
 /** spec.template.spec.domain.devices.interfaces[] */
 export interface VMInterface {
@@ -35,6 +35,8 @@ export interface VMInterface {
   sriov?: Record<string, unknown>;
   slirp?: Record<string, unknown>;
   passt?: Record<string, unknown>;
+  /** The core passt binding of v1.8+ (PasstBinding gate); `passt` is the discontinued one. */
+  passtBinding?: Record<string, unknown>;
   macvtap?: Record<string, unknown>;
   binding?: { name: string };
   macAddress?: string;
@@ -48,6 +50,8 @@ export interface VMNetwork {
   name: string;
   pod?: { vmNetworkCIDR?: string; vmIPv6NetworkCIDR?: string };
   multus?: { networkName: string; default?: boolean };
+  /** A DRA network (v1.9 Alpha, SR-IOV): the pod's resource claim and the request in it. */
+  resourceClaim?: { claimName?: string; requestName?: string };
   [key: string]: unknown;
 }
 

@@ -9,7 +9,10 @@ import type { BindingName, VirtualMachine, VMInterface, VMISpecLike, VMNetwork }
 /** KubeVirt's interface/network name rule (pkg/network/admitter). */
 export const INTERFACE_NAME_RE = /^[A-Za-z0-9-_]+$/;
 
-export const BINDINGS: readonly BindingName[] = ['bridge', 'masquerade', 'sriov', 'slirp', 'passt', 'macvtap', 'binding'];
+export const BINDINGS: readonly BindingName[] = ['bridge', 'masquerade', 'sriov', 'slirp', 'passt', 'passtBinding', 'macvtap', 'binding'];
+
+/** The bindings KubeVirt can plug into a running VM (pkg/network/controllers/vm.go): bridge and SR-IOV only. */
+export const HOTPLUG_BINDINGS: readonly string[] = ['bridge', 'sriov'];
 
 export const INTERFACE_MODELS = ['e1000', 'e1000e', 'igb', 'ne2k_pci', 'pcnet', 'rtl8139', 'virtio'] as const;
 
@@ -61,7 +64,9 @@ export function bindingKeysOf(iface: VMInterface): string[] {
 }
 
 export interface NetworkRef {
-  kind: 'pod' | 'multus' | 'none';
+  kind: 'pod' | 'multus' | 'resourceClaim' | 'none';
+  /** For resourceClaim: "claim" or "claim/request". */
+  claim?: string;
   /** For multus: the NAD as "ns/name" (namespace defaulted to the VM's). */
   nad?: string;
   /** multus default network (replaces the pod network). */
@@ -81,12 +86,28 @@ export function networkRefOf(net: VMNetwork | undefined, vmNamespace: string): N
     const { namespace, name } = splitNadName(net.multus.networkName, vmNamespace);
     return { kind: 'multus', nad: `${namespace}/${name}`, multusDefault: Boolean(net.multus.default) };
   }
+  if (net.resourceClaim && typeof net.resourceClaim === 'object') {
+    const { claimName, requestName } = net.resourceClaim;
+    return { kind: 'resourceClaim', claim: [claimName ?? '?', requestName].filter(Boolean).join('/') };
+  }
   return { kind: 'none' };
 }
 
-/** What a NETWORK column shows: "pod", "ns/nad", or "" when unknown. */
+/** What a NETWORK column shows: "pod", "ns/nad", "claim:NAME[/REQUEST]" for a DRA network, or "" when unknown. */
 export function networkLabel(ref: NetworkRef): string {
+  if (ref.kind === 'resourceClaim') return `claim:${ref.claim}`;
   return ref.kind === 'pod' ? 'pod' : ref.kind === 'multus' ? (ref.nad ?? '') : '';
+}
+
+/** The name of a network binding plugin (`binding: {name}`), or undefined for a core binding. */
+export function pluginNameOf(binding: string | null | undefined): string | undefined {
+  return binding?.startsWith('binding:') ? binding.slice('binding:'.length) : undefined;
+}
+
+/** How a message names a binding: "bridge binding", or "the network binding plugin NAME". */
+export function describeBinding(binding: string | null | undefined): string {
+  const plugin = pluginNameOf(binding);
+  return plugin ? `the network binding plugin ${plugin}` : binding ? `${binding} binding` : 'no binding';
 }
 
 /** True when the network is the VM's primary one (pod, or multus default). */

@@ -14,6 +14,7 @@ import { isKubeOvnNad, type KubeOvnSubnet } from '../domain/nad.js';
 import type { NetworkAttachmentDefinition, VirtualMachine } from '../domain/types.js';
 import { networkRefOf, networksOf } from '../domain/vmspec.js';
 import type { KubeApi } from './api.js';
+import { readCollisionEvents } from './collision-events.js';
 import { readVMIFact } from './hotplug-facts.js';
 import { readKubeVirt } from './kubevirt.js';
 import { gatherMacFacts } from './mac-facts.js';
@@ -47,7 +48,7 @@ export async function readDynamicNetworksControllers(client: KubeApi): Promise<L
 
 export async function gatherDoctorFacts(client: KubeApi, target: { namespace: string; name: string }): Promise<DoctorFacts> {
   const vm = await readDoctorVM(client, target);
-  const [vmiRead, kv, dyn, macFacts, view, ns, nadRead] = await Promise.all([
+  const [vmiRead, kv, dyn, macFacts, view, ns, nadRead, collisions] = await Promise.all([
     readVMIFact(client, target.namespace, target.name),
     readKubeVirt(client),
     readDynamicNetworksControllers(client),
@@ -58,6 +59,7 @@ export async function gatherDoctorFacts(client: KubeApi, target: { namespace: st
       throw err;
     }),
     readNadsOf(client, vm, target.namespace),
+    readCollisionEvents(client, target.namespace, target.name),
   ]);
   const facts: DoctorFacts = {
     vm,
@@ -71,6 +73,8 @@ export async function gatherDoctorFacts(client: KubeApi, target: { namespace: st
     macpool: { view, namespace: ns },
   };
   if (macFacts.facts.uses) facts.macUses = macFacts.facts.uses;
+  if ('events' in collisions) facts.collisionEvents = collisions.events;
+  else facts.collisionEventsUnreadable = collisions.unreadable;
   await Promise.all([readLauncherPods(client, facts), readSubnetsIfKubeOvn(client, facts)]);
   return facts;
 }

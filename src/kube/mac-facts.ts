@@ -8,7 +8,7 @@ import { VnetError } from '../errors.js';
 import { collectMacUses } from '../domain/mac.js';
 import type { MacFacts } from '../domain/mac-plan.js';
 import { macpoolCoverage, type NamespaceLike } from '../domain/macpool.js';
-import { enabledFeatureGates } from '../domain/kubevirt-config.js';
+import { enabledFeatureGates, kubevirtVersion } from '../domain/kubevirt-config.js';
 import type { VirtualMachine, VirtualMachineInstance } from '../domain/types.js';
 import type { KubeApi } from './api.js';
 import { readKubeVirt } from './kubevirt.js';
@@ -40,6 +40,12 @@ export interface GatheredMacFacts {
   target: { vm: boolean; vmi: boolean; known: boolean };
 }
 
+/** What the MAC planners need of the KubeVirt CR: its feature gates and version, or why it was not read. */
+function kubevirtFacts(kv: Awaited<ReturnType<typeof readKubeVirt>>): NonNullable<MacFacts['kubevirt']> {
+  if (kv.state !== 'installed') return { state: kv.state, message: kv.message };
+  return { state: 'installed', featureGates: enabledFeatureGates(kv.cr), version: kubevirtVersion(kv.cr)?.raw };
+}
+
 /**
  * opts.uses: list VMs and VMIs for the collision check (else only the target
  * is looked up); opts.kubevirt: read the KubeVirt CR; opts.macpool: read
@@ -54,7 +60,7 @@ export async function gatherMacFacts(client: KubeApi, target: { namespace: strin
     ]);
     const vmi = vm ? null : await client.getOrNull(resourcePath(Resources.vmi, target.namespace, target.name)).catch(() => null);
     const facts: MacFacts = {};
-    if (kv) facts.kubevirt = kv.state === 'installed' ? { state: 'installed', featureGates: enabledFeatureGates(kv.cr) } : { state: kv.state, message: kv.message };
+    if (kv) facts.kubevirt = kubevirtFacts(kv);
     if (mp) facts.macpool = mp;
     return { facts, target: { vm: vm !== null, vmi: vmi !== null, known: true } };
   }
@@ -70,9 +76,7 @@ export async function gatherMacFacts(client: KubeApi, target: { namespace: strin
     if (l.scope === 'none') partial.push(`cannot list ${what}, not even in namespace "${target.namespace}"; they were not checked`);
   }
   const facts: MacFacts = { uses: { uses: collectMacUses(vms.items, vmis.items), partial: partial.length > 0 ? partial.join('; ') : undefined } };
-  if (kv) {
-    facts.kubevirt = kv.state === 'installed' ? { state: 'installed', featureGates: enabledFeatureGates(kv.cr) } : { state: kv.state, message: kv.message };
-  }
+  if (kv) facts.kubevirt = kubevirtFacts(kv);
   if (mp) facts.macpool = mp;
   const is = (o: { metadata: { namespace?: string; name: string } }) => o.metadata.namespace === target.namespace && o.metadata.name === target.name;
   return {

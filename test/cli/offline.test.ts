@@ -49,10 +49,10 @@ describe('each write command in file mode prints the edited manifest', () => {
     ['hotplug add (db)', ['hotplug', 'add', 'db', '--network', 'lab/red-net', '--name', 'red'], 'vms.db.hotplug-add.yaml', 'add interface red (bridge) on lab/red-net'],
     ['hotplug remove', ['hotplug', 'remove', 'web', 'blue'], 'vms.web.hotplug-remove.yaml', 'unplug interface blue (state: absent)'],
     ['link set', ['link', 'set', 'web', 'blue', 'down'], 'vms.web.link-down.yaml', 'set link down on interface blue'],
-    ['mac set (netconf)', ['mac', 'set', 'web', 'blue', '02:00:00:aa:bb:02'], 'vms.web.mac-set-netconf.yaml', 'set the MAC of interface "blue" to 02:00:00:aa:bb:02 through the netconf sidecar'],
+    ['mac set (netconf)', ['mac', 'set', '--via', 'netconf', 'web', 'blue', '02:00:00:aa:bb:02'], 'vms.web.mac-set-netconf.yaml', 'set the MAC of interface "blue" to 02:00:00:aa:bb:02 through the netconf sidecar'],
     ['mac set (spec)', ['mac', 'set', 'db', 'blue', '02-00-00-00-00-11', '--via', 'spec'], 'vms.db.mac-set-spec.yaml', 'set spec macAddress of interface "blue" to 02:00:00:00:00:11'],
     ['mac set (netconf, new sidecar)', ['mac', 'set', 'db', 'blue', '02:00:00:00:00:12', '--sidecar-image', 'registry.example/netconf-hook-sidecar:v1'], 'vms.db.mac-set-netconf.yaml', 'through the netconf sidecar (registry.example/netconf-hook-sidecar:v1)'],
-    ['mac unset (netconf)', ['mac', 'unset', 'web', 'blue'], 'vms.web.mac-unset-netconf.yaml', 'remove the netconf MAC of interface "blue" and the netconf sidecar'],
+    ['mac unset (netconf)', ['mac', 'unset', '--via', 'netconf', 'web', 'blue'], 'vms.web.mac-unset-netconf.yaml', 'remove the netconf MAC of interface "blue" and the netconf sidecar'],
     ['mac unset (spec)', ['mac', 'unset', 'db', 'blue', '--via', 'spec'], 'vms.db.mac-unset-spec.yaml', 'clear spec macAddress 02:00:00:00:00:10 of interface "blue"'],
   ])('%s', async (_name, args, golden, summary) => {
     const r = await vnet([...args, '-f', vmsFile, '--local']);
@@ -66,7 +66,7 @@ describe('each write command in file mode prints the edited manifest', () => {
     const add = await vnet(['hotplug', 'add', 'web', '--network', 'red-net', '-f', vmsFile, '--local']);
     expect(add.stderr).toContain('Note: NetworkAttachmentDefinition lab/red-net not checked (no cluster): existence, CNI type and Subnet checks skipped');
     expect(add.stderr).toContain('Note: KubeVirt CR not checked');
-    const mac = await vnet(['mac', 'set', 'web', 'blue', '02:00:00:aa:bb:02', '-f', vmsFile, '--local']);
+    const mac = await vnet(['mac', 'set', '--via', 'netconf', 'web', 'blue', '02:00:00:aa:bb:02', '-f', vmsFile, '--local']);
     expect(mac.stderr).toContain('Note: the kubemacpool check was skipped (no cluster facts)');
     expect(mac.stderr).toContain('Note: the Sidecar feature gate was not checked (no cluster facts)');
     expect(mac.stderr).toContain(`Note: MAC collisions were checked against the 2 VirtualMachines in ${vmsFile} only, not the cluster's`);
@@ -92,7 +92,7 @@ describe('each write command in file mode prints the edited manifest', () => {
     const invalid = path.join(fixtures, 'invalid.yaml');
     const malformed = vms.replace(`'[{"name":"blue","macAddress":"02:00:00:aa:bb:01"}]'`, `'[{"name":"blue"'`);
     expect(malformed).not.toBe(vms);
-    const mac = await vnet(['mac', 'set', 'web', 'blue', '02:00:00:00:00:31', '-f', '-', '--local'], malformed);
+    const mac = await vnet(['mac', 'set', '--via', 'netconf', 'web', 'blue', '02:00:00:00:00:31', '-f', '-', '--local'], malformed);
     expect(mac.code).toBe(5);
     expect(mac.stderr).toContain('error: annotation netconf.kubevirt.io/macAddress in the template of virtualmachine "web" is malformed');
     expect(mac.stdout).toBe('');
@@ -288,7 +288,7 @@ describe('end to end: through kubectl, and what the API server makes of the resu
     fs.writeFileSync(f, vms.replaceAll('namespace: lab', `namespace: ${ns}`).replaceAll('runStrategy: Always', 'runStrategy: Halted'));
     const r = await vnet(['hotplug', 'add', 'web', '--network', 'red-net', '--name', 'red', '--mac', '12:34:56:00:00:10', '-f', f, '--local', '--in-place']);
     expect(r.code).toBe(0);
-    const m = await vnet(['mac', 'set', 'web', 'red', '02:00:00:00:00:44', '-f', f, '--local', '--in-place']);
+    const m = await vnet(['mac', 'set', '--via', 'netconf', 'web', 'red', '02:00:00:00:00:44', '-f', f, '--local', '--in-place']);
     expect(m.code).toBe(0);
     // The fixture's ConfigMap (with a list in data, to show other documents stay verbatim) is not a valid ConfigMap: apply the VMs only.
     const vmsOnly = fs

@@ -203,7 +203,7 @@ describe('kubemacpool', () => {
     const outside = await mac('set', 'vm1', 'blue', '02:ab:00:00:00:01', '-n', managed, '--sidecar-image', IMAGE);
     expect(outside.code, outside.stderr).toBe(0);
     expect(outside.stderr).toContain(`Warning: kubemacpool manages VMs in namespace "${managed}" but does not read netconf annotations`);
-    const forced = await mac('set', 'vm1', 'blue', '02:00:00:12:34:56', '-n', managed, '--force');
+    const forced = await mac('set', '--via', 'netconf', 'vm1', 'blue', '02:00:00:12:34:56', '-n', managed, '--force');
     expect(forced.code, forced.stderr).toBe(0);
     expect(forced.stderr).toContain("is inside kubemacpool's range 02:00:00:00:00:00-02:00:00:ff:ff:ff (--force given)");
   });

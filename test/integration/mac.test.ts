@@ -87,7 +87,7 @@ describe('mac set|unset', () => {
 
   it('setting the same MAC again changes nothing (no PATCH is sent), and needs no image', async () => {
     const before = await settledVM(ns, 'smbios');
-    const r = await mac('set', 'smbios', 'blue', `${DOT}.0001`, '-n', ns, '--debug');
+    const r = await mac('set', '--via', 'netconf', 'smbios', 'blue', `${DOT}.0001`, '-n', ns, '--debug');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('debug: GET /apis/kubevirt.io/v1/namespaces/');
     expect(r.stderr).not.toContain('debug: PATCH ');
@@ -101,7 +101,7 @@ describe('mac set|unset', () => {
       { op: 'add', path: '/spec/template/spec/domain/devices/interfaces/-', value: { name: 'red', bridge: {} } },
       { op: 'add', path: '/spec/template/spec/networks/-', value: { name: 'red', multus: { networkName: 'red-net' } } },
     ])]);
-    const r = await mac('set', 'smbios', 'red', `${P}:00:02`, '-n', ns);
+    const r = await mac('set', '--via', 'netconf', 'smbios', 'red', `${P}:00:02`, '-n', ns);
     expect(r.code, r.stderr).toBe(0);
     const ann = (await readVM(ns, 'smbios')).spec.template.metadata.annotations;
     expect(JSON.parse(ann[NETCONF])).toEqual([
@@ -112,12 +112,12 @@ describe('mac set|unset', () => {
   });
 
   it('unset removes one entry, and the netconf sidecar only when no entry remains; the smbios sidecar stays', async () => {
-    let r = await mac('unset', 'smbios', 'blue', '-n', ns);
+    let r = await mac('unset', '--via', 'netconf', 'smbios', 'blue', '-n', ns);
     expect(r.code, r.stderr).toBe(0);
     let ann = (await readVM(ns, 'smbios')).spec.template.metadata.annotations;
     expect(JSON.parse(ann[NETCONF])).toEqual([{ name: 'red', macAddress: `${P}:00:02` }]);
     expect(JSON.parse(ann[HOOKS])).toEqual([...JSON.parse(SMBIOS), { image: IMAGE }]);
-    r = await mac('unset', 'smbios', 'red', '-n', ns);
+    r = await mac('unset', '--via', 'netconf', 'smbios', 'red', '-n', ns);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('and the netconf sidecar (no netconf entry remains)');
     ann = (await readVM(ns, 'smbios')).spec.template.metadata.annotations;
@@ -126,7 +126,7 @@ describe('mac set|unset', () => {
     expect(ann['smbios.vm.kubevirt.io/baseBoardManufacturer']).toBe('Radical Edward');
     // and once more: nothing to do
     const rv = writtenState(await settledVM(ns, 'smbios'));
-    r = await mac('unset', 'smbios', 'red', '-n', ns);
+    r = await mac('unset', '--via', 'netconf', 'smbios', 'red', '-n', ns);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('unchanged');
     expect(writtenState(await readVM(ns, 'smbios'))).toEqual(rv);
@@ -139,17 +139,17 @@ describe('mac set|unset', () => {
     expect(kubevirtAnnotations[NETCONF]).toBeUndefined();
     expect(kubevirtAnnotations[HOOKS]).toBeUndefined();
     const before = await settledVM(ns, 'plain');
-    const none = await mac('set', 'plain', 'blue', `${P}:00:03`, '-n', ns);
+    const none = await mac('set', '--via', 'netconf', 'plain', 'blue', `${P}:00:03`, '-n', ns);
     expect(none.code, none.stderr).toBe(5);
     expect(none.stderr).toContain('has no netconf sidecar yet, and no image for it was given');
     expect(none.stderr).toContain('hint: pass --sidecar-image IMAGE');
     expect(writtenState(await readVM(ns, 'plain'))).toEqual(writtenState(before));
-    const r = await runCli(['mac', 'set', 'plain', 'blue', `${P}:00:03`, '-n', ns], { env: { KUBECTL_VNET_NETCONF_IMAGE: 'mirror.example/netconf-hook-sidecar:v1' } });
+    const r = await runCli(['mac', 'set', '--via', 'netconf', 'plain', 'blue', `${P}:00:03`, '-n', ns], { env: { KUBECTL_VNET_NETCONF_IMAGE: 'mirror.example/netconf-hook-sidecar:v1' } });
     expect(r.code, r.stderr).toBe(0);
     const ann = (await readVM(ns, 'plain')).spec.template.metadata.annotations;
     expect(ann).toEqual({ ...kubevirtAnnotations, [NETCONF]: `[{"name":"blue","macAddress":"${P}:00:03"}]`, [HOOKS]: '[{"image":"mirror.example/netconf-hook-sidecar:v1"}]' });
     // unset of the last entry with no other sidecar removes both annotations (and only them)
-    expect((await mac('unset', 'plain', 'blue', '-n', ns)).code).toBe(0);
+    expect((await mac('unset', '--via', 'netconf', 'plain', 'blue', '-n', ns)).code).toBe(0);
     expect((await readVM(ns, 'plain')).spec.template.metadata.annotations ?? {}).toEqual(kubevirtAnnotations);
   });
 
@@ -318,8 +318,8 @@ describe('mac list and status with the simulator: pending until a restart, match
     expect(row).toEqual({ namespace: ns, vm: 'runner', interface: 'blue', desired: `${P}:00:10`, source: 'netconf', reported: before.toLowerCase(), state: 'pending' });
     const table = await mac('list', '-n', ns);
     expect(table.code, table.stderr).toBe(0);
-    expect(table.stdout).toMatch(/^VM\s+INTERFACE\s+DESIRED\s+SOURCE\s+REPORTED\s+STATE$/m);
-    expect(table.stdout).toMatch(new RegExp(`^runner\\s+blue\\s+${P}:00:10\\s+netconf\\s+${before.toLowerCase()}\\s+pending$`, 'm'));
+    expect(table.stdout).toMatch(/^VM\s+INTERFACE\s+DESIRED\s+SOURCE\s+REPORTED\s+STATE\s+COLLISION$/m);
+    expect(table.stdout).toMatch(new RegExp(`^runner\\s+blue\\s+${P}:00:10\\s+netconf\\s+${before.toLowerCase()}\\s+pending\\s+<none>$`, 'm'));
     expect(table.stderr).toContain('applies at the next start');
 
     const status = await runCli(['status', 'runner', '-n', ns, '-o', 'json']);
@@ -349,14 +349,16 @@ describe('mac list and status with the simulator: pending until a restart, match
     expect(doc2.warnings.map((w: any) => w.code)).not.toContain('mac-mismatch');
   });
 
-  it('-A adds a NAMESPACE column and makes one list call per kind', async () => {
+  it('-A adds a NAMESPACE column and makes one list call per kind (VMs, VMIs, events)', async () => {
     const r = await mac('list', '-A', '--debug');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^NAMESPACE\s+VM\s+INTERFACE\s+DESIRED\s+SOURCE\s+REPORTED\s+STATE$/m);
-    expect(r.stdout).toMatch(new RegExp(`^${ns}\\s+runner\\s+blue\\s+${P}:00:10\\s+netconf\\s+${P}:00:10\\s+match$`, 'm'));
+    expect(r.stdout).toMatch(/^NAMESPACE\s+VM\s+INTERFACE\s+DESIRED\s+SOURCE\s+REPORTED\s+STATE\s+COLLISION$/m);
+    expect(r.stdout).toMatch(new RegExp(`^${ns}\\s+runner\\s+blue\\s+${P}:00:10\\s+netconf\\s+${P}:00:10\\s+match\\s+<none>$`, 'm'));
     const gets = r.stderr.split('\n').filter((l) => /^debug: GET /.test(l));
     expect(gets.filter((l) => l.includes('/virtualmachines?'))).toHaveLength(1);
     expect(gets.filter((l) => l.includes('/virtualmachineinstances?'))).toHaveLength(1);
-    expect(gets).toHaveLength(2);
+    // kubemacpool's MACCollision events: one list, selected by reason.
+    expect(gets.filter((l) => l.includes('/events?') && l.includes('fieldSelector=reason%3DMACCollision'))).toHaveLength(1);
+    expect(gets).toHaveLength(3);
   });
 });

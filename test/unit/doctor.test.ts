@@ -145,7 +145,7 @@ describe('runDoctor', () => {
     expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
     expect(report.checks.filter((c) => c.result !== 'ok')).toEqual([]);
     expect(new Set(report.checks.map((c) => c.id))).toEqual(
-      new Set(['interfaces-networks', 'bindings', 'annotations', 'nad-exists', 'cni-binding', 'custom-mac', 'spoof-check', 'kube-ovn-subnet', 'kubevirt-version', 'feature-gates', 'rollout-strategy', 'workload-update', 'dynamic-networks-controller', 'hotplug-slots', 'mac-collisions', 'kubemacpool', 'vm-conditions']),
+      new Set(['interfaces-networks', 'bindings', 'binding-support', 'annotations', 'nad-exists', 'cni-binding', 'custom-mac', 'spoof-check', 'kube-ovn-subnet', 'kubevirt-version', 'feature-gates', 'hook-sidecars', 'rollout-strategy', 'workload-update', 'dynamic-networks-controller', 'hotplug-slots', 'mac-collisions', 'kubemacpool', 'vm-conditions']),
     );
     expect(report.checks.every((c) => c.fix === null)).toBe(true);
     expect(doctorFailed(report)).toBe(0);
@@ -189,7 +189,7 @@ describe('bindings', () => {
     { name: 'masquerade on multus', edit: (vm) => (vm.spec.template.spec.domain!.devices!.interfaces![1] = { name: 'blue', masquerade: {} }), message: /masquerade binding on team-a\/blue-net: masquerade works only on the pod network/ },
     { name: 'sriov on the pod network', edit: (vm) => (vm.spec.template.spec.domain!.devices!.interfaces![0] = { name: 'default', sriov: {} }), message: /sriov binding on the pod network/ },
     { name: 'two bindings', edit: (vm) => (vm.spec.template.spec.domain!.devices!.interfaces![1] = { name: 'blue', bridge: {}, sriov: {} }), message: /needs exactly one binding, it has bridge and sriov/ },
-    { name: 'no binding', edit: (vm) => (vm.spec.template.spec.domain!.devices!.interfaces![1] = { name: 'blue' }), message: /needs exactly one binding, it has none/, result: 'warn' },
+    { name: 'passtBinding on multus', edit: (vm) => (vm.spec.template.spec.domain!.devices!.interfaces![1] = { name: 'blue', passtBinding: {} }), message: /passtBinding binding on team-a\/blue-net: passtBinding works only on the pod network/ },
     { name: 'two pod networks', edit: (vm) => { vm.spec.template.spec.domain!.devices!.interfaces!.push({ name: 'p2', bridge: {} }); vm.spec.template.spec.networks!.push({ name: 'p2', pod: {} }); }, message: /more than one pod network/ },
     { name: 'pod and multus default', edit: (vm) => (vm.spec.template.spec.networks![1] = { name: 'blue', multus: { networkName: 'blue-net', default: true } }), message: /a pod network and a multus default network together/ },
     { name: 'multus without networkName', edit: (vm) => (vm.spec.template.spec.networks![1] = { name: 'blue', multus: { networkName: '' } }), message: /multus needs a networkName/ },
@@ -431,7 +431,7 @@ describe('running-VM checks', () => {
     f.macUses = { uses: collectMacUses([f.vm, other], [f.vmi!]) };
     const c = checkMacCollisions(f);
     expect(c).toHaveLength(1);
-    expect(c[0]).toMatchObject({ result: 'fail', message: 'interface "blue": MAC 02:11:00:00:00:01 (spec) is also claimed by VirtualMachine team-b/vm2 interface "blue" (spec macAddress)' });
+    expect(c[0]).toMatchObject({ result: 'fail', message: 'interface "blue": MAC 02:11:00:00:00:01 (spec) is also claimed by VirtualMachine team-b/vm2 interface "blue" (spec macAddress) (found by the cross-check)' });
     const partial = healthy();
     partial.macUses = { uses: partial.macUses!.uses, partial: 'cannot list virtualmachines across namespaces' };
     expect(checkMacCollisions(partial)[0].result).toBe('warn');

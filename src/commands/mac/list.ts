@@ -7,7 +7,9 @@ export default class MacList extends ClusterCommand {
   static override description =
     'SOURCE is netconf (the netconf sidecar annotation, which wins in the guest), spec (interfaces[].macAddress), kubemacpool (a spec MAC on a VM kubemacpool stamped, ' +
     'most likely allocated by it) or <none> (chosen when the VM starts). STATE is match, pending (the VMI reports another MAC: it applies at the next start), ' +
-    'stopped (no VMI), not-reported (the VMI does not report the interface) or auto (no MAC asked for).';
+    'stopped (no VMI), not-reported (the VMI does not report the interface) or auto (no MAC asked for). ' +
+    'COLLISION says who found another object using the MAC: kubemacpool (its MACCollision events, v0.51+), cross-check (the VMs and VMIs listed), or both; ' +
+    'the objects are named after the table.';
   static override examples = ['<%= config.bin %> mac list', '<%= config.bin %> mac list vm1', '<%= config.bin %> mac list -A -o json'];
   static override args = { vm: Args.string({ description: 'Only this VirtualMachine', required: false }) };
   static override flags = {
