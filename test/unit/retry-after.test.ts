@@ -96,8 +96,12 @@ describe('429 and Retry-After', () => {
     const r = await vnet(['mac', 'list', '-n', 'a', '--kubeconfig', server.kubeconfig]);
     expect(r.stderr).toBe('No VirtualMachines found in namespace a.\n');
     expect(r.code).toBe(0);
-    // Two lists (VMs, VMIs), each answered 429 once or twice before its 200.
-    expect(server.seen).toHaveLength(4);
+    // Three lists (VMs, VMIs, the namespace's events for kubemacpool's MACCollision), two 429s answered
+    // to the first two requests, then each list's 200.
+    expect(server.seen).toHaveLength(5);
+    expect(new Set(server.seen.map((x) => x.url.split('?')[0]))).toEqual(
+      new Set(['/apis/kubevirt.io/v1/namespaces/a/virtualmachines', '/apis/kubevirt.io/v1/namespaces/a/virtualmachineinstances', '/api/v1/namespaces/a/events']),
+    );
   });
 
   it('decides the delay as client-go does', () => {
