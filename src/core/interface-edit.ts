@@ -21,6 +21,7 @@ export type InterfaceChange =
   | { kind: 'hotplug-add'; request: HotplugRequest }
   | { kind: 'hotplug-remove'; iface: string }
   | { kind: 'link-set'; iface: string; state: 'up' | 'down' }
+  | { kind: 'network-set'; iface: string; network: string }
   | { kind: 'mac-set'; options: MacSetOptions }
   | { kind: 'mac-unset'; options: MacUnsetOptions };
 
@@ -173,6 +174,19 @@ function specOf(change: InterfaceChange): ChangeSpec {
         plan: async (vm, facts) => (await import('../domain/hotplug.js')).planLinkState(vm, { name: change.iface, state: change.state }, facts),
         gather: (client, target) => gatherInterfaceFacts(client, target),
         goal: () => ({ kind: 'link', name: change.iface, state: change.state }),
+        standalone: liveStandalone,
+      });
+    case 'network-set':
+      return erase<ClusterFacts>({
+        plan: async (vm, facts) => (await import('../domain/network-change.js')).planNetworkChange(vm, { iface: change.iface, network: change.network }, facts),
+        gather: async (client, target) => {
+          const { parseNadArgument } = await import('../domain/network-change.js');
+          return gatherInterfaceFacts(client, target, { nad: parseNadArgument(change.network, target.namespace) });
+        },
+        goal: (plan) => {
+          const p = plan as EditPlan & { nad: { namespace: string; name: string }; priorMigration?: string };
+          return { kind: 'nad', name: change.iface, nad: `${p.nad.namespace}/${p.nad.name}`, priorMigration: p.priorMigration };
+        },
         standalone: liveStandalone,
       });
     case 'mac-set': {

@@ -146,3 +146,22 @@ export function defaultPodInterface(cr: KubeVirtCR | null | undefined): { iface:
   const binding = typeof configured === 'string' && configured ? configured : KUBEVIRT_DEFAULT_NETWORK_INTERFACE;
   return { ...implicitDefault(binding), binding, fromCluster: typeof configured === 'string' && configured !== '' };
 }
+
+/**
+ * Whether a running VM's NIC can move to another NAD live (a change of
+ * networks[].multus.networkName): Beta in v1.8 behind the LiveUpdateNADRef
+ * gate, GA from v1.9. Live means virt-controller copies the name into the VMI
+ * and a live migration moves the VM to a pod attached to the new NAD; without
+ * it KubeVirt sets RestartRequired and the VM gets the new NAD when it restarts.
+ */
+export function nadChangeSupport(cr: KubeVirtCR | null | undefined): { live: boolean | 'unknown'; reason: string } {
+  const v = kubevirtVersion(cr);
+  if (!v) return { live: 'unknown', reason: 'the KubeVirt version is not known yet (no observedKubeVirtVersion)' };
+  if (versionAtLeast(v, '1.9')) return { live: true, reason: `KubeVirt ${v.raw} moves a NIC to another NAD live (GA since v1.9)` };
+  if (versionAtLeast(v, '1.8')) {
+    return hasFeatureGate(cr, 'LiveUpdateNADRef')
+      ? { live: true, reason: `KubeVirt ${v.raw} with the LiveUpdateNADRef feature gate` }
+      : { live: false, reason: `KubeVirt ${v.raw} needs the LiveUpdateNADRef feature gate to move a NIC to another NAD live (Beta in v1.8, GA in v1.9)` };
+  }
+  return { live: false, reason: `KubeVirt ${v.raw} cannot move a NIC to another NAD live (added in v1.8 behind LiveUpdateNADRef, GA in v1.9)` };
+}

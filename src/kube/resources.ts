@@ -15,6 +15,7 @@ export const Resources = {
   nad: { group: 'k8s.cni.cncf.io', version: 'v1', plural: 'network-attachment-definitions', kind: 'NetworkAttachmentDefinition', namespaced: true },
   subnet: { group: 'kubeovn.io', version: 'v1', plural: 'subnets', kind: 'Subnet', namespaced: false },
   pod: { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true },
+  event: { group: '', version: 'v1', plural: 'events', kind: 'Event', namespaced: true },
   namespace: { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false },
   configmap: { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true },
   deployment: { group: 'apps', version: 'v1', plural: 'deployments', kind: 'Deployment', namespaced: true },
