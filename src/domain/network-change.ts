@@ -107,7 +107,7 @@ export function planNetworkChange(vm: VirtualMachine, req: NetworkChangeRequest,
 
   const current = splitNadName(net.multus.networkName, ns);
   if (current.namespace === nadRef.namespace && current.name === nadRef.name) {
-    return { ops: [], summary: `interface ${name} is already on ${nadFull}: unchanged`, warnings, notes: [], noop: true, interfaceName: name, nad: nadRef };
+    return { ops: [], summary: `interface ${name} is already on ${nadFull}`, warnings, notes: [], noop: true, interfaceName: name, nad: nadRef };
   }
 
   // The new NAD: it must exist, and suit the interface's binding.
