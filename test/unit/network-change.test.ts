@@ -268,3 +268,63 @@ describe('status shows them for the interface they concern', () => {
     expect(after.warnings.find((x) => x.code === 'nad-change-pending')).toBeUndefined();
   });
 });
+
+describe('FailureWatch: --wait stops on a new failure for its interface (exit 9), not on old ones or other interfaces', () => {
+  // A KubeApi that answers the lists and gets from fixed objects and plays the given watch events.
+  const fakeApi = (o: { listed: KubeEvent[]; watched: KubeEvent[]; vm?: VirtualMachine; vmWatched?: VirtualMachine[] }) =>
+    ({
+      conn: {},
+      list: async () => ({ items: o.listed, metadata: { resourceVersion: '5' } }),
+      getOrNull: async () => o.vm ?? null,
+      get: async () => o.vm,
+      patch: async () => undefined,
+      mergePatch: async () => undefined,
+      async *watch(path: string, opts: { signal?: AbortSignal }) {
+        const items = path.includes('/events') ? o.watched : (o.vmWatched ?? []);
+        for (const object of items) yield { type: 'ADDED', object };
+        // Then nothing more until the caller stops.
+        await new Promise((resolve) => opts.signal?.addEventListener('abort', resolve, { once: true }));
+      },
+    }) as unknown as import('../../src/kube/api.js').KubeApi;
+
+  const outcome = async (p: Promise<never>) => Promise.race([p.catch((e: unknown) => e), new Promise((r) => setTimeout(() => r('still waiting'), 200))]);
+
+  it('a FailedAddingInterface for the interface on the VM\'s launcher pod ends it with changeFailed', async () => {
+    const { FailureWatch } = await import('../../src/kube/failure-watch.js');
+    const failed = event('FailedAddingInterface', 'blue', 'virt-launcher-vm1-aaaaa', '2026-01-01T00:00:10Z');
+    const w = new FailureWatch(fakeApi({ listed: [], watched: [failed] }), vm(), 'blue', () => 'pending');
+    const err = (await outcome(w.run())) as { code?: string; exitCode?: number; message?: string };
+    w.stop();
+    expect(err.code).toBe('changeFailed');
+    expect(err.exitCode).toBe(ExitCode.changeFailed);
+    expect(err.message).toBe(`interface blue of virtualmachine "vm1": FailedAddingInterface on pod virt-launcher-vm1-aaaaa: ${failed.message} (it was pending)`);
+  });
+
+  it('an event listed before the wait, another interface\'s, or another VM\'s does not', async () => {
+    const { FailureWatch } = await import('../../src/kube/failure-watch.js');
+    const old = event('FailedAddingInterface', 'blue', 'virt-launcher-vm1-aaaaa', '2026-01-01T00:00:10Z');
+    const w = new FailureWatch(
+      fakeApi({ listed: [old], watched: [old, event('FailedAddingInterface', 'green', 'virt-launcher-vm1-aaaaa', '2026-01-01T00:00:11Z'), event('FailedAddingInterface', 'blue', 'virt-launcher-vm2-aaaaa', '2026-01-01T00:00:12Z')] }),
+      testVM({ bridges: { blue: 'blue-net', green: 'green-net' } }),
+      'blue',
+      () => 'pending',
+    );
+    expect(await outcome(w.run())).toBe('still waiting');
+    w.stop();
+  });
+
+  it('a HotPlugNetworkInterfaceError that appears on the VM ends it; the one already there does not', async () => {
+    const { FailureWatch } = await import('../../src/kube/failure-watch.js');
+    const cond = { type: 'Failure', status: 'True', reason: 'HotPlugNetworkInterfaceError', message: 'error encountered when trying to patch vmi: denied', lastTransitionTime: '2026-01-01T00:00:00Z' };
+    const withCond = (c: typeof cond) => ({ ...vm(), status: { conditions: [c] } });
+    const quiet = new FailureWatch(fakeApi({ listed: [], watched: [], vm: withCond(cond), vmWatched: [withCond(cond)] }), vm(), 'blue', () => 'pending');
+    expect(await outcome(quiet.run())).toBe('still waiting');
+    quiet.stop();
+    const later = { ...cond, lastTransitionTime: '2026-01-01T00:01:00Z' };
+    const w = new FailureWatch(fakeApi({ listed: [], watched: [], vm: vm(), vmWatched: [withCond(later)] }), vm(), 'blue', () => 'pending');
+    const err = (await outcome(w.run())) as { code?: string; message?: string };
+    w.stop();
+    expect(err.code).toBe('changeFailed');
+    expect(err.message).toMatch(/VM condition Failure, reason HotPlugNetworkInterfaceError\): error encountered when trying to patch vmi: denied/);
+  });
+});
