@@ -300,6 +300,17 @@ describe('FailureWatch: --wait stops on a new failure for its interface (exit 9)
     expect(err.message).toBe(`interface blue of virtualmachine "vm1": FailedAddingInterface on pod virt-launcher-vm1-aaaaa: ${failed.message} (it was pending)`);
   });
 
+  it('a failure listed at the start counts when it is not older than the edit (the VM\'s managedFields time)', async () => {
+    const { FailureWatch } = await import('../../src/kube/failure-watch.js');
+    const edited = { ...vm(), metadata: { ...vm().metadata, managedFields: [{ manager: 'kubectl-vnet', time: '2026-01-01T00:00:10Z' }] } };
+    const before = event('FailedAddingInterface', 'blue', 'virt-launcher-vm1-aaaaa', '2026-01-01T00:00:09Z');
+    expect(await outcome(new FailureWatch(fakeApi({ listed: [before], watched: [] }), edited, 'blue', () => 'pending').run())).toBe('still waiting');
+    const since = event('FailedAddingInterface', 'blue', 'virt-launcher-vm1-aaaaa', '2026-01-01T00:00:11Z');
+    const w = new FailureWatch(fakeApi({ listed: [since], watched: [] }), edited, 'blue', () => 'pending');
+    expect(((await outcome(w.run())) as { code?: string }).code).toBe('changeFailed');
+    w.stop();
+  });
+
   it('an event listed before the wait, another interface\'s, or another VM\'s does not', async () => {
     const { FailureWatch } = await import('../../src/kube/failure-watch.js');
     const old = event('FailedAddingInterface', 'blue', 'virt-launcher-vm1-aaaaa', '2026-01-01T00:00:10Z');
@@ -313,15 +324,22 @@ describe('FailureWatch: --wait stops on a new failure for its interface (exit 9)
     w.stop();
   });
 
-  it('a HotPlugNetworkInterfaceError that appears on the VM ends it; the one already there does not', async () => {
+  it('a HotPlugNetworkInterfaceError that appears on the VM ends it; one the edit found ends it only when KubeVirt does not clear it in the grace time', async () => {
     const { FailureWatch } = await import('../../src/kube/failure-watch.js');
     const cond = { type: 'Failure', status: 'True', reason: 'HotPlugNetworkInterfaceError', message: 'error encountered when trying to patch vmi: denied', lastTransitionTime: '2026-01-01T00:00:00Z' };
     const withCond = (c: typeof cond) => ({ ...vm(), status: { conditions: [c] } });
-    const quiet = new FailureWatch(fakeApi({ listed: [], watched: [], vm: withCond(cond), vmWatched: [withCond(cond)] }), vm(), 'blue', () => 'pending');
-    expect(await outcome(quiet.run())).toBe('still waiting');
-    quiet.stop();
+    // Found by the edit, cleared by KubeVirt's next sync: not this edit's failure.
+    const cleared = new FailureWatch(fakeApi({ listed: [], watched: [], vmWatched: [vm()] }), withCond(cond), 'blue', () => 'pending', 50);
+    expect(await outcome(cleared.run())).toBe('still waiting');
+    cleared.stop();
+    // Found by the edit and still there after the grace time: the sync fails again.
+    const stuck = new FailureWatch(fakeApi({ listed: [], watched: [], vmWatched: [withCond(cond)] }), withCond(cond), 'blue', () => 'pending', 50);
+    const stuckErr = (await outcome(stuck.run())) as { code?: string };
+    stuck.stop();
+    expect(stuckErr.code).toBe('changeFailed');
+    // New after the edit: at once.
     const later = { ...cond, lastTransitionTime: '2026-01-01T00:01:00Z' };
-    const w = new FailureWatch(fakeApi({ listed: [], watched: [], vm: vm(), vmWatched: [withCond(later)] }), vm(), 'blue', () => 'pending');
+    const w = new FailureWatch(fakeApi({ listed: [], watched: [], vmWatched: [withCond(later)] }), vm(), 'blue', () => 'pending');
     const err = (await outcome(w.run())) as { code?: string; message?: string };
     w.stop();
     expect(err.code).toBe('changeFailed');
