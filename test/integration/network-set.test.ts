@@ -4,7 +4,13 @@
 // reports FailedAddingInterface for a NAD deleted after the check) stops --wait with exit 9, and
 // status and doctor show it.
 import { spawn } from 'node:child_process';
-import { describe, expect, it, vi } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+// @ts-expect-error plain ESM script without types
+import { down, up } from '../../scripts/sandbox-lib.mjs';
 import { adminApi, cliPath, eventually, freshNamespace, readVM, readVMI, runCli, sandbox } from '../support/cluster.js';
 import { bridgeNad, expectSpecUnchanged, makeVM, pauseSimulator, runningWith } from '../support/hotplug.js';
 
@@ -132,5 +138,120 @@ describe('network set', () => {
     expect(d.code).toBe(8);
     const check = JSON.parse(d.stdout).checks.find((c: any) => c.id === 'interface-failures' && c.result === 'fail');
     expect(check?.message).toMatch(/^interface green: FailedAddingInterface on pod virt-launcher-vm1-\w+/);
+  });
+});
+
+describe('on a private sandbox (the tests add a ValidatingAdmissionPolicy and turn LiveUpdateNADRef off)', () => {
+  let dir: string;
+  let api: KubernetesObjectApi;
+  let kubeconfig: string;
+  const ns = 'plug';
+  const obj = (apiVersion: string, kind: string, name: string, namespace?: string) => ({ apiVersion, kind, metadata: { name, ...(namespace ? { namespace } : {}) } }) as any;
+  const readVMHere = async (name: string): Promise<any> => api.read(obj('kubevirt.io/v1', 'VirtualMachine', name, ns));
+  const readVMIHere = async (name: string): Promise<any> => api.read(obj('kubevirt.io/v1', 'VirtualMachineInstance', name, ns));
+  const vmOnBlueHere = async (name: string) => {
+    await api.create({
+      apiVersion: 'kubevirt.io/v1',
+      kind: 'VirtualMachine',
+      metadata: { name, namespace: ns },
+      spec: {
+        runStrategy: 'Always',
+        template: {
+          spec: {
+            domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }, { name: 'blue', bridge: {} }] }, resources: { requests: { memory: '1Gi' } } },
+            networks: [{ name: 'default', pod: {} }, { name: 'blue', multus: { networkName: 'blue-net' } }],
+          },
+        },
+      },
+    } as any);
+    await eventually(async () => {
+      const vmi = await readVMIHere(name).catch(() => undefined);
+      return vmi?.status?.phase === 'Running' && (vmi.status.interfaces ?? []).some((i: any) => i.name === 'blue' && String(i.infoSource ?? '').includes('domain')) ? vmi : undefined;
+    }, 90_000, `${name} running with blue`);
+  };
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vnet-network-set-'));
+    kubeconfig = (await up({ dir })).kubeconfig;
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfig);
+    api = KubernetesObjectApi.makeApiClient(kc);
+    await api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'vnet-test/deny-vmi-plug': 'true' } } } as any);
+    for (const [name, bridge] of [['blue-net', 'br1'], ['red-net', 'br2']]) {
+      await api.create({ apiVersion: 'k8s.cni.cncf.io/v1', kind: 'NetworkAttachmentDefinition', metadata: { name, namespace: ns }, spec: { config: JSON.stringify({ cniVersion: '0.3.1', type: 'bridge', bridge }) } } as any);
+    }
+  }, 300_000);
+  afterAll(async () => {
+    if (dir) {
+      await down({ dir });
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('KubeVirt cannot patch the VMI (an admission policy refuses it): HotPlugNetworkInterfaceError stops --wait with exit 9; status and doctor show it', async () => {
+    await vmOnBlueHere('vm1');
+    // An administrator's policy: no interface may be added to a running VMI in this namespace. KubeVirt's VM
+    // controller then fails to sync the VMI's interfaces and says so in the VM's Failure condition.
+    await api.create({
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicy',
+      metadata: { name: 'deny-vmi-plug' },
+      spec: {
+        failurePolicy: 'Fail',
+        matchConstraints: {
+          namespaceSelector: { matchLabels: { 'vnet-test/deny-vmi-plug': 'true' } },
+          resourceRules: [{ apiGroups: ['kubevirt.io'], apiVersions: ['*'], operations: ['UPDATE'], resources: ['virtualmachineinstances'] }],
+        },
+        validations: [{ expression: 'object.spec.domain.devices.interfaces.size() <= oldObject.spec.domain.devices.interfaces.size()', message: 'interfaces may not be added to a running VMI in this namespace' }],
+      },
+    } as any);
+    await api.create({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicyBinding', metadata: { name: 'deny-vmi-plug' }, spec: { policyName: 'deny-vmi-plug', validationActions: ['Deny'] } } as any);
+    try {
+      // The policy takes a moment to load: until then the plug goes through, so use a fresh name per try.
+      let r!: { code: number; stdout: string; stderr: string };
+      let i = 0;
+      await eventually(async () => {
+        r = await runCli(['hotplug', 'add', 'vm1', '-n', ns, '--network', 'red-net', '--name', `red${i++}`, '--wait', '--timeout', '60s'], { kubeconfig, timeoutMs: 80_000 });
+        return r.code !== 0 ? r : undefined;
+      }, 170_000, 'the policy to refuse KubeVirt\'s VMI patch');
+      expect(r.code, r.stderr).toBe(9);
+      expect(r.stderr).toMatch(
+        /^error: interface red\d+ of virtualmachine "vm1": KubeVirt could not update the VMI's interfaces \(VM condition Failure, reason HotPlugNetworkInterfaceError\): error encountered when trying to patch vmi: .*interfaces may not be added to a running VMI in this namespace \(it was pending\)$/m,
+      );
+      const vm = await readVMHere('vm1');
+      expect(vm.status.conditions.find((c: any) => c.type === 'Failure')).toMatchObject({ status: 'True', reason: 'HotPlugNetworkInterfaceError' });
+      const s = await runCli(['status', 'vm1', '-n', ns], { kubeconfig });
+      expect(s.stderr).toMatch(/^Warning: plug\/vm1: KubeVirt could not update the VMI's interfaces \(VM condition Failure, reason HotPlugNetworkInterfaceError\)/m);
+      const d = await runCli(['doctor', 'vm1', '-n', ns, '-o', 'json'], { kubeconfig });
+      expect(d.code).toBe(8);
+      expect(JSON.parse(d.stdout).checks.filter((c: any) => c.id === 'interface-failures').map((c: any) => c.result)).toContain('fail');
+    } finally {
+      await api.delete(obj('admissionregistration.k8s.io/v1', 'ValidatingAdmissionPolicyBinding', 'deny-vmi-plug'));
+      await api.delete(obj('admissionregistration.k8s.io/v1', 'ValidatingAdmissionPolicy', 'deny-vmi-plug'));
+    }
+  });
+
+  it('without LiveUpdateNADRef: network set warns that the change waits for a restart; KubeVirt sets RestartRequired and status says so', async () => {
+    await vmOnBlueHere('vm2');
+    await api.patch(
+      { apiVersion: 'kubevirt.io/v1', kind: 'KubeVirt', metadata: { name: 'kubevirt', namespace: 'kubevirt' }, spec: { configuration: { developerConfiguration: { featureGates: ['Sidecar'] } } } } as any,
+      undefined, undefined, undefined, undefined, PatchStrategy.MergePatch,
+    );
+    // virt-controller and virt-api read the gate from the CR through their informers: give them a moment.
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    const r = await runCli(['network', 'set', 'vm2', 'blue', 'red-net', '-n', ns], { kubeconfig });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^Warning: KubeVirt v1\.8\.\d+ needs the LiveUpdateNADRef feature gate to move a NIC to another NAD live \(Beta in v1\.8, GA in v1\.9\): KubeVirt sets RestartRequired/m);
+    // virt-controller reads the gate from the CR it watches: it may still see it on for a moment, so the
+    // VMI is checked only once RestartRequired is there.
+    const vm = await eventually(async () => {
+      const v = await readVMHere('vm2');
+      return (v.status?.conditions ?? []).some((c: any) => c.type === 'RestartRequired' && c.status === 'True') ? v : undefined;
+    }, 60_000, 'RestartRequired on vm2');
+    expect(vm.spec.template.spec.networks[1].multus.networkName).toBe('red-net');
+    const vmi = await readVMIHere('vm2');
+    expect(vmi.spec.networks.find((n: any) => n.name === 'blue').multus.networkName).toBe('blue-net');
+    const s = await runCli(['status', 'vm2', '-n', ns], { kubeconfig });
+    expect(s.stderr).toMatch(/^Warning: plug\/vm2: interface blue: moving from plug\/blue-net to plug\/red-net: it waits for a restart \(VM condition RestartRequired\)$/m);
   });
 });
