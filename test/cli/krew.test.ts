@@ -145,7 +145,7 @@ describe.runIf(process.platform === 'linux' && process.arch === 'x64')('krew-sty
     // `version` alone takes the executable's fast path (scripts/sea-main.cjs); the npm CLI runs oclif.
     // The executable loads parts of oclif lazily (scripts/bundle.mjs): every command's help, topics and
     // the usage errors must come out the same.
-    const commands = ['completion', 'doctor', 'hotplug add', 'hotplug remove', 'link set', 'mac list', 'mac set', 'mac unset', 'macpool opt-in', 'macpool opt-out', 'macpool status', 'status', 'version'];
+    const commands = ['completion', 'doctor', 'hotplug add', 'hotplug remove', 'link set', 'mac list', 'network set', 'mac set', 'mac unset', 'macpool opt-in', 'macpool opt-out', 'macpool status', 'status', 'version'];
     const cases = [
       [], ['--version'], ['version'], ['--help'], ['hotplug'], ['mac'], ['macpool', '--help'], ['version', '-o', 'yaml'], ['completion', 'bash'],
       ...commands.map((c) => [...c.split(' '), '--help']),
