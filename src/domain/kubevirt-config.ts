@@ -165,3 +165,24 @@ export function nadChangeSupport(cr: KubeVirtCR | null | undefined): { live: boo
   }
   return { live: false, reason: `KubeVirt ${v.raw} cannot move a NIC to another NAD live (added in v1.8 behind LiveUpdateNADRef, GA in v1.9)` };
 }
+
+/**
+ * The KubeVirt CR an edit's advice is read from, or undefined when there is none to read: a note
+ * says which checks were skipped when it was not read, a warning when KubeVirt is not installed.
+ */
+export function kubevirtForAdvice(
+  facts: { kubevirt?: KubeVirtCR | null; kubevirtUnreadable?: string },
+  skipped: string,
+  notes: string[],
+  warn: (code: string, message: string) => void,
+): KubeVirtCR | undefined {
+  if (facts.kubevirt === undefined) {
+    notes.push(`KubeVirt CR not checked${facts.kubevirtUnreadable ? ` (${facts.kubevirtUnreadable})` : ''}: ${skipped} checks skipped`);
+    return undefined;
+  }
+  if (facts.kubevirt === null) {
+    warn('kubevirt-missing', 'no KubeVirt CR found in the cluster: nothing will act on this edit until KubeVirt is installed');
+    return undefined;
+  }
+  return facts.kubevirt;
+}

@@ -11,7 +11,7 @@
  */
 import { refused, usageError } from '../errors.js';
 import type { ClusterFacts } from './hotplug.js';
-import { kubevirtVersion, liveMigrateEnabled, nadChangeSupport, vmRolloutStrategy } from './kubevirt-config.js';
+import { kubevirtForAdvice, kubevirtVersion, liveMigrateEnabled, nadChangeSupport, vmRolloutStrategy } from './kubevirt-config.js';
 import { bridgeBindingProblem, checkKubeOvnNad, isKubeOvnNad, mainCniType } from './nad.js';
 import { pointer, type EditPlan, type JsonPatchOp } from './patch.js';
 import type { VirtualMachine, VMISpecLike, Warning } from './types.js';
@@ -47,15 +47,8 @@ function notMigratable(facts: ClusterFacts): string | undefined {
 
 /** What a running VM needs for the change to happen live; each missing piece is a warning that it waits for a restart. */
 function liveAdvice(facts: ClusterFacts, notes: string[], warn: (code: string, message: string) => void): void {
-  if (facts.kubevirt === undefined) {
-    notes.push(`KubeVirt CR not checked${facts.kubevirtUnreadable ? ` (${facts.kubevirtUnreadable})` : ''}: version, feature gate and workload update checks skipped`);
-    return;
-  }
-  if (facts.kubevirt === null) {
-    warn('kubevirt-missing', 'no KubeVirt CR found in the cluster: nothing will act on this edit until KubeVirt is installed');
-    return;
-  }
-  const cr = facts.kubevirt;
+  const cr = kubevirtForAdvice(facts, 'version, feature gate and workload update', notes, warn);
+  if (!cr) return;
   const running = Boolean(facts.vmi);
   const support = nadChangeSupport(cr);
   if (support.live === false) {

@@ -3,7 +3,6 @@
 // the VM to a launcher pod attached to the new NAD. Also: a failed attachment (the node side's Multus
 // reports FailedAddingInterface for a NAD deleted after the check) stops --wait with exit 9, and
 // status and doctor show it.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,46 +10,24 @@ import { KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/clie
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 // @ts-expect-error plain ESM script without types
 import { down, up } from '../../scripts/sandbox-lib.mjs';
-import { adminApi, cliPath, eventually, freshNamespace, readVM, readVMI, runCli, sandbox } from '../support/cluster.js';
-import { bridgeNad, expectSpecUnchanged, makeVM, pauseSimulator, runningWith } from '../support/hotplug.js';
+import { adminApi, eventually, freshNamespace, readVM, readVMI, runCli } from '../support/cluster.js';
+import { bridgeNad, expectSpecUnchanged, makeVM, pauseSimulator, runningWith, runWaitingCli } from '../support/hotplug.js';
 
 vi.setConfig({ testTimeout: 180_000 });
 
-/** A namespace with NADs blue-net and red-net, and VM vm1 running with interface blue on blue-net. */
-async function vmOnBlue(): Promise<string> {
-  const ns = await freshNamespace('vnet-ns');
-  await bridgeNad(ns);
-  await bridgeNad(ns, 'red-net', { cniVersion: '0.3.1', type: 'bridge', bridge: 'br2' });
-  await makeVM(ns, 'vm1', { extra: [{ name: 'blue', nad: 'blue-net' }] });
-  await runningWith(ns, 'vm1', ['default', 'blue']);
-  return ns;
-}
+const redNet = { cniVersion: '0.3.1', type: 'bridge', bridge: 'br2' };
 
-/**
- * Runs the CLI with the node side paused for the VM until the command has printed a line matching
- * `first`; then runs `meanwhile` (still paused) and resumes the node side.
- */
-async function runPausedUntil(ns: string, args: string[], first: RegExp, meanwhile: () => Promise<void>): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
-  await pauseSimulator(ns, 'vm1', true);
-  const started = Date.now();
-  const child = spawn(process.execPath, [cliPath, ...args], { env: { ...process.env, KUBECONFIG: sandbox().kubeconfig, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const killer = setTimeout(() => child.kill('SIGKILL'), 150_000);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  const printed = new Promise<void>((resolve) => child.stderr.on('data', (d) => ((stderr += d), stderr.split('\n').some((l) => first.test(l)) && resolve())));
-  const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
-  try {
-    try {
-      await Promise.race([printed, exited]);
-      await meanwhile();
-    } finally {
-      await pauseSimulator(ns, 'vm1', false);
-    }
-    return { code: await exited, stdout, stderr, ms: Date.now() - started };
-  } finally {
-    clearTimeout(killer);
+/** NADs blue-net and red-net in the namespace (a fresh one when not given), and VM `name` running with interface blue on blue-net. */
+async function vmOnBlue(o: { ns?: string; name?: string; kubeconfig?: string } = {}): Promise<string> {
+  const ns = o.ns ?? (await freshNamespace('vnet-ns'));
+  const name = o.name ?? 'vm1';
+  if (!o.ns) {
+    await bridgeNad(ns);
+    await bridgeNad(ns, 'red-net', redNet);
   }
+  await makeVM(ns, name, { extra: [{ name: 'blue', nad: 'blue-net' }], kubeconfig: o.kubeconfig });
+  await runningWith(ns, name, ['default', 'blue'], o.kubeconfig);
+  return ns;
 }
 
 describe('network set', () => {
@@ -123,8 +100,11 @@ describe('network set', () => {
   it('a hot-plug whose NAD is deleted after the check: --wait stops on FailedAddingInterface with exit 9; status and doctor show it', async () => {
     const ns = await vmOnBlue();
     await bridgeNad(ns, 'doomed-net', { cniVersion: '0.3.1', type: 'bridge', bridge: 'br9' });
-    const r = await runPausedUntil(ns, ['hotplug', 'add', 'vm1', '-n', ns, '--network', 'doomed-net', '--name', 'green', '--wait', '--timeout', '150s'], /^interface green: /, async () => {
-      await adminApi().delete({ apiVersion: 'k8s.cni.cncf.io/v1', kind: 'NetworkAttachmentDefinition', metadata: { name: 'doomed-net', namespace: ns } } as never);
+    const r = await runWaitingCli(ns, 'vm1', ['hotplug', 'add', 'vm1', '-n', ns, '--network', 'doomed-net', '--name', 'green', '--wait', '--timeout', '150s'], /^interface green: /, {
+      meanwhile: async () => {
+        await adminApi().delete({ apiVersion: 'k8s.cni.cncf.io/v1', kind: 'NetworkAttachmentDefinition', metadata: { name: 'doomed-net', namespace: ns } } as never);
+      },
+      killAfterMs: 150_000,
     });
     expect(r.code, r.stderr).toBe(9);
     expect(r.stderr).toMatch(new RegExp(`^error: interface green of virtualmachine "vm1": FailedAddingInterface on pod virt-launcher-vm1-\\w+: pod \\[${ns}/virt-launcher-vm1-\\w+\\]: failed adding interface pod\\w{11} to network: doomed-net \\(it was \\w+\\)$`, 'm'));
@@ -147,29 +127,6 @@ describe('on a private sandbox (the tests add a ValidatingAdmissionPolicy and tu
   let kubeconfig: string;
   const ns = 'plug';
   const obj = (apiVersion: string, kind: string, name: string, namespace?: string) => ({ apiVersion, kind, metadata: { name, ...(namespace ? { namespace } : {}) } }) as any;
-  const readVMHere = async (name: string): Promise<any> => api.read(obj('kubevirt.io/v1', 'VirtualMachine', name, ns));
-  const readVMIHere = async (name: string): Promise<any> => api.read(obj('kubevirt.io/v1', 'VirtualMachineInstance', name, ns));
-  const vmOnBlueHere = async (name: string) => {
-    await api.create({
-      apiVersion: 'kubevirt.io/v1',
-      kind: 'VirtualMachine',
-      metadata: { name, namespace: ns },
-      spec: {
-        runStrategy: 'Always',
-        template: {
-          spec: {
-            domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }, { name: 'blue', bridge: {} }] }, resources: { requests: { memory: '1Gi' } } },
-            networks: [{ name: 'default', pod: {} }, { name: 'blue', multus: { networkName: 'blue-net' } }],
-          },
-        },
-      },
-    } as any);
-    await eventually(async () => {
-      const vmi = await readVMIHere(name).catch(() => undefined);
-      return vmi?.status?.phase === 'Running' && (vmi.status.interfaces ?? []).some((i: any) => i.name === 'blue' && String(i.infoSource ?? '').includes('domain')) ? vmi : undefined;
-    }, 90_000, `${name} running with blue`);
-  };
-
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vnet-network-set-'));
     kubeconfig = (await up({ dir })).kubeconfig;
@@ -177,9 +134,8 @@ describe('on a private sandbox (the tests add a ValidatingAdmissionPolicy and tu
     kc.loadFromFile(kubeconfig);
     api = KubernetesObjectApi.makeApiClient(kc);
     await api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'vnet-test/deny-vmi-plug': 'true' } } } as any);
-    for (const [name, bridge] of [['blue-net', 'br1'], ['red-net', 'br2']]) {
-      await api.create({ apiVersion: 'k8s.cni.cncf.io/v1', kind: 'NetworkAttachmentDefinition', metadata: { name, namespace: ns }, spec: { config: JSON.stringify({ cniVersion: '0.3.1', type: 'bridge', bridge }) } } as any);
-    }
+    await bridgeNad(ns, 'blue-net', undefined, kubeconfig);
+    await bridgeNad(ns, 'red-net', redNet, kubeconfig);
   }, 300_000);
   afterAll(async () => {
     if (dir) {
@@ -189,7 +145,7 @@ describe('on a private sandbox (the tests add a ValidatingAdmissionPolicy and tu
   });
 
   it('KubeVirt cannot patch the VMI (an admission policy refuses it): HotPlugNetworkInterfaceError stops --wait with exit 9; status and doctor show it', async () => {
-    await vmOnBlueHere('vm1');
+    await vmOnBlue({ ns, name: 'vm1', kubeconfig });
     // An administrator's policy: no interface may be added to a running VMI in this namespace. KubeVirt's VM
     // controller then fails to sync the VMI's interfaces and says so in the VM's Failure condition.
     await api.create({
@@ -218,7 +174,7 @@ describe('on a private sandbox (the tests add a ValidatingAdmissionPolicy and tu
       expect(r.stderr).toMatch(
         /^error: interface red\d+ of virtualmachine "vm1": KubeVirt could not update the VMI's interfaces \(VM condition Failure, reason HotPlugNetworkInterfaceError\): error encountered when trying to patch vmi: .*interfaces may not be added to a running VMI in this namespace \(it was pending\)$/m,
       );
-      const vm = await readVMHere('vm1');
+      const vm = await readVM(ns, 'vm1', kubeconfig);
       expect(vm.status.conditions.find((c: any) => c.type === 'Failure')).toMatchObject({ status: 'True', reason: 'HotPlugNetworkInterfaceError' });
       const s = await runCli(['status', 'vm1', '-n', ns], { kubeconfig });
       expect(s.stderr).toMatch(/^Warning: plug\/vm1: KubeVirt could not update the VMI's interfaces \(VM condition Failure, reason HotPlugNetworkInterfaceError\)/m);
@@ -232,7 +188,7 @@ describe('on a private sandbox (the tests add a ValidatingAdmissionPolicy and tu
   });
 
   it('without LiveUpdateNADRef: network set warns that the change waits for a restart; KubeVirt sets RestartRequired and status says so', async () => {
-    await vmOnBlueHere('vm2');
+    await vmOnBlue({ ns, name: 'vm2', kubeconfig });
     await api.patch(
       { apiVersion: 'kubevirt.io/v1', kind: 'KubeVirt', metadata: { name: 'kubevirt', namespace: 'kubevirt' }, spec: { configuration: { developerConfiguration: { featureGates: ['Sidecar'] } } } } as any,
       undefined, undefined, undefined, undefined, PatchStrategy.MergePatch,
@@ -245,11 +201,11 @@ describe('on a private sandbox (the tests add a ValidatingAdmissionPolicy and tu
     // virt-controller reads the gate from the CR it watches: it may still see it on for a moment, so the
     // VMI is checked only once RestartRequired is there.
     const vm = await eventually(async () => {
-      const v = await readVMHere('vm2');
+      const v = await readVM(ns, 'vm2', kubeconfig);
       return (v.status?.conditions ?? []).some((c: any) => c.type === 'RestartRequired' && c.status === 'True') ? v : undefined;
     }, 60_000, 'RestartRequired on vm2');
     expect(vm.spec.template.spec.networks[1].multus.networkName).toBe('red-net');
-    const vmi = await readVMIHere('vm2');
+    const vmi = await readVMI(ns, 'vm2', kubeconfig);
     expect(vmi.spec.networks.find((n: any) => n.name === 'blue').multus.networkName).toBe('blue-net');
     const s = await runCli(['status', 'vm2', '-n', ns], { kubeconfig });
     expect(s.stderr).toMatch(/^Warning: plug\/vm2: interface blue: moving from plug\/blue-net to plug\/red-net: it waits for a restart \(VM condition RestartRequired\)$/m);
