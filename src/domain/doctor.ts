@@ -14,7 +14,7 @@
  *
  * Pure functions; nothing here talks to a cluster.
  */
-import type { KubeEvent } from './network-events.js';
+import { HOTPLUG_ERROR_REASON, type KubeEvent } from './network-events.js';
 import { desiredNetworkView } from './desired.js';
 import { HOOK_SIDECARS_ANNOTATION } from './hooks.js';
 import { estimateInterfaceSlots } from './hotplug.js';
@@ -555,7 +555,8 @@ export function checkConditions(facts: DoctorFacts, status: VMNetworkStatus = jo
   if (typeof printable === 'string' && FAILED_PRINTABLE.has(printable)) out.push(fail(id, `the VM's status is ${printable}`, `kubectl describe vm ${name} and its virt-launcher pod`));
   for (const c of status.conditions) {
     const text = `${c.source === 'VirtualMachine' ? 'VM' : 'VMI'} condition ${c.type}=${c.status}${c.reason ? ` (${c.reason})` : ''}${c.message ? `: ${c.message}` : ''}`;
-    if (c.type === 'Failure' && c.status === 'True') out.push(fail(id, text, `kubectl describe vm ${name}`));
+    // A failed sync of the VMI's interfaces is interface-failures' (with its own fix), not counted twice.
+    if (c.type === 'Failure' && c.status === 'True' && c.reason !== HOTPLUG_ERROR_REASON) out.push(fail(id, text, `kubectl describe vm ${name}`));
     else if (c.type === 'RestartRequired' && c.status === 'True') out.push(warn(id, text + restartRequiredNote({ kubevirt: kubevirtCR(facts), vm: facts.vm, vmi: facts.vmi, interfaces: status.interfaces, warnings: status.warnings }), `restart the VM to apply the pending changes (virtctl restart ${name})`));
     else if (c.type === 'MigrationRequired' && c.status === 'True') out.push(warn(id, text, 'a migration is needed to apply the change: check workloadUpdateMethods and the migration (kubectl get vmim)'));
     else if (c.type === 'Ready' && c.status === 'False' && c.source === 'VirtualMachine' && vmWantsToRun(facts.vm)) out.push(warn(id, text, `kubectl describe vm ${name}`));

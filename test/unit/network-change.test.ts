@@ -346,3 +346,30 @@ describe('FailureWatch: --wait stops on a new failure for its interface (exit 9)
     expect(err.message).toMatch(/VM condition Failure, reason HotPlugNetworkInterfaceError\): error encountered when trying to patch vmi: denied/);
   });
 });
+
+describe('doctor: interface-failures', () => {
+  it('fails on a standing failure event and on HotPlugNetworkInterfaceError (counted once), warns on a pending NAD change, ok otherwise', async () => {
+    const { checkConditions, checkInterfaceFailures } = await import('../../src/domain/doctor.js');
+    const base = (v: VirtualMachine, vmi: ReturnType<typeof running> | null, events?: KubeEvent[]) =>
+      ({ vm: v, vmi, pods: [], nads: new Map(), kubevirt: { state: 'absent' }, dynamicNetworks: { state: 'absent' }, macpool: { view: {}, namespace: null }, events, now: Date.parse('2026-01-01T01:00:00Z') }) as never;
+    const healthy = vm();
+    expect(checkInterfaceFailures(base(healthy, running(healthy), []))).toEqual([{ id: 'interface-failures', result: 'ok', message: 'no failed attachment, failed interface sync or pending NAD change', fix: null }]);
+
+    const failed = event('FailedAddingInterface', 'blue', 'virt-launcher-vm1-aaaaa', '2026-01-01T00:59:00Z');
+    const withEvent = checkInterfaceFailures(base(healthy, running(healthy), [failed]));
+    expect(withEvent.map((c) => [c.result, c.message])).toEqual([['fail', `interface blue: FailedAddingInterface on pod virt-launcher-vm1-aaaaa 60s ago: ${failed.message}`]]);
+
+    const broken = vm();
+    broken.status = { conditions: [{ type: 'Failure', status: 'True', reason: 'HotPlugNetworkInterfaceError', message: 'error encountered when trying to patch vmi: denied' }] };
+    const f = base(broken, running(broken), []);
+    expect(checkInterfaceFailures(f).map((c) => c.result)).toEqual(['fail']);
+    expect(checkConditions(f).filter((c) => c.result === 'fail')).toEqual([]);
+
+    const moving = vm();
+    moving.spec.template.spec.networks![1] = { name: 'blue', multus: { networkName: 'red-net' } };
+    expect(checkInterfaceFailures(base(moving, running(vm()), [])).map((c) => [c.result, c.message])).toEqual([
+      ['warn', 'interface blue: moving from ns1/blue-net to ns1/red-net: KubeVirt has not put it in the VMI yet (a live change needs LiveUpdateNADRef on v1.8, or v1.9+)'],
+    ]);
+    expect(checkInterfaceFailures({ ...(base(healthy, running(healthy)) as object), eventsUnreadable: 'cannot list events: forbidden' } as never).map((c) => c.result)).toEqual(['warn']);
+  });
+});
