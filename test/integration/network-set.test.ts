@@ -3,15 +3,11 @@
 // the VM to a launcher pod attached to the new NAD. Also: a failed attachment (the node side's Multus
 // reports FailedAddingInterface for a NAD deleted after the check) stops --wait with exit 9, and
 // status and doctor show it.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-// @ts-expect-error plain ESM script without types
-import { down, up } from '../../scripts/sandbox-lib.mjs';
+import { type KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { adminApi, eventually, freshNamespace, readVM, readVMI, runCli } from '../support/cluster.js';
 import { bridgeNad, expectSpecUnchanged, makeVM, pauseSimulator, runningWith, runWaitingCli } from '../support/hotplug.js';
+import { usePrivateSandbox } from '../support/private-sandbox.js';
 
 vi.setConfig({ testTimeout: 180_000 });
 
@@ -122,26 +118,16 @@ describe('network set', () => {
 });
 
 describe('on a private sandbox (the tests add a ValidatingAdmissionPolicy and turn LiveUpdateNADRef off)', () => {
-  let dir: string;
+  const sb = usePrivateSandbox('vnet-network-set-');
   let api: KubernetesObjectApi;
   let kubeconfig: string;
   const ns = 'plug';
   const obj = (apiVersion: string, kind: string, name: string, namespace?: string) => ({ apiVersion, kind, metadata: { name, ...(namespace ? { namespace } : {}) } }) as any;
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vnet-network-set-'));
-    kubeconfig = (await up({ dir })).kubeconfig;
-    const kc = new KubeConfig();
-    kc.loadFromFile(kubeconfig);
-    api = KubernetesObjectApi.makeApiClient(kc);
+    ({ api, kubeconfig } = sb);
     await api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'vnet-test/deny-vmi-plug': 'true' } } } as any);
     await bridgeNad(ns, 'blue-net', undefined, kubeconfig);
     await bridgeNad(ns, 'red-net', redNet, kubeconfig);
-  }, 300_000);
-  afterAll(async () => {
-    if (dir) {
-      await down({ dir });
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
   });
 
   it('KubeVirt cannot patch the VMI (an admission policy refuses it): HotPlugNetworkInterfaceError stops --wait with exit 9; status and doctor show it', async () => {
