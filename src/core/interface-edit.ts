@@ -1,12 +1,12 @@
 /**
- * One interface edit, the use case behind `hotplug add|remove`, `link set` and
- * `mac set|unset`: typed options in, a result out, no printing.
+ * One interface edit, the use case behind `hotplug add|remove`, `link set`,
+ * `network set` and `mac set|unset`: typed options in, a result out, no printing.
  *
  * The change is one of CHANGES (an entry says which facts it needs, how it is
  * planned, what --wait waits for and what a standalone VMI means for it); the
  * target is the live VM, or the VMs of a manifest file (-f FILE --local). Both
- * run the same planners from src/domain. A new edit (a NAD change, say) is a new
- * entry in CHANGES and a command that builds its options.
+ * run the same planners from src/domain. A new edit is a new entry in CHANGES and
+ * a command that builds its options (as network set, the NAD change, is).
  */
 import { refused, StandaloneVMIError, VnetError } from '../errors.js';
 import type { ClusterFacts, HotplugRequest } from '../domain/hotplug.js';
