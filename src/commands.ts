@@ -7,6 +7,7 @@ import Doctor from './commands/doctor.js';
 import HotplugAdd from './commands/hotplug/add.js';
 import HotplugRemove from './commands/hotplug/remove.js';
 import LinkSet from './commands/link/set.js';
+import NetworkSet from './commands/network/set.js';
 import MacList from './commands/mac/list.js';
 import MacSet from './commands/mac/set.js';
 import MacUnset from './commands/mac/unset.js';
@@ -23,6 +24,7 @@ export const COMMANDS = {
   'hotplug:add': HotplugAdd,
   'hotplug:remove': HotplugRemove,
   'link:set': LinkSet,
+  'network:set': NetworkSet,
   'mac:list': MacList,
   'mac:set': MacSet,
   'mac:unset': MacUnset,

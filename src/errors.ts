@@ -14,6 +14,7 @@ export const ExitCode = {
   timeout: 6,
   unreachable: 7,
   checksFailed: 8,
+  changeFailed: 9,
   interrupted: 130,
 } as const;
 
@@ -56,6 +57,13 @@ export const EXIT_CODES: readonly { code: ExitCodeName; title: string; when: str
       "(within `--request-timeout`, else 30 s), or a `proxy-url` kubectl would refuse",
   },
   { code: 'checksFailed', title: 'checks failed', when: '`kubectl vnet doctor` found at least one failing check' },
+  {
+    code: 'changeFailed',
+    title: 'change failed',
+    when:
+      '`--wait` stopped early because the change failed on the cluster: the dynamic networks controller reported `FailedAddingInterface`, `FailedRemovingInterface` or `InterfaceAddRejected` for the interface, ' +
+      'or KubeVirt set the VM condition `Failure` with reason `HotPlugNetworkInterfaceError`; the edit stays in place',
+  },
   { code: 'interrupted', title: 'interrupted', when: 'Ctrl-C (except `status -w`, which ends with 0 on Ctrl-C, as `kubectl get -w` does)' },
 ];
 

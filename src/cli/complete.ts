@@ -97,6 +97,8 @@ function dynamicForArg(arg: ManifestArg, positionals: Record<string, string>): D
       return positionals.vm ? { kind: 'iface', vm: positionals.vm } : undefined;
     case 'namespace':
       return { kind: 'namespace' };
+    case 'nad':
+      return { kind: 'nad' };
     default:
       return undefined;
   }

@@ -1,6 +1,6 @@
 /**
  * What the interface-edit commands (`hotplug add|remove`, `link set`,
- * `mac set|unset`) share: their flags, the flags turned into the target of the
+ * `network set`, `mac set|unset`) share: their flags, the flags turned into the target of the
  * edit (the live VM, or `-f FILE --local`: an option of the same path, not a
  * second runtime), and one run: options -> core -> presenter -> streams.
  */
@@ -13,7 +13,10 @@ import { dryRunFlag, editOutputFlag } from './flags.js';
 import { fileModeFlags } from './file-mode.js';
 
 export const waitFlags = {
-  wait: Flags.boolean({ description: 'Watch the VMI and show progress until the change is live (a spinner on a TTY, plain lines otherwise)', default: false }),
+  wait: Flags.boolean({
+    description: 'Watch the VMI and show progress until the change is live (a spinner on a TTY, plain lines otherwise); stops early with exit code 9 when KubeVirt or Multus report that it failed',
+    default: false,
+  }),
   timeout: Flags.string({ description: 'How long --wait waits (e.g. 90s, 5m; 0 waits without a limit); on expiry the exit code is 6 and the current state is printed', default: '5m' }),
 };
 

@@ -1,12 +1,12 @@
 /**
- * One interface edit, the use case behind `hotplug add|remove`, `link set` and
- * `mac set|unset`: typed options in, a result out, no printing.
+ * One interface edit, the use case behind `hotplug add|remove`, `link set`,
+ * `network set` and `mac set|unset`: typed options in, a result out, no printing.
  *
  * The change is one of CHANGES (an entry says which facts it needs, how it is
  * planned, what --wait waits for and what a standalone VMI means for it); the
  * target is the live VM, or the VMs of a manifest file (-f FILE --local). Both
- * run the same planners from src/domain. A new edit (a NAD change, say) is a new
- * entry in CHANGES and a command that builds its options.
+ * run the same planners from src/domain. A new edit is a new entry in CHANGES and
+ * a command that builds its options (as network set, the NAD change, is).
  */
 import { refused, StandaloneVMIError, VnetError } from '../errors.js';
 import type { ClusterFacts, HotplugRequest } from '../domain/hotplug.js';
@@ -21,6 +21,7 @@ export type InterfaceChange =
   | { kind: 'hotplug-add'; request: HotplugRequest }
   | { kind: 'hotplug-remove'; iface: string }
   | { kind: 'link-set'; iface: string; state: 'up' | 'down' }
+  | { kind: 'network-set'; iface: string; network: string }
   | { kind: 'mac-set'; options: MacSetOptions }
   | { kind: 'mac-unset'; options: MacUnsetOptions };
 
@@ -173,6 +174,19 @@ function specOf(change: InterfaceChange): ChangeSpec {
         plan: async (vm, facts) => (await import('../domain/hotplug.js')).planLinkState(vm, { name: change.iface, state: change.state }, facts),
         gather: (client, target) => gatherInterfaceFacts(client, target),
         goal: () => ({ kind: 'link', name: change.iface, state: change.state }),
+        standalone: liveStandalone,
+      });
+    case 'network-set':
+      return erase<ClusterFacts>({
+        plan: async (vm, facts) => (await import('../domain/network-change.js')).planNetworkChange(vm, { iface: change.iface, network: change.network }, facts),
+        gather: async (client, target) => {
+          const { parseNadArgument } = await import('../domain/network-change.js');
+          return gatherInterfaceFacts(client, target, { nad: parseNadArgument(change.network, target.namespace) });
+        },
+        goal: (plan) => {
+          const p = plan as EditPlan & { nad: { namespace: string; name: string }; priorMigration?: string };
+          return { kind: 'nad', name: change.iface, nad: `${p.nad.namespace}/${p.nad.name}`, priorMigration: p.priorMigration };
+        },
         standalone: liveStandalone,
       });
     case 'mac-set': {

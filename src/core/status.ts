@@ -71,6 +71,17 @@ export async function readStatus(client: KubeApi, opts: StatusOptions, contextNa
     }
   };
 
+  // The dynamic networks controller's events: one field-selected list (of the namespace, or all); unreadable: not shown.
+  const readEvents = async (ns: string | undefined) => {
+    const [{ NETWORK_EVENT_FIELD_SELECTOR }, { Resources, resourcePath }] = await Promise.all([import('../domain/network-events.js'), import('../kube/resources.js')]);
+    try {
+      return (await client.list<import('../domain/network-events.js').KubeEvent>(resourcePath(Resources.event, ns), { fieldSelector: NETWORK_EVENT_FIELD_SELECTOR })).items;
+    } catch (err) {
+      if (err instanceof VnetError && (err.code === 'forbidden' || err.code === 'notFound')) return undefined;
+      throw err;
+    }
+  };
+
   if (opts.target) {
     const ns = opts.namespace as string;
     const { kind, name } = opts.target;
@@ -81,21 +92,23 @@ export async function readStatus(client: KubeApi, opts: StatusOptions, contextNa
       });
     }
     // The KubeVirt CR matters only for hook annotations: read it then, beside the pods.
-    const [{ pods, unreadable }, kubevirt] = await Promise.all([
+    const [{ pods, unreadable }, kubevirt, events] = await Promise.all([
       vmi ? podsOrReason(stores.listLauncherPodsOfVMI(client, vmi), ns) : Promise.resolve({ pods: [] as Pod[], unreadable: undefined }),
       status.needsKubeVirtCR(vm, vmi) ? readKubeVirtCR() : Promise.resolve(null),
+      vmi ? readEvents(ns) : Promise.resolve(undefined),
     ]);
-    return status.joinVMNetworkStatus({ vm, vmi, pods, kubevirt: kubevirt as KubeVirtCR | null, podsUnreadable: unreadable });
+    return status.joinVMNetworkStatus({ vm, vmi, pods, kubevirt: kubevirt as KubeVirtCR | null, podsUnreadable: unreadable, events, now: Date.now() });
   }
 
   const ns = opts.namespace;
-  let vms, vmis, podsRead, kubevirt;
+  let vms, vmis, podsRead, kubevirt, events;
   try {
-    [vms, vmis, podsRead, kubevirt] = await allInOrder([
+    [vms, vmis, podsRead, kubevirt, events] = await allInOrder([
       stores.listVMs(client, ns, opts.selector, { project: status.projectVMForStatus }),
       stores.listVMIs(client, ns, undefined, { project: status.projectVMIForStatus }),
       podsOrReason(stores.listLauncherPods(client, ns, undefined, { project: status.projectPodForStatus }), ns),
       readKubeVirtCR(),
+      readEvents(ns),
     ]);
   } catch (err) {
     if (err instanceof VnetError && err.code === 'forbidden' && !ns) {
@@ -107,7 +120,7 @@ export async function readStatus(client: KubeApi, opts: StatusOptions, contextNa
     }
     throw err;
   }
-  const items = status.joinAll({ vms, vmis, pods: podsRead.pods, kubevirt, podsUnreadable: podsRead.unreadable, includeStandalone: !opts.selector });
+  const items = status.joinAll({ vms, vmis, pods: podsRead.pods, kubevirt, podsUnreadable: podsRead.unreadable, events, now: Date.now(), includeStandalone: !opts.selector });
   items.sort((a, b) => compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name));
   return { kind: 'List', items };
 }

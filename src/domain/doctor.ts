@@ -14,6 +14,7 @@
  *
  * Pure functions; nothing here talks to a cluster.
  */
+import { HOTPLUG_ERROR_REASON, type KubeEvent } from './network-events.js';
 import { desiredNetworkView } from './desired.js';
 import { HOOK_SIDECARS_ANNOTATION } from './hooks.js';
 import { estimateInterfaceSlots } from './hotplug.js';
@@ -89,6 +90,11 @@ export interface DoctorFacts {
   collisionEvents?: readonly CollisionEvent[];
   collisionEventsUnreadable?: string;
   macpool: { view: MacpoolView; namespace: NamespaceLike | null };
+  /** The dynamic networks controller's events of the VM's namespace; undefined: not read (eventsUnreadable says why). */
+  events?: readonly KubeEvent[];
+  eventsUnreadable?: string;
+  /** Now, for the age of an event (ms since the epoch). */
+  now?: number;
 }
 
 const ok = (id: string, message: string): DoctorCheck => ({ id, result: 'ok', message, fix: null });
@@ -470,7 +476,30 @@ export function checkWorkloadUpdate(facts: DoctorFacts): DoctorCheck[] {
 // The running VM.
 
 function joinStatus(facts: DoctorFacts): VMNetworkStatus {
-  return joinVMNetworkStatus({ vm: facts.vm, vmi: facts.vmi, pods: facts.pods, kubevirt: kubevirtCR(facts), podsUnreadable: facts.podsUnreadable });
+  return joinVMNetworkStatus({ vm: facts.vm, vmi: facts.vmi, pods: facts.pods, kubevirt: kubevirtCR(facts), podsUnreadable: facts.podsUnreadable, events: facts.events, now: facts.now });
+}
+
+/**
+ * Why a plug, unplug or NAD change did not happen: the dynamic networks controller's
+ * failure events on the launcher pod, KubeVirt's failed sync of the VMI's interfaces
+ * (VM Failure, HotPlugNetworkInterfaceError), and a NAD change still under way.
+ */
+export function checkInterfaceFailures(facts: DoctorFacts, status: VMNetworkStatus = joinStatus(facts)): DoctorCheck[] {
+  const id = 'interface-failures';
+  const name = facts.vm.metadata.name;
+  const out: DoctorCheck[] = [];
+  for (const w of status.warnings) {
+    if (w.code === 'interface-failed') {
+      out.push(fail(id, w.message, `check the NAD the interface names exists and its CNI works on the node (kubectl describe pod ${status.launcherPod ?? 'the virt-launcher pod'}); then unplug and plug it again, or restart the VM`));
+    } else if (w.code === 'hotplug-error') {
+      out.push(fail(id, w.message, `KubeVirt retries the sync; if it keeps failing, compare the VM's interfaces with the VMI's (kubectl get vmi ${name} -o yaml) and undo the last interface edit`));
+    } else if (w.code === 'nad-change-pending') {
+      out.push(warn(id, w.message, `follow it with kubectl vnet status ${name}; a change that waits for a restart applies with virtctl restart ${name}`));
+    }
+  }
+  if (facts.eventsUnreadable) out.push(warn(id, `the events of the namespace could not be read (${facts.eventsUnreadable}): failed attachments not checked`, 'run doctor with read access to events'));
+  if (out.length === 0) out.push(ok(id, facts.vmi ? 'no failed attachment, failed interface sync or pending NAD change' : 'the VM is not running: nothing attached to check'));
+  return out;
 }
 
 /** In-place plugs need the multus dynamic networks controller; without it a plug waits for a migration. */
@@ -597,7 +626,8 @@ export function checkConditions(facts: DoctorFacts, status: VMNetworkStatus = jo
   if (typeof printable === 'string' && FAILED_PRINTABLE.has(printable)) out.push(fail(id, `the VM's status is ${printable}`, `kubectl describe vm ${name} and its virt-launcher pod`));
   for (const c of status.conditions) {
     const text = `${c.source === 'VirtualMachine' ? 'VM' : 'VMI'} condition ${c.type}=${c.status}${c.reason ? ` (${c.reason})` : ''}${c.message ? `: ${c.message}` : ''}`;
-    if (c.type === 'Failure' && c.status === 'True') out.push(fail(id, text, `kubectl describe vm ${name}`));
+    // A failed sync of the VMI's interfaces is interface-failures' (with its own fix), not counted twice.
+    if (c.type === 'Failure' && c.status === 'True' && c.reason !== HOTPLUG_ERROR_REASON) out.push(fail(id, text, `kubectl describe vm ${name}`));
     else if (c.type === 'RestartRequired' && c.status === 'True') out.push(warn(id, text + restartRequiredNote({ kubevirt: kubevirtCR(facts), vm: facts.vm, vmi: facts.vmi, interfaces: status.interfaces, warnings: status.warnings }), `restart the VM to apply the pending changes (virtctl restart ${name})`));
     else if (c.type === 'MigrationRequired' && c.status === 'True') out.push(warn(id, text, 'a migration is needed to apply the change: check workloadUpdateMethods and the migration (kubectl get vmim)'));
     else if (c.type === 'Ready' && c.status === 'False' && c.source === 'VirtualMachine' && vmWantsToRun(facts.vm)) out.push(warn(id, text, `kubectl describe vm ${name}`));
@@ -636,6 +666,7 @@ export function runDoctor(facts: DoctorFacts): DoctorReport {
     ...checkMacCollisions(facts, status),
     ...checkMacpool(facts),
     ...checkConditions(facts, status),
+    ...checkInterfaceFailures(facts, status),
   ];
   return { kind: 'DoctorReport', namespace: vmNamespace(facts.vm), name: facts.vm.metadata.name, checks };
 }

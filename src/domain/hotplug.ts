@@ -10,7 +10,7 @@
  * silently ignores; `force` overrides only the CNI and Subnet advice.
  */
 import { option, refused, usageError } from '../errors.js';
-import { DISCONTINUED_BINDINGS, defaultPodInterface, kubevirtVersion, linkStateSupport, liveMigrateEnabled, nicHotplugSupport, versionAtLeast, vmRolloutStrategy, type Version } from './kubevirt-config.js';
+import { DISCONTINUED_BINDINGS, defaultPodInterface, kubevirtForAdvice, kubevirtVersion, linkStateSupport, liveMigrateEnabled, nicHotplugSupport, versionAtLeast, vmRolloutStrategy, type Version } from './kubevirt-config.js';
 import { checkMacCollisions, macWarnings, parseMac, type MacUses } from './mac.js';
 import { bridgeBindingProblem, checkKubeOvnNad, customMacSupport, isKubeOvnNad, mainCniType, type KubeOvnSubnet } from './nad.js';
 import { pointer, type EditPlan, type JsonPatchOp } from './patch.js';
@@ -169,15 +169,8 @@ function unplugInProgress(name: string, vm: VirtualMachine, vmi: VirtualMachineI
 // --- KubeVirt-wide advice ---------------------------------------------------
 
 function clusterAdvice(facts: ClusterFacts, what: 'plug' | 'unplug' | 'link', notes: string[], warn: (code: string, message: string) => void): void {
-  if (facts.kubevirt === undefined) {
-    notes.push(`KubeVirt CR not checked${facts.kubevirtUnreadable ? ` (${facts.kubevirtUnreadable})` : ''}: version, feature gate and rollout strategy checks skipped`);
-    return;
-  }
-  if (facts.kubevirt === null) {
-    warn('kubevirt-missing', 'no KubeVirt CR found in the cluster: nothing will act on this edit until KubeVirt is installed');
-    return;
-  }
-  const cr = facts.kubevirt;
+  const cr = kubevirtForAdvice(facts, 'version, feature gate and rollout strategy', notes, warn);
+  if (!cr) return;
   if (what === 'link') {
     const ls = linkStateSupport(cr);
     if (ls.supported === false) warn('link-state-unsupported', ls.reason);

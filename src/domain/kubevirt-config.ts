@@ -198,3 +198,43 @@ export function bindingAdmission(binding: string, version: Version | null): { ad
 export function hookSidecarsDeprecated(version: Version | null): boolean {
   return versionAtLeast(version, '1.9');
 }
+
+/**
+ * Whether a running VM's NIC can move to another NAD live (a change of
+ * networks[].multus.networkName): Beta in v1.8 behind the LiveUpdateNADRef
+ * gate, GA from v1.9. Live means virt-controller copies the name into the VMI
+ * and a live migration moves the VM to a pod attached to the new NAD; without
+ * it KubeVirt sets RestartRequired and the VM gets the new NAD when it restarts.
+ */
+export function nadChangeSupport(cr: KubeVirtCR | null | undefined): { live: boolean | 'unknown'; reason: string } {
+  const v = kubevirtVersion(cr);
+  if (!v) return { live: 'unknown', reason: 'the KubeVirt version is not known yet (no observedKubeVirtVersion)' };
+  if (versionAtLeast(v, '1.9')) return { live: true, reason: `KubeVirt ${v.raw} moves a NIC to another NAD live (GA since v1.9)` };
+  if (versionAtLeast(v, '1.8')) {
+    return hasFeatureGate(cr, 'LiveUpdateNADRef')
+      ? { live: true, reason: `KubeVirt ${v.raw} with the LiveUpdateNADRef feature gate` }
+      : { live: false, reason: `KubeVirt ${v.raw} needs the LiveUpdateNADRef feature gate to move a NIC to another NAD live (Beta in v1.8, GA in v1.9)` };
+  }
+  return { live: false, reason: `KubeVirt ${v.raw} cannot move a NIC to another NAD live (added in v1.8 behind LiveUpdateNADRef, GA in v1.9)` };
+}
+
+/**
+ * The KubeVirt CR an edit's advice is read from, or undefined when there is none to read: a note
+ * says which checks were skipped when it was not read, a warning when KubeVirt is not installed.
+ */
+export function kubevirtForAdvice(
+  facts: { kubevirt?: KubeVirtCR | null; kubevirtUnreadable?: string },
+  skipped: string,
+  notes: string[],
+  warn: (code: string, message: string) => void,
+): KubeVirtCR | undefined {
+  if (facts.kubevirt === undefined) {
+    notes.push(`KubeVirt CR not checked${facts.kubevirtUnreadable ? ` (${facts.kubevirtUnreadable})` : ''}: ${skipped} checks skipped`);
+    return undefined;
+  }
+  if (facts.kubevirt === null) {
+    warn('kubevirt-missing', 'no KubeVirt CR found in the cluster: nothing will act on this edit until KubeVirt is installed');
+    return undefined;
+  }
+  return facts.kubevirt;
+}

@@ -15,6 +15,7 @@ import { HOOK_SIDECARS_ANNOTATION, isNetconfSidecar, parseHookSidecars } from '.
 import { NETCONF_ANNOTATION, parseNetconfAnnotation } from './netconf.js';
 import { defaultPodInterface, kubevirtVersion, restartRequiredOnAnyNetworkChange } from './kubevirt-config.js';
 import { compareStrings } from './order.js';
+import { age, currentInterfaceFailures, hotplugErrorCondition, pendingNadChange, type KubeEvent } from './network-events.js';
 import { bindingOf, describeBinding, hashedPodInterfaceName, HOTPLUG_BINDINGS, hasImplicitDefaultNetwork, interfacesOf, isPrimaryNetwork, networkLabel, networkRefOf, networksOf } from './vmspec.js';
 
 export const INTERFACE_STATES = ['stopped', 'pending', 'attaching', 'ready', 'unplugging', 'detached', 'guest-only', 'stale'] as const;
@@ -83,6 +84,10 @@ export interface JoinInput {
   kubevirt?: KubeVirtCR | null;
   /** Set when pods could not be read (e.g. RBAC): the multus fields stay empty and one warning says why. */
   podsUnreadable?: string;
+  /** The dynamic networks controller's events of the namespace (or of this VMI's pods); undefined: not read. */
+  events?: readonly KubeEvent[];
+  /** Now, for the age of an event (ms since the epoch). */
+  now?: number;
 }
 
 /** The facts interfaceState decides from, for one interface name. */
@@ -427,6 +432,7 @@ export function joinVMNetworkStatus(input: JoinInput): VMNetworkStatus {
 
   const conditions = conditionsOf(vm, vmi);
   conditionWarnings(conditions, { kubevirt: input.kubevirt, vm, vmi, interfaces, warnings }, warn);
+  networkChangeWarnings({ ctx, input, launcher, conditions, interfaces }, warn);
 
   const phase = (typeof vmi?.status?.phase === 'string' && vmi.status.phase) || (vm && !vmi ? (typeof vm.status?.printableStatus === 'string' && vm.status.printableStatus) || 'Stopped' : null) || null;
   return {
@@ -440,6 +446,34 @@ export function joinVMNetworkStatus(input: JoinInput): VMNetworkStatus {
     interfaces,
     warnings,
   };
+}
+
+/** NAD changes under way, failed attachments (pod events) and KubeVirt's failed sync of the VMI's interfaces. */
+function networkChangeWarnings(o: { ctx: JoinContext; input: JoinInput; launcher: LauncherChoice; conditions: readonly StatusCondition[]; interfaces: readonly InterfaceStatus[] }, warn: Warn): void {
+  const { ctx, input } = o;
+  if (!ctx.vmi) return;
+  const nadOf = (net: VMNetwork | undefined) => networkRefOf(net, ctx.namespace).nad;
+  const restartRequired = o.conditions.some((c) => c.source === 'VirtualMachine' && c.type === 'RestartRequired' && c.status === 'True');
+  const mr = o.conditions.find((c) => c.source === 'VirtualMachineInstance' && c.type === 'MigrationRequired');
+  for (const i of o.interfaces) {
+    if (!i.name) continue;
+    const attached = i.multus?.name ? networkRefOf({ name: i.name, multus: { networkName: i.multus.name } }, ctx.namespace).nad : undefined;
+    const text = pendingNadChange(
+      { name: i.name, template: ctx.vm ? nadOf(ctx.tplNet.get(i.name)) : undefined, vmi: nadOf(ctx.vmiNet.get(i.name)), attached },
+      { restartRequired, migrationRequired: mr ? { status: mr.status, reason: mr.reason } : undefined, migrating: Boolean(o.launcher.migration) },
+    );
+    if (text) warn('nad-change-pending', text);
+  }
+  if (input.events) {
+    const pods = input.pods.filter((p) => podBelongsTo(p, ctx.vmi as VirtualMachineInstance)).map((p) => p.metadata.name);
+    const networkNames = [...new Set([...ctx.tplNet.keys(), ...ctx.vmiNet.keys()])];
+    for (const f of currentInterfaceFailures(input.events, { vmiName: ctx.vmi.metadata.name, networkNames, pods: pods.length > 0 ? pods : undefined })) {
+      const ago = age(f.time, input.now ?? Date.now());
+      warn('interface-failed', `interface ${f.iface}: ${f.reason} on pod ${f.pod}${ago ? ` ${ago} ago` : ''}: ${f.message}`);
+    }
+  }
+  const failure = hotplugErrorCondition(ctx.vm);
+  if (failure) warn('hotplug-error', `KubeVirt could not update the VMI's interfaces (VM condition Failure, reason ${failure.reason}): ${failure.message ?? ''}`);
 }
 
 /** What joinInterface looks each name up in. */
@@ -626,6 +660,8 @@ export function joinAll(input: {
   pods: readonly Pod[];
   kubevirt?: KubeVirtCR | null;
   podsUnreadable?: string;
+  events?: readonly KubeEvent[];
+  now?: number;
   includeStandalone: boolean;
 }): VMNetworkStatus[] {
   const key = (m: { namespace?: string; name: string }) => `${m.namespace ?? ''}/${m.name}`;
@@ -649,13 +685,13 @@ export function joinAll(input: {
     const k = key(vm.metadata);
     vmKeys.add(k);
     const vmi = vmiByKey.get(k);
-    out.push(joinVMNetworkStatus({ vm, vmi, pods: podsOf(vmi), kubevirt: input.kubevirt, podsUnreadable: input.podsUnreadable }));
+    out.push(joinVMNetworkStatus({ vm, vmi, pods: podsOf(vmi), kubevirt: input.kubevirt, podsUnreadable: input.podsUnreadable, events: input.events, now: input.now }));
   }
   if (input.includeStandalone) {
     for (const vmi of input.vmis) {
       if (vmKeys.has(key(vmi.metadata))) continue;
       if ((vmi.metadata.ownerReferences ?? []).some((o) => o.kind === 'VirtualMachine')) continue;
-      out.push(joinVMNetworkStatus({ vmi, pods: podsOf(vmi), kubevirt: input.kubevirt, podsUnreadable: input.podsUnreadable }));
+      out.push(joinVMNetworkStatus({ vmi, pods: podsOf(vmi), kubevirt: input.kubevirt, podsUnreadable: input.podsUnreadable, events: input.events, now: input.now }));
     }
   }
   return out;

@@ -11,6 +11,7 @@ import { VnetError } from '../errors.js';
 import type { DoctorFacts, DynamicNetworksController, Lookup } from '../domain/doctor.js';
 import type { NamespaceLike } from '../domain/macpool.js';
 import { isKubeOvnNad, type KubeOvnSubnet } from '../domain/nad.js';
+import { NETWORK_EVENT_FIELD_SELECTOR, type KubeEvent } from '../domain/network-events.js';
 import type { NetworkAttachmentDefinition, VirtualMachine } from '../domain/types.js';
 import { networkRefOf, networksOf } from '../domain/vmspec.js';
 import type { KubeApi } from './api.js';
@@ -75,8 +76,21 @@ export async function gatherDoctorFacts(client: KubeApi, target: { namespace: st
   if (macFacts.facts.uses) facts.macUses = macFacts.facts.uses;
   if ('events' in collisions) facts.collisionEvents = collisions.events;
   else facts.collisionEventsUnreadable = collisions.unreadable;
-  await Promise.all([readLauncherPods(client, facts), readSubnetsIfKubeOvn(client, facts)]);
+  await Promise.all([readLauncherPods(client, facts), readSubnetsIfKubeOvn(client, facts), readNetworkEvents(client, facts, target.namespace)]);
   return facts;
+}
+
+/** The dynamic networks controller's events of the namespace (one field-selected list), when the VM runs. */
+async function readNetworkEvents(client: KubeApi, facts: DoctorFacts, namespace: string): Promise<void> {
+  if (!facts.vmi) return;
+  facts.now = Date.now();
+  try {
+    facts.events = (await client.list<KubeEvent>(resourcePath(Resources.event, namespace), { fieldSelector: NETWORK_EVENT_FIELD_SELECTOR })).items;
+  } catch (err) {
+    const why = forbidden(err);
+    if (!why) throw err;
+    facts.eventsUnreadable = `cannot list events: ${why}`;
+  }
 }
 
 /** The VM; doctor reads, so a missing VM is "not found" (exit 3), and a standalone VMI is named as such. */

@@ -7,6 +7,7 @@
  */
 import { VnetError } from '../errors.js';
 import { joinVMNetworkStatus, type InterfaceStatus } from '../domain/status.js';
+import { networkRefOf, networksOf } from '../domain/vmspec.js';
 import type { VirtualMachine, VirtualMachineInstance } from '../domain/types.js';
 import type { WatchEvent } from './client.js';
 import type { KubeApi } from './api.js';
@@ -18,7 +19,12 @@ export type WaitGoal =
   /** hotplug remove: the interface has left the VMI. */
   | { kind: 'gone'; name: string }
   /** link set: the VMI reports this link state. */
-  | { kind: 'link'; name: string; state: 'up' | 'down' };
+  | { kind: 'link'; name: string; state: 'up' | 'down' }
+  /**
+   * network set: the VMI's network names the NAD ("ns/name") and a migration
+   * that began after the edit (not `priorMigration`, the one the VMI showed before) completed.
+   */
+  | { kind: 'nad'; name: string; nad: string; priorMigration?: string };
 
 export interface Observation {
   done: boolean;
@@ -43,7 +49,27 @@ export function observe(goal: WaitGoal, vm: VirtualMachine, vmi: VirtualMachineI
       const reported = iface?.linkState ?? null;
       return { done: reported === goal.state, state: reported ? `link ${reported}` : `link not reported yet (${iface?.state ?? 'pending'})` };
     }
+    case 'nad':
+      return observeNadChange(goal, vmi, iface);
   }
+}
+
+/** Where a NAD change stands: VMI spec updated, MigrationRequired, migrating, done. */
+function observeNadChange(goal: Extract<WaitGoal, { kind: 'nad' }>, vmi: VirtualMachineInstance, iface: InterfaceStatus | undefined): Observation {
+  const net = networksOf(vmi.spec).find((n) => n.name === goal.name);
+  const onVMI = networkRefOf(net, vmi.metadata.namespace ?? 'default').nad;
+  if (onVMI !== goal.nad) return { done: false, state: `waiting for KubeVirt to put ${goal.nad} in the VMI spec (it names ${onVMI ?? 'no NAD'})` };
+  const ms = vmi.status?.migrationState;
+  const uid = typeof ms?.migrationUid === 'string' ? ms.migrationUid : undefined;
+  const fresh = ms && uid !== goal.priorMigration;
+  if (fresh && !ms.completed && !ms.failed) return { done: false, state: `migrating (pod ${ms.sourcePod ?? '?'} -> pod ${ms.targetPod ?? '?'})` };
+  if (fresh && ms.failed) return { done: false, state: 'the migration failed; KubeVirt retries it' };
+  if (fresh && ms.completed) {
+    return iface?.state === 'ready' ? { done: true, state: `on ${goal.nad}` } : { done: false, state: `migrated; interface ${iface?.state ?? 'pending'}` };
+  }
+  const mr = (vmi.status?.conditions ?? []).find((c) => c.type === 'MigrationRequired');
+  if (mr) return { done: false, state: `MigrationRequired=${mr.status}${mr.reason ? ` (${mr.reason})` : ''}` };
+  return { done: false, state: 'VMI spec updated; waiting for MigrationRequired' };
 }
 
 export interface WaitOptions {
@@ -64,7 +90,16 @@ export interface WaitResult {
 }
 
 function goalText(goal: WaitGoal): string {
-  return goal.kind === 'ready' ? `interface ${goal.name} to be ready` : goal.kind === 'gone' ? `interface ${goal.name} to leave the VM` : `interface ${goal.name} link ${goal.state}`;
+  switch (goal.kind) {
+    case 'ready':
+      return `interface ${goal.name} to be ready`;
+    case 'gone':
+      return `interface ${goal.name} to leave the VM`;
+    case 'link':
+      return `interface ${goal.name} link ${goal.state}`;
+    case 'nad':
+      return `interface ${goal.name} to move to ${goal.nad}`;
+  }
 }
 
 /**
@@ -76,10 +111,17 @@ function goalText(goal: WaitGoal): string {
  */
 export async function waitForInterface(client: KubeApi, vm: VirtualMachine, goal: WaitGoal, opts: WaitOptions): Promise<WaitResult> {
   const wait = new InterfaceWait(client, vm, goal, opts);
+  const { FailureWatch } = await import('./failure-watch.js');
+  const failures = new FailureWatch(client, vm, goal.name, () => wait.lastState);
+  const running = wait.run();
+  // When a failure ends the wait first, the watch it stops ends as interrupted: nobody listens.
+  running.catch(() => undefined);
   try {
-    return await wait.run();
+    return await Promise.race([running, failures.run()]);
   } finally {
+    failures.stop();
     wait.dispose();
+    wait.stop();
   }
 }
 
@@ -118,6 +160,15 @@ class InterfaceWait {
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
     this.opts.signal?.removeEventListener('abort', this.onAbort);
+  }
+
+  /** Ends the watch (the wait is over, one way or another). */
+  stop(): void {
+    this.ctl.abort();
+  }
+
+  get lastState(): string {
+    return this.state;
   }
 
   /** Read the VMI, then watch it until the goal, re-reading it after a 410 Gone. */

@@ -170,7 +170,7 @@ describe.runIf(process.platform === 'linux' && process.arch === 'x64')('the rele
     // `version` alone takes the executable's fast path (scripts/sea-main.cjs); the npm CLI runs oclif.
     // The executable loads parts of oclif lazily (scripts/bundle.mjs): every command's help, topics and
     // the usage errors must come out the same.
-    const commands = ['completion', 'doctor', 'hotplug add', 'hotplug remove', 'link set', 'mac list', 'mac set', 'mac unset', 'macpool opt-in', 'macpool opt-out', 'macpool status', 'networks', 'status', 'version'];
+    const commands = ['completion', 'doctor', 'hotplug add', 'hotplug remove', 'link set', 'mac list', 'mac set', 'mac unset', 'macpool opt-in', 'macpool opt-out', 'macpool status', 'network set', 'networks', 'status', 'version'];
     const cases = [
       [], ['--version'], ['version'], ['--help'], ['hotplug'], ['mac'], ['macpool', '--help'], ['version', '-o', 'yaml'], ['completion', 'bash'],
       ...commands.map((c) => [...c.split(' '), '--help']),

@@ -11,13 +11,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
+import { PatchStrategy } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { adminApi, cliPath, create, eventually, freshNamespace, readVM, readVMI, repoRoot, runCli, sandbox } from '../support/cluster.js';
 import { bridgeNad } from '../support/hotplug.js';
 import { testVM } from '../support/vm.js';
+import { usePrivateSandbox } from '../support/private-sandbox.js';
 // @ts-expect-error plain ESM script without types
-import { down, kubevirtVersion, up } from '../../scripts/sandbox-lib.mjs';
+import { kubevirtVersion } from '../../scripts/sandbox-lib.mjs';
 
 vi.setConfig({ testTimeout: 120_000 });
 
@@ -254,25 +255,10 @@ describe("the README's live quick start, as written, on the sandbox's demo world
 });
 
 describe("KubeVirt's admission through --dry-run=server (a private sandbox: the test turns a feature gate off)", () => {
-  let dir: string;
-  let api: KubernetesObjectApi;
-  let kubeconfig: string;
-  beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vnet-kv-admission-'));
-    const sb = await up({ dir });
-    kubeconfig = sb.kubeconfig;
-    const kc = new KubeConfig();
-    kc.loadFromFile(kubeconfig);
-    api = KubernetesObjectApi.makeApiClient(kc);
-  }, 240_000);
-  afterAll(async () => {
-    if (dir) {
-      await down({ dir });
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  const sb = usePrivateSandbox('vnet-kv-admission-');
 
   it('a VM that uses hook sidecars once the Sidecar gate is off: KubeVirt refuses the hot-plug, on a dry run as for real; nothing changes', async () => {
+    const { api, kubeconfig } = sb;
     expect(kubevirtVersion()).toMatch(/^v1\.8\./);
     await api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'adm' } });
     await api.create({ apiVersion: 'k8s.cni.cncf.io/v1', kind: 'NetworkAttachmentDefinition', metadata: { name: 'blue-net', namespace: 'adm' }, spec: { config: JSON.stringify({ cniVersion: '0.3.1', type: 'bridge', bridge: 'br1' }) } } as any);

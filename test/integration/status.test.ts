@@ -87,7 +87,7 @@ describe('status, seeded objects', () => {
     await seed(bad, ns);
   });
 
-  it('one VM -o json: every state, valid against the schema, a get of VM and VMI plus one pod list', async () => {
+  it('one VM -o json: every state, valid against the schema, a get of VM and VMI plus one pod list and one events list', async () => {
     const r = await runCli(['status', 'web', '-n', ns, '-o', 'json', '--debug']);
     expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout);
@@ -107,7 +107,10 @@ describe('status, seeded objects', () => {
     expect(reqs.find((l) => /\/pods\?/.test(l))).toMatch(/labelSelector=kubevirt.io%3Dvirt-launcher%2Ckubevirt.io%2Fcreated-by%3D/);
     // No hook annotations on this VM: the KubeVirt CR (read only for the Sidecar gate) is not fetched.
     expect(reqs.filter((l) => l.includes('/kubevirts'))).toEqual([]);
-    expect(reqs).toHaveLength(3);
+    // The dynamic networks controller's events of the namespace: one field-selected list.
+    expect(reqs.filter((l) => /\/events\?/.test(l))).toHaveLength(1);
+    expect(reqs.find((l) => /\/events\?/.test(l))).toContain(`/namespaces/${ns}/events?fieldSelector=involvedObject.kind%3DPod%2Csource%3Dpod-networks-updates`);
+    expect(reqs).toHaveLength(4);
   });
 
   it('one VM with hook annotations also reads the KubeVirt CR, for the Sidecar gate', async () => {
@@ -115,7 +118,7 @@ describe('status, seeded objects', () => {
     expect(r.code, r.stderr).toBe(0);
     const reqs = requestLines(r.stderr);
     expect(reqs.filter((l) => l.includes('/kubevirts'))).toHaveLength(1);
-    expect(reqs).toHaveLength(4);
+    expect(reqs).toHaveLength(5); // + the events list
   });
 
   it('the namespace: a List of every VM and standalone VMI, one list call per kind', async () => {
@@ -131,7 +134,9 @@ describe('status, seeded objects', () => {
     expect(lists('virtualmachineinstances')).toHaveLength(1);
     expect(lists('pods')).toHaveLength(1);
     expect(lists('pods')[0]).toContain('labelSelector=kubevirt.io%3Dvirt-launcher');
-    expect(reqs).toHaveLength(4); // + the KubeVirt CR list
+    expect(lists('events')).toHaveLength(1);
+    expect(lists('events')[0]).toContain('fieldSelector=involvedObject.kind%3DPod%2Csource%3Dpod-networks-updates');
+    expect(reqs).toHaveLength(5); // + the KubeVirt CR list
   });
 
   it('the table: the issue\'s columns, warnings on stderr; -o wide adds the rest', async () => {

@@ -38,20 +38,21 @@ export async function freshNamespace(prefix = 'vnet-test', labels: Record<string
   return name;
 }
 
-export async function create<T extends KubernetesObject>(obj: T): Promise<T> {
-  return (await adminApi().create(obj)) as T;
+/** Creates the object as admin (on the shared sandbox, or the one of `kubeconfig`). */
+export async function create<T extends KubernetesObject>(obj: T, kubeconfig?: string): Promise<T> {
+  return (await adminApi(kubeconfig).create(obj)) as T;
 }
 
-export async function read<T extends KubernetesObject>(apiVersion: string, kind: string, namespace: string | undefined, name: string): Promise<T> {
-  return (await adminApi().read({ apiVersion, kind, metadata: { name, namespace } })) as T;
+export async function read<T extends KubernetesObject>(apiVersion: string, kind: string, namespace: string | undefined, name: string, kubeconfig?: string): Promise<T> {
+  return (await adminApi(kubeconfig).read({ apiVersion, kind, metadata: { name, namespace } })) as T;
 }
 
-export async function readVM(namespace: string, name: string): Promise<any> {
-  return read('kubevirt.io/v1', 'VirtualMachine', namespace, name);
+export async function readVM(namespace: string, name: string, kubeconfig?: string): Promise<any> {
+  return read('kubevirt.io/v1', 'VirtualMachine', namespace, name, kubeconfig);
 }
 
-export async function readVMI(namespace: string, name: string): Promise<any> {
-  return read('kubevirt.io/v1', 'VirtualMachineInstance', namespace, name);
+export async function readVMI(namespace: string, name: string, kubeconfig?: string): Promise<any> {
+  return read('kubevirt.io/v1', 'VirtualMachineInstance', namespace, name, kubeconfig);
 }
 
 export interface CliResult {

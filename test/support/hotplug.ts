@@ -4,12 +4,12 @@ import { PatchStrategy } from '@kubernetes/client-node';
 import { expect } from 'vitest';
 import { adminApi, create, eventually, readVMI } from './cluster.js';
 
-export function bridgeNad(namespace: string, name = 'blue-net', config: unknown = { cniVersion: '0.3.1', type: 'bridge', bridge: 'br1' }) {
-  return create({ apiVersion: 'k8s.cni.cncf.io/v1', kind: 'NetworkAttachmentDefinition', metadata: { name, namespace }, spec: { config: JSON.stringify(config) } } as never);
+export function bridgeNad(namespace: string, name = 'blue-net', config: unknown = { cniVersion: '0.3.1', type: 'bridge', bridge: 'br1' }, kubeconfig?: string) {
+  return create({ apiVersion: 'k8s.cni.cncf.io/v1', kind: 'NetworkAttachmentDefinition', metadata: { name, namespace }, spec: { config: JSON.stringify(config) } } as never, kubeconfig);
 }
 
 /** A VM with an explicit pod network (or none at all: the implicit default). */
-export function makeVM(namespace: string, name: string, opts: { running?: boolean; bare?: boolean; extra?: { name: string; nad: string }[] } = {}) {
+export function makeVM(namespace: string, name: string, opts: { running?: boolean; bare?: boolean; extra?: { name: string; nad: string }[]; kubeconfig?: string } = {}) {
   const ifaces: unknown[] = opts.bare ? [] : [{ name: 'default', masquerade: {} }];
   const nets: unknown[] = opts.bare ? [] : [{ name: 'default', pod: {} }];
   for (const e of opts.extra ?? []) {
@@ -23,7 +23,7 @@ export function makeVM(namespace: string, name: string, opts: { running?: boolea
     kind: 'VirtualMachine',
     metadata: { name, namespace },
     spec: { runStrategy: opts.running === false ? 'Halted' : 'Always', template: { spec } },
-  } as never);
+  } as never, opts.kubeconfig);
 }
 
 /** The VMI status entry of an interface, once virt-handler (the node simulator's) reports it in the domain. */
@@ -31,9 +31,9 @@ export function inDomain(vmi: any, name: string): any {
   return (vmi?.status?.interfaces ?? []).find((s: any) => s.name === name && String(s.infoSource ?? '').includes('domain'));
 }
 
-export async function runningWith(namespace: string, name: string, ifaces: string[]) {
+export async function runningWith(namespace: string, name: string, ifaces: string[], kubeconfig?: string) {
   return eventually(async () => {
-    const vmi = await readVMI(namespace, name);
+    const vmi = await readVMI(namespace, name, kubeconfig);
     return vmi.status?.phase === 'Running' && ifaces.every((i) => inDomain(vmi, i)) ? vmi : undefined;
   }, 60_000, `VMI ${name} running with ${ifaces.join(', ')}`);
 }
@@ -87,15 +87,22 @@ export async function pauseSimulator(namespace: string, name: string, paused: bo
  * however slow the machine: without the pause, the node side's whole walk (a few 300 ms steps) can end
  * before the command's first read. virt-controller is not paused: by the first line it may already have
  * taken the edit into the VMI spec (a hot-plugged interface, state absent), but nothing has been attached
- * or detached.
+ * or detached. `meanwhile` runs after the first line, before the node side resumes (to delete a NAD, say).
  */
-export async function runWaitingCli(namespace: string, vm: string, args: string[], first: RegExp): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function runWaitingCli(
+  namespace: string,
+  vm: string,
+  args: string[],
+  first: RegExp,
+  opts: { meanwhile?: () => Promise<void>; killAfterMs?: number } = {},
+): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
   const { spawn } = await import('node:child_process');
   const { cliPath, sandbox } = await import('./cluster.js');
   await pauseSimulator(namespace, vm, true);
+  const started = Date.now();
   const child = spawn(process.execPath, [cliPath, ...args], { env: { ...process.env, KUBECONFIG: sandbox().kubeconfig, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  // Never outlives the test: killed after 50 s, or when anything below fails.
-  const killer = setTimeout(() => child.kill('SIGKILL'), 50_000);
+  // Never outlives the test: killed after 50 s (or killAfterMs), or when anything below fails.
+  const killer = setTimeout(() => child.kill('SIGKILL'), opts.killAfterMs ?? 50_000);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -107,10 +114,12 @@ export async function runWaitingCli(namespace: string, vm: string, args: string[
   try {
     try {
       await Promise.race([printedFirst, exited]);
+      // Still paused: what the test does before the node side acts on the edit.
+      await opts.meanwhile?.();
     } finally {
       await pauseSimulator(namespace, vm, false);
     }
-    return { code: await exited, stdout, stderr };
+    return { code: await exited, stdout, stderr, ms: Date.now() - started };
   } catch (err) {
     child.kill('SIGKILL');
     throw err;

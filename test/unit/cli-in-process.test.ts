@@ -95,6 +95,7 @@ describe('-f FILE --local is an option of each command\'s one path', () => {
   it.each([
     [['link', 'set', 'web', 'blue', 'down'], 'vms.web.link-down.yaml'],
     [['hotplug', 'remove', 'web', 'blue'], 'vms.web.hotplug-remove.yaml'],
+    [['network', 'set', 'web', 'blue', 'red-net'], 'vms.web.network-set.yaml'],
     [['mac', 'unset', 'db', 'blue', '--via', 'spec'], 'vms.db.mac-unset-spec.yaml'],
   ])('%j edits the file: the golden manifest on stdout, no cluster', async (argv, file) => {
     const r = await vnet([...argv, '-f', vms, '--local']);

@@ -40,11 +40,12 @@ const manifest: CompletionManifest = {
       args: { vm: { name: 'vm' } },
     },
     'hotplug:remove': { id: 'hotplug:remove', summary: 'Unplug an interface', flags: { ...conn }, args: { vm: { name: 'vm' }, iface: { name: 'iface' } } },
+    'network:set': { id: 'network:set', summary: 'Move an interface to another NAD', flags: { ...conn }, args: { vm: { name: 'vm' }, iface: { name: 'iface' }, nad: { name: 'nad' } } },
     'macpool:opt-in': { id: 'macpool:opt-in', summary: 'Opt a namespace in', flags: { ...conn }, args: { namespace: { name: 'namespace' } } },
     internal: { id: 'internal', hidden: true, flags: {}, args: {} },
   },
 };
-const topics = { hotplug: { description: 'Hot-plug and unplug' }, link: { description: 'Link state' }, macpool: { description: 'kubemacpool' } };
+const topics = { hotplug: { description: 'Hot-plug and unplug' }, link: { description: 'Link state' }, macpool: { description: 'kubemacpool' }, network: { description: 'NAD changes' } };
 
 const values = (words: string[]) => planCompletion(manifest, topics, words).candidates.map((c) => c.value);
 
@@ -55,6 +56,7 @@ describe('planCompletion', () => {
       { value: 'hotplug', description: 'Hot-plug and unplug' },
       { value: 'link', description: 'Link state' },
       { value: 'macpool', description: 'kubemacpool' },
+      { value: 'network', description: 'NAD changes' },
       { value: 'status', description: 'Per-interface network status' },
     ]);
     expect(plan.directive).toBe(Directive.noFileComp);
@@ -99,6 +101,8 @@ describe('planCompletion', () => {
     expect([ns.prefix, ns.valuePrefix]).toEqual(['te', '--namespace=']);
     expect(planCompletion(manifest, topics, ['status', '--context', '']).dynamic).toEqual({ kind: 'context' });
     expect(planCompletion(manifest, topics, ['hotplug', 'add', 'vm1', '--network', '']).dynamic).toEqual({ kind: 'nad' });
+    expect(planCompletion(manifest, topics, ['network', 'set', 'vm1', '']).dynamic).toEqual({ kind: 'iface', vm: 'vm1' });
+    expect(planCompletion(manifest, topics, ['network', 'set', 'vm1', 'blue', '']).dynamic).toEqual({ kind: 'nad' });
     expect(planCompletion(manifest, topics, ['macpool', 'opt-in', '']).dynamic).toEqual({ kind: 'namespace' });
     const kc = planCompletion(manifest, topics, ['status', '--kubeconfig', '']);
     expect(kc.dynamic).toBeUndefined();

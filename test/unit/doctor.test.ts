@@ -145,7 +145,7 @@ describe('runDoctor', () => {
     expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
     expect(report.checks.filter((c) => c.result !== 'ok')).toEqual([]);
     expect(new Set(report.checks.map((c) => c.id))).toEqual(
-      new Set(['interfaces-networks', 'bindings', 'binding-support', 'annotations', 'nad-exists', 'cni-binding', 'custom-mac', 'spoof-check', 'kube-ovn-subnet', 'kubevirt-version', 'feature-gates', 'hook-sidecars', 'rollout-strategy', 'workload-update', 'dynamic-networks-controller', 'hotplug-slots', 'mac-collisions', 'kubemacpool', 'vm-conditions']),
+      new Set(['interfaces-networks', 'bindings', 'binding-support', 'annotations', 'nad-exists', 'cni-binding', 'custom-mac', 'spoof-check', 'kube-ovn-subnet', 'kubevirt-version', 'feature-gates', 'hook-sidecars', 'rollout-strategy', 'workload-update', 'dynamic-networks-controller', 'hotplug-slots', 'mac-collisions', 'kubemacpool', 'vm-conditions', 'interface-failures']),
     );
     expect(report.checks.every((c) => c.fix === null)).toBe(true);
     expect(doctorFailed(report)).toBe(0);

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ExitCode, EXIT_CODES, exitCodeTable, type ExitCodeName } from '../../src/errors.js';
 import { planHotplug, planLinkState, planUnplug } from '../../src/domain/hotplug.js';
 import { parseMac } from '../../src/domain/mac.js';
+import { planNetworkChange } from '../../src/domain/network-change.js';
 import { planMacSet, planMacUnset } from '../../src/domain/mac-plan.js';
 import { parseDuration } from '../../src/kube/duration.js';
 import { KubeClient } from '../../src/kube/client.js';
@@ -39,6 +40,8 @@ describe('the errors the code raises carry the table\'s codes', () => {
     ['hotplug remove of an unknown interface', 'precondition', () => planUnplug(testVM(), { name: 'nope' })],
     ['hotplug remove of the pod network', 'precondition', () => planUnplug(testVM(), { name: 'default' })],
     ['link set of an unknown interface', 'precondition', () => planLinkState(testVM(), { name: 'nope', state: 'down' })],
+    ['network set of the pod network', 'precondition', () => planNetworkChange(testVM(), { iface: 'default', network: 'blue-net' }, { nad: bridgeNad })],
+    ['network set to a NAD that does not exist', 'precondition', () => planNetworkChange(testVM({ bridges: { blue: 'blue-net' } }), { iface: 'blue', network: 'red-net' }, { nad: null })],
     ...([
       [401, 'forbidden'],
       [403, 'forbidden'],
