@@ -98,61 +98,12 @@ function inClusterFile(env: NodeJS.ProcessEnv, saDir: string): KubeconfigFile {
 export async function loadConnection(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env, opts: { serviceAccountDir?: string } = {}): Promise<Connection> {
   checkOverrides(flags);
   const requestTimeoutMs = flags['request-timeout'] ? parseDuration(flags['request-timeout'], '--request-timeout') : 0;
-  const { files, source } = kubeconfigFiles(flags.kubeconfig, env);
-  const saDir = opts.serviceAccountDir ?? SA_DIR;
-  let inClusterNamespace: string | undefined;
-  let from = source;
-  let loaded: KubeconfigFile[];
-
-  if (files.length === 0) {
-    if (env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT && fs.existsSync(path.join(saDir, 'token'))) {
-      loaded = [inClusterFile(env, saDir)];
-      from = 'in-cluster service account';
-      // POD_NAMESPACE first, then the service account's namespace file, as client-go does.
-      try {
-        inClusterNamespace = env.POD_NAMESPACE || fs.readFileSync(path.join(saDir, 'namespace'), 'utf8').trim() || undefined;
-      } catch {
-        inClusterNamespace = undefined;
-      }
-    } else if (overridesServer(flags)) {
-      loaded = [];
-      from = '--server';
-    } else {
-      throw new VnetError('unreachable', `no kubeconfig found (looked at ${source})`, {
-        hint: 'point --kubeconfig or KUBECONFIG at a kubeconfig file, or try the sandbox: npm run sandbox -- up',
-      });
-    }
-  } else {
-    loaded = await Promise.all(files.map((file) => readKubeconfigFile(file)));
-  }
+  const { loaded, from, inClusterNamespace } = await readKubeconfigs(flags, env, opts.serviceAccountDir ?? SA_DIR);
   const clusters = firstWins(loaded.map((k) => k.clusters));
   const users = firstWins(loaded.map((k) => k.users));
   const contexts = firstWins(loaded.map((k) => k.contexts));
-  const find = <T>(list: Named<T>[], name: string | undefined) => (name === undefined ? undefined : list.find((e) => e.name === name));
-
-  if (flags.context && !find(contexts, flags.context)) {
-    throw new VnetError('unreachable', `context "${flags.context}" does not exist in ${from}`, {
-      hint: `list the contexts with: kubectl config get-contexts`,
-    });
-  }
-  let ctxName = flags.context || loaded.find((k) => k.currentContext)?.currentContext || '';
-  let ctx: RawContext | undefined = find(contexts, ctxName)?.value;
-  if (!ctx && !flags.cluster && !overridesServer(flags)) {
-    throw new VnetError('unreachable', `no current context in ${from}`, {
-      hint: 'choose one with --context NAME, or set it with: kubectl config use-context NAME',
-    });
-  }
-  if (flags.cluster || flags.user) {
-    if (flags.cluster && !find(clusters, flags.cluster)) {
-      throw new VnetError('unreachable', `cluster "${flags.cluster}" does not exist in ${from}`, { hint: 'list them with: kubectl config get-clusters' });
-    }
-    if (flags.user && !find(users, flags.user)) {
-      throw new VnetError('unreachable', `user "${flags.user}" does not exist in ${from}`, { hint: 'list them with: kubectl config get-users' });
-    }
-    ctx = { ...ctx, cluster: flags.cluster ?? ctx?.cluster ?? '', user: flags.user ?? ctx?.user ?? '' };
-    ctxName = `${ctxName || 'vnet'}+override`;
-  }
-  const found = find(clusters, typeof ctx?.cluster === 'string' ? ctx.cluster : undefined);
+  const { ctxName, ctx } = pickContext(flags, loaded, { clusters, users, contexts }, from);
+  const found = findNamed(clusters, typeof ctx?.cluster === 'string' ? ctx.cluster : undefined);
   const overridden = overrideCluster(found?.value, flags);
   const clusterEntry = overridden ? { name: found?.name ?? 'vnet-server', value: overridden } : undefined;
   const server = clusterEntry?.value.server;
@@ -164,8 +115,89 @@ export async function loadConnection(flags: ConnectionFlags, env: NodeJS.Process
   // kubectl allows a context without a user (anonymous requests).
   const userName = typeof ctx?.user === 'string' ? ctx.user : '';
   // A context may name a user the files do not define: kubectl then goes anonymous (only --user must exist).
-  const user = overrideUser(find(users, userName)?.value, flags);
-  const namespaceFromFlag = Boolean(flags.namespace);
+  const user = overrideUser(findNamed(users, userName)?.value, flags);
+  const namespace = pickNamespace(flags, ctx, ctxName, inClusterNamespace);
+  return {
+    server: server.replace(/\/+$/, ''),
+    contextName: ctxName,
+    contextNames: contexts.map((c) => c.name),
+    cluster: clusterEntry.value,
+    user,
+    userName,
+    merged: {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: clusterEntry.name, cluster: clusterEntry.value }],
+      users: user ? [{ name: userName, user }] : [],
+      contexts: [{ name: ctxName, context: ctx }],
+      'current-context': ctxName,
+    },
+    namespace,
+    namespaceFromFlag: Boolean(flags.namespace),
+    ...pickImpersonation(flags, user, userName),
+    requestTimeoutMs,
+    source: from,
+  };
+}
+
+function findNamed<T>(list: Named<T>[], name: string | undefined): Named<T> | undefined {
+  return name === undefined ? undefined : list.find((e) => e.name === name);
+}
+
+/** The kubeconfig files (kubectl's order), else the in-cluster service account, else nothing when --server is given. */
+async function readKubeconfigs(flags: ConnectionFlags, env: NodeJS.ProcessEnv, saDir: string): Promise<{ loaded: KubeconfigFile[]; from: string; inClusterNamespace?: string }> {
+  const { files, source } = kubeconfigFiles(flags.kubeconfig, env);
+  if (files.length > 0) return { loaded: await Promise.all(files.map((file) => readKubeconfigFile(file))), from: source };
+  if (env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT && fs.existsSync(path.join(saDir, 'token'))) {
+    // POD_NAMESPACE first, then the service account's namespace file, as client-go does.
+    let inClusterNamespace: string | undefined;
+    try {
+      inClusterNamespace = env.POD_NAMESPACE || fs.readFileSync(path.join(saDir, 'namespace'), 'utf8').trim() || undefined;
+    } catch {
+      inClusterNamespace = undefined;
+    }
+    return { loaded: [inClusterFile(env, saDir)], from: 'in-cluster service account', inClusterNamespace };
+  }
+  if (overridesServer(flags)) return { loaded: [], from: '--server' };
+  throw new VnetError('unreachable', `no kubeconfig found (looked at ${source})`, {
+    hint: 'point --kubeconfig or KUBECONFIG at a kubeconfig file, or try the sandbox: npm run sandbox -- up',
+  });
+}
+
+/** The context: --context, else the files' current-context; --cluster and --user replace its entries. */
+function pickContext(
+  flags: ConnectionFlags,
+  loaded: KubeconfigFile[],
+  named: { clusters: Named<RawCluster>[]; users: Named<RawUser>[]; contexts: Named<RawContext>[] },
+  from: string,
+): { ctxName: string; ctx: RawContext | undefined } {
+  if (flags.context && !findNamed(named.contexts, flags.context)) {
+    throw new VnetError('unreachable', `context "${flags.context}" does not exist in ${from}`, {
+      hint: `list the contexts with: kubectl config get-contexts`,
+    });
+  }
+  let ctxName = flags.context || loaded.find((k) => k.currentContext)?.currentContext || '';
+  let ctx: RawContext | undefined = findNamed(named.contexts, ctxName)?.value;
+  if (!ctx && !flags.cluster && !overridesServer(flags)) {
+    throw new VnetError('unreachable', `no current context in ${from}`, {
+      hint: 'choose one with --context NAME, or set it with: kubectl config use-context NAME',
+    });
+  }
+  if (flags.cluster || flags.user) {
+    if (flags.cluster && !findNamed(named.clusters, flags.cluster)) {
+      throw new VnetError('unreachable', `cluster "${flags.cluster}" does not exist in ${from}`, { hint: 'list them with: kubectl config get-clusters' });
+    }
+    if (flags.user && !findNamed(named.users, flags.user)) {
+      throw new VnetError('unreachable', `user "${flags.user}" does not exist in ${from}`, { hint: 'list them with: kubectl config get-users' });
+    }
+    ctx = { ...ctx, cluster: flags.cluster ?? ctx?.cluster ?? '', user: flags.user ?? ctx?.user ?? '' };
+    ctxName = `${ctxName || 'vnet'}+override`;
+  }
+  return { ctxName, ctx };
+}
+
+/** -n, else the context's namespace, else the in-cluster one, else default; a DNS-1123 label. */
+function pickNamespace(flags: ConnectionFlags, ctx: RawContext | undefined, ctxName: string, inClusterNamespace: string | undefined): string {
   if (flags.namespace !== undefined && flags.namespace.length === 0) throw usageError('--namespace must not be empty', 'give a namespace, or leave -n out to use the context\'s');
   const contextNamespace = typeof ctx?.namespace === 'string' && ctx.namespace !== '' ? ctx.namespace : undefined;
   const namespace = flags.namespace || contextNamespace || inClusterNamespace || 'default';
@@ -177,6 +209,15 @@ export async function loadConnection(flags: ConnectionFlags, env: NodeJS.Process
       'a namespace name is at most 63 lower-case letters, digits and "-", starting and ending with a letter or digit; list them with: kubectl get namespaces',
     );
   }
+  return namespace;
+}
+
+/** Impersonation: --as/--as-group/--as-uid replace the user entry's fields one by one; groups, a UID or extras need a user. */
+function pickImpersonation(
+  flags: ConnectionFlags,
+  user: RawUser | undefined,
+  userName: string,
+): Pick<Connection, 'impersonateUser' | 'impersonateGroups' | 'impersonateUid' | 'impersonateExtra'> {
   const asGroups = Array.isArray(user?.['as-groups']) ? user['as-groups'].filter((g): g is string => typeof g === 'string') : [];
   const impersonateUser = flags.as || (typeof user?.as === 'string' && user.as !== '' ? user.as : undefined);
   const impersonateGroups = flags['as-group'] ?? asGroups;
@@ -201,30 +242,7 @@ export async function loadConnection(flags: ConnectionFlags, env: NodeJS.Process
       hint: 'add as: USER to that user entry, or pass --as USER',
     });
   }
-  return {
-    server: server.replace(/\/+$/, ''),
-    contextName: ctxName,
-    contextNames: contexts.map((c) => c.name),
-    cluster: clusterEntry.value,
-    user,
-    userName,
-    merged: {
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: clusterEntry.name, cluster: clusterEntry.value }],
-      users: user ? [{ name: userName, user }] : [],
-      contexts: [{ name: ctxName, context: ctx }],
-      'current-context': ctxName,
-    },
-    namespace,
-    namespaceFromFlag,
-    impersonateUser,
-    impersonateGroups,
-    impersonateUid,
-    impersonateExtra,
-    requestTimeoutMs,
-    source: from,
-  };
+  return { impersonateUser, impersonateGroups, impersonateUid, impersonateExtra };
 }
 
 /**
