@@ -29,9 +29,9 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts', 'test/cli/**/*.test.ts'],
           globalSetup: ['test/support/global-setup.ts'],
           // Generous: a private sandbox can take a minute to start on two loaded cores, and up() itself
-          // waits 120 s before it reports the sandbox log; a hook must outlast that to show it.
+          // waits 240 s before it reports the sandbox log; a hook must outlast that to show it.
           testTimeout: 60_000,
-          hookTimeout: 180_000,
+          hookTimeout: 300_000,
           // Two cores: keep files in parallel, but not more workers than cores.
           maxWorkers: 2,
         },

@@ -1,6 +1,8 @@
 // Starts and stops the sandbox: a real kube-apiserver and etcd (one Go
-// process built from test/sandbox), and optionally the KubeVirt network
-// simulator. Used by `npm run sandbox` and by the integration test set-up.
+// process built from test/sandbox), KubeVirt's own virt-controller and virt-api
+// (built from test/kubevirt) and the node-side simulator (test/simulator), or
+// with --no-kubevirt the bare API server. Used by `npm run sandbox` and by the
+// integration test set-up.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -147,7 +149,7 @@ export function ensureSandboxBinary() {
   const bin = path.join(cacheDir, `vnet-sandbox-${sourceHash()}`);
   if (!fs.existsSync(bin)) {
     goBuild('.', bin);
-    for (const f of fs.readdirSync(cacheDir)) if (f.startsWith('vnet-sandbox-') && path.join(cacheDir, f) !== bin) fs.rmSync(path.join(cacheDir, f), { force: true });
+    for (const f of fs.readdirSync(cacheDir)) if (f.startsWith('vnet-sandbox-') && path.join(cacheDir, f) !== bin && !f.includes('.tmp-')) fs.rmSync(path.join(cacheDir, f), { force: true });
   }
   return bin;
 }
@@ -218,6 +220,8 @@ export function sandboxPaths(dir) {
     editor: path.join(abs, 'editor.kubeconfig'),
     pidFile: path.join(abs, 'sandbox.pid'),
     ready: path.join(abs, 'ready'),
+    /** The mode it was started in: "kubevirt vX.Y.Z" or "bare". */
+    mode: path.join(abs, 'mode'),
     /** Written by the supervisor when a process it runs died (which, and where its log is). */
     failed: path.join(abs, 'failed'),
     log: path.join(abs, 'sandbox.log'),
@@ -229,7 +233,21 @@ export function sandboxPaths(dir) {
 
 export function sandboxRunning(dir) {
   const p = sandboxPaths(dir);
-  return alive(readPid(p.pidFile)) && fs.existsSync(p.ready);
+  return isSupervisor(readPid(p.pidFile), p.dir) && fs.existsSync(p.ready);
+}
+
+/**
+ * Whether pid is this folder's supervisor (after a reboot the pid file may name another process).
+ * Where /proc is not there to tell, a live process is taken for it.
+ */
+function isSupervisor(pid, dir) {
+  if (!alive(pid)) return false;
+  try {
+    const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return cmd.some((a) => a.endsWith('sandbox-supervisor.mjs')) && cmd.includes(dir);
+  } catch {
+    return true;
+  }
 }
 
 async function waitFor(check, timeoutMs, what) {
@@ -253,12 +271,27 @@ async function waitFor(check, timeoutMs, what) {
 export async function up({ dir = '.sandbox', kubevirt = true, simulatorArgs = [], fresh = false } = {}) {
   const p = sandboxPaths(dir);
   fs.mkdirSync(p.dir, { recursive: true });
-  // Another process may be starting this sandbox right now: wait for it rather than stop it.
-  if (!sandboxRunning(dir) && alive(readPid(p.pidFile))) {
-    log(`starting in ${p.dir} (pid ${readPid(p.pidFile)}); waiting for it`);
-    await waitFor(() => sandboxRunning(dir) || !alive(readPid(p.pidFile)), 240_000, 'the sandbox another process is starting').catch(() => undefined);
+  // One `up` at a time per folder: a second one waits for the first (which may be building for minutes).
+  const release = await lockFolder(p);
+  try {
+    return await upLocked(p, { kubevirt, simulatorArgs, fresh });
+  } finally {
+    release();
   }
+}
+
+/** The mode a sandbox runs in, as recorded in DIR/mode. */
+function modeOf(kubevirt) {
+  return kubevirt ? `kubevirt ${kubevirtVersion()}` : 'bare';
+}
+
+async function upLocked(p, { kubevirt, simulatorArgs, fresh }) {
+  const dir = p.dir;
   if (sandboxRunning(dir)) {
+    const mode = readMode(p);
+    if (mode && mode !== modeOf(kubevirt)) {
+      throw new Error(`the sandbox in ${p.dir} runs ${mode === 'bare' ? 'without KubeVirt' : mode}, not ${kubevirt ? 'with KubeVirt' : 'without it (--no-kubevirt)'}; stop it first: npm run sandbox -- down --dir ${dir}`);
+    }
     log(`already running in ${p.dir} (pid ${readPid(p.pidFile)}); reusing it`);
     return { ...p, reused: true };
   }
@@ -271,6 +304,7 @@ export async function up({ dir = '.sandbox', kubevirt = true, simulatorArgs = []
   const launch = assets ? ['--apiserver', assets.apiserver, '--etcd', assets.etcd] : ['--sandbox-bin', ensureSandboxBinary()];
   const kv = kubevirt ? ['--kubevirt', ensureKubevirtBinaries(), '--kubevirt-version', kubevirtVersion(), '--simulator-args', JSON.stringify(simulatorArgs)] : [];
   fs.rmSync(p.failed, { force: true });
+  fs.writeFileSync(p.mode, `${modeOf(kubevirt)}\n`);
   const out = fs.openSync(p.log, 'a');
   const child = spawn(process.execPath, [path.join(root, 'scripts', 'sandbox-supervisor.mjs'), '--dir', p.dir, '--crds', crdDir, '--kubevirt-manifests', kubevirtManifestDir, ...launch, ...kv], { detached: true, stdio: ['ignore', out, out] });
   fs.closeSync(out);
@@ -290,6 +324,39 @@ export async function up({ dir = '.sandbox', kubevirt = true, simulatorArgs = []
   }
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s (${p.dir}${kubevirt ? `, KubeVirt ${kubevirtVersion()}` : ', no KubeVirt'})`);
   return { ...p, reused: false };
+}
+
+function readMode(p) {
+  try {
+    return fs.readFileSync(p.mode, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Takes DIR/up.lock (created exclusively, holding this process's pid); waits while another live
+ * process holds it, and takes over a lock whose holder is gone. Returns the release function.
+ */
+async function lockFolder(p) {
+  const lock = path.join(p.dir, 'up.lock');
+  let said = false;
+  for (;;) {
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      return () => fs.rmSync(lock, { force: true });
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+    }
+    const holder = readPid(lock);
+    if (!alive(holder)) {
+      fs.rmSync(lock, { force: true });
+      continue;
+    }
+    if (!said) log(`another process (pid ${holder}) is starting the sandbox in ${p.dir}; waiting for it`);
+    said = true;
+    await new Promise((res) => setTimeout(res, 200));
+  }
 }
 
 /** What the supervisor recorded when one of its processes died (`DIR/failed`), as a clause. */
@@ -349,7 +416,15 @@ async function stopPid(pid, what) {
 /** Stops the sandbox of dir (the supervisor and everything it runs); leaves no process behind. */
 export async function down({ dir = '.sandbox' } = {}) {
   const p = sandboxPaths(dir);
-  const stopped = await stopPid(readPid(p.pidFile), 'sandbox');
+  const pid = readPid(p.pidFile);
+  // A pid file that names another process (after a reboot) is stale: nothing of ours to stop.
+  const stopped = isSupervisor(pid, p.dir) || !fs.existsSync('/proc') ? await stopPid(pid, 'sandbox') : false;
+  // A simulator started on its own by an older version of this script.
+  const oldSim = path.join(p.dir, 'simulator.pid');
+  if (fs.existsSync(oldSim)) {
+    await stopPid(readPid(oldSim), 'simulator');
+    fs.rmSync(oldSim, { force: true });
+  }
   fs.rmSync(p.pidFile, { force: true });
   fs.rmSync(p.ready, { force: true });
   return { stopped };

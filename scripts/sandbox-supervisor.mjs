@@ -18,6 +18,7 @@ import fs from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseAllDocuments, stringify } from 'yaml';
 import { demoObjects } from './sandbox-demo.mjs';
@@ -130,8 +131,16 @@ async function shutdown(code) {
 }
 process.on('SIGTERM', () => void shutdown(0));
 process.on('SIGINT', () => void shutdown(0));
+/** Records why the sandbox stopped, for `sandbox up` and `sandbox status`. */
+function recordFailure(what) {
+  try {
+    fs.writeFileSync(path.join(dir, 'failed'), `${what}; the supervisor's log: ${path.join(dir, 'sandbox.log')}\n`);
+  } catch {}
+}
+
 process.on('uncaughtException', (err) => {
   log(`failed: ${err.stack ?? err}`);
+  recordFailure(`the supervisor failed: ${err.message ?? err}`);
   void shutdown(1);
 });
 
@@ -335,23 +344,25 @@ async function startKubevirt(call, server, caPem, kvPki) {
     '--launcher-image', `${LAUNCHER_IMAGE}:${version}`,
     '--listen', '127.0.0.1',
     '--port', String(ctlPort),
-    // One replica: take the lease at once, and again soon after a restart on kept data.
-    '--leader-elect-lease-duration', '4s',
-    '--leader-elect-renew-deadline', '3s',
-    '--leader-elect-retry-period', '1s',
     '--v', '2',
   ], 'virt-controller', { POD_NAMESPACE: KUBEVIRT_NAMESPACE });
+  // Leader election with KubeVirt's own timings (a lost lease makes virt-controller exit). The
+  // identity is the host name, so on kept data the new process takes the old lease over at once;
+  // ready once the lease is renewed after the spawn (the previous process is gone).
+  const spawned = Date.now() - 1000;
   for (let i = 0; ; i++) {
     const r = await call('GET', `/apis/coordination.k8s.io/v1/namespaces/${KUBEVIRT_NAMESPACE}/leases/virt-controller`);
     const renewed = Date.parse(r.body?.spec?.renewTime ?? '');
-    if (r.status === 200 && r.body?.spec?.holderIdentity && Date.now() - renewed < 5_000) break;
+    if (r.status === 200 && r.body?.spec?.holderIdentity && renewed >= spawned) break;
     if (i > 1200) throw new Error('virt-controller did not become leader within 120s');
     await sleep(100);
   }
   log('virt-controller is the leader');
 
   const simArgs = JSON.parse(args['simulator-args'] ?? '[]');
-  startChild(process.execPath, [path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'test', 'simulator', 'main.ts'), '--kubeconfig', path.join(dir, 'kubeconfig'), '--handler-kubeconfig', handlerConfig, ...simArgs], 'simulator');
+  // Node runs TypeScript by itself from 22.18; 22.12-22.17 need the flag.
+  const ts = process.features.typescript ? [] : ['--experimental-strip-types'];
+  startChild(process.execPath, [...ts, path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'test', 'simulator', 'main.ts'), '--kubeconfig', path.join(dir, 'kubeconfig'), '--handler-kubeconfig', handlerConfig, ...simArgs], 'simulator');
   for (const [p, obj] of demoObjects()) await must(call('POST', p, obj), `creating the demo ${obj.kind} ${obj.metadata.name}`, [201, 409]);
 }
 
@@ -417,5 +428,6 @@ async function main() {
 
 main().catch((err) => {
   log(`failed: ${err.stack ?? err}`);
+  recordFailure(`start-up failed: ${err.message ?? err}`);
   void shutdown(1);
 });

@@ -14,7 +14,15 @@ for (let i = 0; i < rest.length; i++) {
   else if (rest[i].startsWith('--dir=')) dir = rest[i].slice(6);
   else if (rest[i] === '--no-kubevirt') kubevirt = false;
   else if (rest[i] === '--fresh') fresh = true;
-  else if (rest[i].startsWith('--sim-')) simulatorArgs.push(`--${rest[i].slice(6)}`, rest[++i]);
+  else if (rest[i].startsWith('--sim-')) {
+    const [flag, inline] = rest[i].slice(6).split(/=(.*)/s, 2);
+    const value = inline ?? rest[++i];
+    if (value === undefined || value === '') {
+      console.error(`sandbox: --sim-${flag} needs a value\n${USAGE}`);
+      process.exit(2);
+    }
+    simulatorArgs.push(`--${flag}`, value);
+  }
   else {
     console.error(`sandbox: unknown argument ${rest[i]}\n${USAGE}`);
     process.exit(2);

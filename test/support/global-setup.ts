@@ -17,10 +17,17 @@ export default async function setup(project: TestProject) {
   // The run's own sandboxes begin empty, so no run sees what an earlier one left: ones still running from an
   // interrupted run are stopped first. With VNET_TEST_KEEP_SANDBOX running sandboxes are used as they are.
   if (!external) await Promise.all([down({ dir }), down({ dir: bareDir })]);
-  const [sb, bare] = await Promise.all([
+  const started = await Promise.allSettled([
     up({ dir, kubevirt: true, simulatorArgs: ['--step-ms', '300'], fresh: !external }),
     up({ dir: bareDir, kubevirt: false, fresh: !external }),
   ]);
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed) {
+    // Leave nothing running: the one that started is stopped too.
+    if (!external) await Promise.all([down({ dir }), down({ dir: bareDir })]);
+    throw failed.reason;
+  }
+  const [sb, bare] = started.map((r) => (r as PromiseFulfilledResult<{ dir: string; kubeconfig: string; viewer: string; editor: string }>).value);
   const users = (s: { dir: string; kubeconfig: string; viewer: string; editor: string }) => ({ dir: s.dir, kubeconfig: s.kubeconfig, viewer: s.viewer, editor: s.editor });
   project.provide('sandbox', { ...users(sb), kubectl: ensureKubectl() });
   project.provide('bare', users(bare));
