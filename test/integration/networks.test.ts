@@ -54,7 +54,7 @@ describe('networks', () => {
     const doc = JSON.parse(json.stdout);
     expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
     const blue = doc.items.find((i: any) => i.name === 'blue-net');
-    expect(blue.uses).toEqual([{ namespace: ns, vm: 'web', kind: 'VirtualMachine', interface: 'blue', binding: 'bridge', template: true, vmi: true, attached: true, podInterface: expect.stringMatching(/^(pod[0-9a-f]+|net1)$/) }]);
+    expect(blue.uses).toEqual([{ namespace: ns, vm: 'web', kind: 'VirtualMachine', interface: 'blue', binding: 'bridge', template: true, vmi: true, attached: true, podInterface: expect.stringMatching(/^pod[0-9a-f]{11}$/) }]);
     const gone = doc.items.find((i: any) => i.name === 'gone-net');
     expect(gone).toMatchObject({ exists: false, cniTypes: [], uses: [{ vm: 'db', interface: 'gone', template: true, vmi: false, attached: false }] });
     expect(doc.items.find((i: any) => i.name === 'spare-net')).toMatchObject({ exists: true, uses: [], problems: [], macpool: { managed: false } });
