@@ -43,6 +43,8 @@ describe('status -w', () => {
     const one = background(['status', 'vm1', '-n', ns, '-w']);
     const json = background(['status', '-n', ns, '-w', '-o', 'json']);
     const all = background(['status', '-A', '-w', '-o', 'json']);
+    // The same one-VM watch with --debug: every request it makes, to show it never polls.
+    const debugged = background(['status', 'vm1', '-n', ns, '-w', '--debug']);
     try {
       await one.until(/^vm1\s+default\s+masquerade\s+pod\s+ready\b/m, 'the first table');
       await json.until(/"name":"other"/, 'the first objects');
@@ -57,10 +59,16 @@ describe('status -w', () => {
       await json.until(/"name":"blue","binding":"bridge","network":"[^"]+","state":"ready"/, 'blue ready as JSON');
       await all.until(new RegExp(`"namespace":"${ns}","name":"vm1".*"name":"blue","binding":"bridge","network":"[^"]+","state":"ready"`), 'blue ready across all namespaces');
       await labelled.until(/"name":"blue","binding":"bridge","network":"[^"]+","state":"ready"/, 'blue ready with -l');
+      await debugged.until(/^vm1\s+blue\s+bridge\s+\S+\s+ready\b/m, 'blue ready with --debug');
     } finally {
-      const codes = await Promise.all([one.interrupt(), json.interrupt(), all.interrupt(), labelled.interrupt()]);
-      expect(codes, `${one.err()}${json.err()}${all.err()}${labelled.err()}`).toEqual([0, 0, 0, 0]);
+      const codes = await Promise.all([one.interrupt(), json.interrupt(), all.interrupt(), labelled.interrupt(), debugged.interrupt()]);
+      expect(codes, `${one.err()}${json.err()}${all.err()}${labelled.err()}${debugged.err()}`).toEqual([0, 0, 0, 0, 0]);
     }
+    // Never polling: through the whole hot-plug, one list and then watches of each kind (and the KubeVirt CR once).
+    const gets = debugged.err().split('\n').filter((l) => l.startsWith('debug: GET '));
+    const lists = gets.filter((l) => !l.includes('watch=1')).map((l) => l.split(' ')[2].split('?')[0]);
+    expect(lists.sort()).toEqual([`/api/v1/namespaces/${ns}/pods`, `/apis/kubevirt.io/v1/kubevirts`, `/apis/kubevirt.io/v1/namespaces/${ns}/virtualmachineinstances`, `/apis/kubevirt.io/v1/namespaces/${ns}/virtualmachines`]);
+    expect(gets.filter((l) => l.includes('watch=1')).length).toBeGreaterThanOrEqual(3);
     // -l: only the labelled VM.
     expect(new Set(labelled.out().split('\n').filter(Boolean).map((l) => JSON.parse(l).name))).toEqual(new Set(['vm1']));
 
