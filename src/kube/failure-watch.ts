@@ -60,7 +60,10 @@ export class FailureWatch {
   }
 
   private failure(what: string): VnetError {
-    return new VnetError('changeFailed', `interface ${this.iface} of virtualmachine "${this.vmName}": ${what} (it was ${this.lastState()})`, {
+    // The state the wait last saw; none yet when the failure came before its first read.
+    const state = this.lastState();
+    const was = state && state !== 'unknown' ? ` (it was ${state})` : '';
+    return new VnetError('changeFailed', `interface ${this.iface} of virtualmachine "${this.vmName}": ${what}${was}`, {
       hint: `the edit stays in place; fix the cause, then check with: kubectl vnet status ${this.vmName} -n ${this.namespace} (kubectl vnet doctor ${this.vmName} looks further)`,
     });
   }

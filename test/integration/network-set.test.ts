@@ -158,7 +158,7 @@ describe('on a private sandbox (the tests add a ValidatingAdmissionPolicy and tu
       }, 170_000, 'the policy to refuse KubeVirt\'s VMI patch');
       expect(r.code, r.stderr).toBe(9);
       expect(r.stderr).toMatch(
-        /^error: interface red\d+ of virtualmachine "vm1": KubeVirt could not update the VMI's interfaces \(VM condition Failure, reason HotPlugNetworkInterfaceError\): error encountered when trying to patch vmi: .*interfaces may not be added to a running VMI in this namespace \(it was pending\)$/m,
+        /^error: interface red\d+ of virtualmachine "vm1": KubeVirt could not update the VMI's interfaces \(VM condition Failure, reason HotPlugNetworkInterfaceError\): error encountered when trying to patch vmi: .*interfaces may not be added to a running VMI in this namespace( \(it was pending\))?$/m,
       );
       const vm = await readVM(ns, 'vm1', kubeconfig);
       expect(vm.status.conditions.find((c: any) => c.type === 'Failure')).toMatchObject({ status: 'True', reason: 'HotPlugNetworkInterfaceError' });

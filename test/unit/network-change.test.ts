@@ -300,6 +300,15 @@ describe('FailureWatch: --wait stops on a new failure for its interface (exit 9)
     expect(err.message).toBe(`interface blue of virtualmachine "vm1": FailedAddingInterface on pod virt-launcher-vm1-aaaaa: ${failed.message} (it was pending)`);
   });
 
+  it('a failure that comes before the wait has read the VMI says no state (not "unknown")', async () => {
+    const { FailureWatch } = await import('../../src/kube/failure-watch.js');
+    const failed = event('FailedAddingInterface', 'blue', 'virt-launcher-vm1-aaaaa', '2026-01-01T00:00:10Z');
+    const w = new FailureWatch(fakeApi({ listed: [], watched: [failed] }), vm(), 'blue', () => 'unknown');
+    const err = (await outcome(w.run())) as { message?: string };
+    w.stop();
+    expect(err.message).toBe(`interface blue of virtualmachine "vm1": FailedAddingInterface on pod virt-launcher-vm1-aaaaa: ${failed.message}`);
+  });
+
   it('a failure listed at the start counts when it is not older than the edit (the VM\'s managedFields time)', async () => {
     const { FailureWatch } = await import('../../src/kube/failure-watch.js');
     const edited = { ...vm(), metadata: { ...vm().metadata, managedFields: [{ manager: 'kubectl-vnet', time: '2026-01-01T00:00:10Z' }] } };
