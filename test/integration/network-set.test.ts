@@ -174,13 +174,14 @@ describe('on a private sandbox (the tests add a ValidatingAdmissionPolicy and tu
   });
 
   it('without LiveUpdateNADRef: network set warns that the change waits for a restart; KubeVirt sets RestartRequired and status says so', async () => {
-    await vmOnBlue({ ns, name: 'vm2', kubeconfig });
     await api.patch(
       { apiVersion: 'kubevirt.io/v1', kind: 'KubeVirt', metadata: { name: 'kubevirt', namespace: 'kubevirt' }, spec: { configuration: { developerConfiguration: { featureGates: ['Sidecar'] } } } } as any,
       undefined, undefined, undefined, undefined, PatchStrategy.MergePatch,
     );
-    // virt-controller and virt-api read the gate from the CR through their informers: give them a moment.
-    await new Promise((resolve) => setTimeout(resolve, 5000));
+    // virt-controller reads the gate from the CR through its informer: the gate goes off first, then the VM
+    // starts (seconds), and the edit comes after both, with a few seconds more to spare.
+    await vmOnBlue({ ns, name: 'vm2', kubeconfig });
+    await new Promise((resolve) => setTimeout(resolve, 3000));
     const r = await runCli(['network', 'set', 'vm2', 'blue', 'red-net', '-n', ns], { kubeconfig });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/^Warning: KubeVirt v1\.8\.\d+ needs the LiveUpdateNADRef feature gate to move a NIC to another NAD live \(Beta in v1\.8, GA in v1\.9\): KubeVirt sets RestartRequired/m);
