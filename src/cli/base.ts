@@ -71,7 +71,7 @@ export function checkArguments(declared: Record<string, ArgSpec>, parsed: Record
   const given = names.map((n) => parsed[n]).filter((v): v is string => v !== undefined);
   const wanted = omitFirst ? names.slice(1) : names;
   if (given.length > wanted.length) {
-    throw usageError(`too many arguments: ${given.slice(wanted.length).join(' ')}`, omitFirst ? '--all edits every VirtualMachine in the file: leave out the VM name' : hint);
+    throw usageError(`too many arguments: ${given.slice(wanted.length).join(' ')}`, omitFirst ? '--all (every VM in the file), -l and -A (the VMs they select) take the place of the VM name: leave it out' : hint);
   }
   const args: Record<string, string | undefined> = {};
   wanted.forEach((n, i) => (args[n] = given[i]));

@@ -1,0 +1,262 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Ajv } from 'ajv';
+import { describe, expect, it } from 'vitest';
+import { VnetError } from '../../src/errors.js';
+import { planHotplugOnce } from '../../src/domain/hotplug.js';
+import { renderFleetLine, renderFleetList, renderFleetSummary } from '../../src/render/fleet.js';
+import { refusalOf, testVM } from '../support/vm.js';
+import { countOutcomes, fleetExit, isFleetSharedPath, rateLimited, resultOfError, runFleet, sharingReads, TokenBucket, type FleetResult, type FleetVM } from '../../src/core/fleet.js';
+import type { KubeApi } from '../../src/kube/api.js';
+
+const vms = (n: number): FleetVM[] => Array.from({ length: n }, (_, i) => ({ namespace: 'ns', name: `vm${i}` }));
+const patched = (vm: FleetVM): FleetResult => ({ ...vm, outcome: 'patched', message: 'ok' });
+const tick = () => new Promise<void>((r) => setImmediate(r));
+
+/** A clock the test moves by hand; sleeps resolve when it passes their time. */
+function fakeClock() {
+  let now = 0;
+  const sleepers: { at: number; wake: () => void }[] = [];
+  return {
+    now: () => now,
+    sleep: (ms: number) => new Promise<void>((wake) => sleepers.push({ at: now + ms, wake })),
+    advance(ms: number) {
+      now += ms;
+      for (const s of sleepers.filter((x) => x.at <= now)) {
+        sleepers.splice(sleepers.indexOf(s), 1);
+        s.wake();
+      }
+    },
+  };
+}
+
+describe('runFleet', () => {
+  it('never has more than --parallel edits in flight, and edits every VM once', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const seen: string[] = [];
+    const summary = await runFleet(
+      vms(25),
+      async (vm) => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        seen.push(vm.name);
+        await new Promise((r) => setTimeout(r, 1 + (Number(vm.name.slice(2)) % 3)));
+        inFlight--;
+        return patched(vm);
+      },
+      { parallel: 4 },
+    );
+    expect(most).toBe(4);
+    expect(seen.sort()).toEqual(vms(25).map((v) => v.name).sort());
+    expect(summary.results.map((r) => r.name)).toEqual(vms(25).map((v) => v.name));
+    expect(summary.counts).toEqual({ patched: 25, unchanged: 0, refused: 0, failed: 0, skipped: 0 });
+    expect(fleetExit(summary)).toBe('ok');
+  });
+
+  it('gives one result per VM in the order named: refusals and failures do not stop the others', async () => {
+    const summary = await runFleet(
+      vms(5),
+      async (vm) => {
+        if (vm.name === 'vm1') throw new VnetError('precondition', 'the name "blue" is already used', { hint: 'pick another --name' });
+        if (vm.name === 'vm3') throw new VnetError('forbidden', 'cannot patch virtualmachines');
+        if (vm.name === 'vm4') return { ...vm, outcome: 'unchanged', message: 'already there' };
+        return patched(vm);
+      },
+      { parallel: 2 },
+    );
+    expect(summary.results.map((r) => [r.name, r.outcome])).toEqual([
+      ['vm0', 'patched'],
+      ['vm1', 'refused'],
+      ['vm2', 'patched'],
+      ['vm3', 'failed'],
+      ['vm4', 'unchanged'],
+    ]);
+    expect(summary.results[1]).toMatchObject({ message: 'the name "blue" is already used', hint: 'pick another --name' });
+    expect(summary.counts).toEqual({ patched: 2, unchanged: 1, refused: 1, failed: 1, skipped: 0 });
+    expect(fleetExit(summary)).toBe('partialFailure');
+  });
+
+  it('is ok when every VM is patched or unchanged', async () => {
+    const summary = await runFleet(vms(3), async (vm) => ({ ...vm, outcome: vm.name === 'vm0' ? 'unchanged' : 'patched', message: '' }), { parallel: 10 });
+    expect(fleetExit(summary)).toBe('ok');
+  });
+
+  it('on Ctrl-C starts no new edit, lets the started ones finish, and reports the rest as not started', async () => {
+    const ctl = new AbortController();
+    const release: (() => void)[] = [];
+    const started: string[] = [];
+    const run = runFleet(
+      vms(6),
+      (vm) => {
+        started.push(vm.name);
+        return new Promise<FleetResult>((resolve) => release.push(() => resolve(patched(vm))));
+      },
+      { parallel: 2, signal: ctl.signal },
+    );
+    await tick();
+    expect(started).toEqual(['vm0', 'vm1']);
+    ctl.abort();
+    for (const r of release.splice(0)) r();
+    const summary = await run;
+    expect(started).toEqual(['vm0', 'vm1']);
+    expect(summary.results.map((r) => r.outcome)).toEqual(['patched', 'patched', 'skipped', 'skipped', 'skipped', 'skipped']);
+    expect(summary.interrupted).toBe(true);
+    expect(fleetExit(summary)).toBe('interrupted');
+  });
+
+  it('refuses a --parallel below 1', async () => {
+    await expect(runFleet(vms(1), async (vm) => patched(vm), { parallel: 0 })).rejects.toThrow(/--parallel must be a whole number of at least 1/);
+  });
+
+  it('an unexpected error is a failure, a refusal is refused', () => {
+    expect(resultOfError({ namespace: 'a', name: 'b' }, new Error('boom'))).toEqual({ namespace: 'a', name: 'b', outcome: 'failed', message: 'boom' });
+    expect(resultOfError({ namespace: 'a', name: 'b' }, new VnetError('precondition', 'no')).outcome).toBe('refused');
+    expect(resultOfError({ namespace: 'a', name: 'b' }, new VnetError('unreachable', 'gone')).outcome).toBe('failed');
+  });
+});
+
+describe('TokenBucket', () => {
+  it('lets a burst through at once, then one request per 1/QPS seconds', async () => {
+    const clock = fakeClock();
+    const bucket = new TokenBucket(5, 10, clock);
+    let granted = 0;
+    for (let i = 0; i < 14; i++) void bucket.take().then(() => granted++);
+    await tick();
+    expect(granted).toBe(10);
+    clock.advance(199);
+    await tick();
+    expect(granted).toBe(10);
+    clock.advance(1);
+    await tick();
+    await tick();
+    expect(granted).toBe(11);
+    clock.advance(600);
+    for (let i = 0; i < 6; i++) {
+      await tick();
+      clock.advance(0);
+    }
+    expect(granted).toBeLessThanOrEqual(14);
+    expect(granted).toBeGreaterThanOrEqual(12);
+  });
+
+  it('refuses a rate of 0', () => {
+    expect(() => new TokenBucket(0, 10)).toThrow(/QPS above 0/);
+  });
+
+  it('every request of a rate-limited client takes a token', async () => {
+    const clock = fakeClock();
+    const bucket = new TokenBucket(1, 2, clock);
+    const calls: string[] = [];
+    const fake = {
+      conn: {} as KubeApi['conn'],
+      get: async (p: string) => (calls.push(`get ${p}`), {}),
+      getOrNull: async (p: string) => (calls.push(`getOrNull ${p}`), null),
+      list: async (p: string) => (calls.push(`list ${p}`), { items: [] }),
+      patch: async (p: string) => (calls.push(`patch ${p}`), {}),
+      mergePatch: async (p: string) => (calls.push(`mergePatch ${p}`), {}),
+      watch: async () => undefined,
+    } as unknown as KubeApi;
+    const client = rateLimited(fake, bucket);
+    void client.get('/a');
+    void client.list('/b');
+    void client.patch('/c', []);
+    await tick();
+    await tick();
+    expect(calls).toEqual(['get /a', 'list /b']);
+    clock.advance(1000);
+    await tick();
+    await tick();
+    expect(calls).toEqual(['get /a', 'list /b', 'patch /c']);
+  });
+});
+
+describe('sharingReads', () => {
+  it('reads a NAD and the KubeVirt CR once for every VM, and the VM and VMI each time', async () => {
+    const calls: string[] = [];
+    const fake = {
+      conn: {} as KubeApi['conn'],
+      get: async (p: string) => (calls.push(p), { metadata: { name: p } }),
+      getOrNull: async (p: string) => (calls.push(p), { metadata: { name: p } }),
+      list: async (p: string) => (calls.push(p), { items: [{ p }] }),
+      patch: async () => ({}),
+      mergePatch: async () => ({}),
+      watch: async () => undefined,
+    } as unknown as KubeApi;
+    const client = sharingReads(fake, isFleetSharedPath);
+    const nad = '/apis/k8s.cni.cncf.io/v1/namespaces/ns/network-attachment-definitions/blue';
+    const kv = '/apis/kubevirt.io/v1/kubevirts';
+    const vm = '/apis/kubevirt.io/v1/namespaces/ns/virtualmachines/vm0';
+    const answers = await Promise.all([client.get(nad), client.get(nad), client.list(kv), client.list(kv), client.getOrNull(vm), client.getOrNull(vm)]);
+    expect(calls.sort()).toEqual([kv, nad, vm, vm].sort());
+    // Each caller has its own copy.
+    expect(answers[0]).toEqual(answers[1]);
+    expect(answers[0]).not.toBe(answers[1]);
+  });
+
+  it('shares a failed read too (the same refusal for every VM, one request)', async () => {
+    let n = 0;
+    const fake = { conn: {}, get: async () => (n++, Promise.reject(new VnetError('forbidden', 'no'))) } as unknown as KubeApi;
+    const client = sharingReads(fake, isFleetSharedPath);
+    const p = '/apis/k8s.cni.cncf.io/v1/namespaces/ns/network-attachment-definitions/blue';
+    await expect(client.get(p)).rejects.toThrow('no');
+    await expect(client.get(p)).rejects.toThrow('no');
+    expect(n).toBe(1);
+  });
+});
+
+describe('planHotplugOnce (the re-runnable add of a fleet)', () => {
+  const bridgeNad = { metadata: { name: 'blue-net', namespace: 'ns1' }, spec: { config: JSON.stringify({ cniVersion: '0.3.1', type: 'bridge', bridge: 'br1' }) } };
+  const facts = { nad: bridgeNad };
+
+  it('is unchanged when the interface is already on the same NAD', () => {
+    const plan = planHotplugOnce(testVM({ bridges: { blue: 'blue-net' } }), { network: 'blue-net', name: 'blue' }, facts);
+    expect(plan.noop).toBe(true);
+    expect(plan.ops).toEqual([]);
+    expect(plan.summary).toBe('interface blue is already on NetworkAttachmentDefinition ns1/blue-net');
+  });
+
+  it('names the NAD\'s own name when --name is not given (never a suffixed name on a re-run)', () => {
+    expect(planHotplugOnce(testVM({ bridges: { 'blue-net': 'ns1/blue-net' } }), { network: 'blue-net' }, facts).noop).toBe(true);
+    const fresh = planHotplugOnce(testVM(), { network: 'blue-net' }, facts);
+    expect(fresh.interfaceName).toBe('blue-net');
+    expect(fresh.noop).toBeFalsy();
+  });
+
+  it('refuses when the name is taken by another NAD, where a single add would pick another name', () => {
+    const err = refusalOf(() => planHotplugOnce(testVM({ bridges: { 'blue-net': 'red-net' } }), { network: 'blue-net' }, facts));
+    expect(err.code).toBe('precondition');
+    expect(err.message).toBe('the name "blue-net" is already used by an interface and a network of virtualmachine "vm1"');
+  });
+
+  it('an interface being unplugged is not unchanged: the add is refused until the unplug is done', () => {
+    const v = testVM({ bridges: { blue: 'blue-net' } });
+    const ifaces = (v.spec.template?.spec?.domain?.devices?.interfaces ?? []) as { name: string; state?: string }[];
+    (ifaces.find((i) => i.name === 'blue') as { state?: string }).state = 'absent';
+    expect(refusalOf(() => planHotplugOnce(v, { network: 'blue-net', name: 'blue' }, facts)).message).toMatch(/unplug/);
+  });
+});
+
+describe('the fleet output', () => {
+  const validate = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '..', '..', 'schemas', 'fleet-edit-result-list.schema.json'), 'utf8')));
+  const results: FleetResult[] = [
+    { namespace: 'ns', name: 'a', outcome: 'patched', message: 'interface blue added' },
+    { namespace: 'ns', name: 'b', outcome: 'refused', message: 'the name "blue" is already used', hint: 'pick another --name' },
+    { namespace: 'ns', name: 'c', outcome: 'unchanged', message: 'interface blue is already on NetworkAttachmentDefinition ns/blue-net' },
+  ];
+
+  it('-o json is a List of one result per VM that the schema accepts', () => {
+    const doc = JSON.parse(renderFleetList(results, 'json'));
+    expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
+    expect(doc.items.map((i: { name: string; result: string }) => `${i.name} ${i.result}`)).toEqual(['a patched', 'b refused', 'c unchanged']);
+    expect(doc.items[1].hint).toBe('pick another --name');
+    expect(validate({ ...doc, items: [{ ...doc.items[0], result: 'done' }] })).toBe(false);
+  });
+
+  it('one line per VM and a summary', () => {
+    expect(renderFleetLine(results[1] as FleetResult, 'default', false)).toBe('virtualmachine.kubevirt.io/b refused: the name "blue" is already used (hint: pick another --name)\n');
+    expect(renderFleetLine(results[0] as FleetResult, 'name', true)).toBe('virtualmachine.kubevirt.io/a -n ns patched\n');
+    const summary = { results, counts: countOutcomes(results), interrupted: false };
+    expect(renderFleetSummary(summary)).toBe('3 VirtualMachines: 1 patched, 1 unchanged, 1 refused, 0 failed\n');
+  });
+});
