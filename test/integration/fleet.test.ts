@@ -1,0 +1,138 @@
+// A fleet edit (-l) on the sandbox: eight VMs selected by label, one refused (its interface name is
+// taken by another NAD), one failing (the user may not patch it: RBAC), the others patched; then,
+// with the right granted, a re-run that patches only the one that failed and reports the rest unchanged.
+import fs from 'node:fs';
+import path from 'node:path';
+import { PatchStrategy } from '@kubernetes/client-node';
+import { Ajv } from 'ajv';
+import { describe, expect, it, vi } from 'vitest';
+import { adminApi, create, freshNamespace, readVM, runCli, untilAllowed, writtenState } from '../support/cluster.js';
+import { bridgeNad } from '../support/hotplug.js';
+
+vi.setConfig({ testTimeout: 150_000 });
+
+const validate = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '..', '..', 'schemas', 'fleet-edit-result-list.schema.json'), 'utf8')));
+
+/** A stopped VM with the pod network (and optionally a bridge interface), labelled. */
+function labelledVM(namespace: string, name: string, labels: Record<string, string>, extra?: { name: string; nad: string }) {
+  const interfaces: unknown[] = [{ name: 'default', masquerade: {} }];
+  const networks: unknown[] = [{ name: 'default', pod: {} }];
+  if (extra) {
+    interfaces.push({ name: extra.name, bridge: {} });
+    networks.push({ name: extra.name, multus: { networkName: extra.nad } });
+  }
+  return create({
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachine',
+    metadata: { name, namespace, labels },
+    spec: { runStrategy: 'Halted', template: { spec: { domain: { devices: { interfaces }, resources: { requests: { memory: '1Gi' } } }, networks } } },
+  } as never);
+}
+
+const fleet = ['vm1', 'vm2', 'vm3', 'vm4', 'vm5', 'vm6', 'vm7', 'vm8'];
+
+/** The role of the fleet's user: read what the edit reads, patch the VMs named. */
+function role(ns: string, patchable: string[]) {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: { name: 'fleet-editor', namespace: ns },
+    rules: [
+      { apiGroups: ['kubevirt.io'], resources: ['virtualmachines', 'virtualmachineinstances'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['k8s.cni.cncf.io'], resources: ['network-attachment-definitions'], verbs: ['get', 'list'] },
+      { apiGroups: ['kubevirt.io'], resources: ['virtualmachines'], verbs: ['patch'], resourceNames: patchable },
+    ],
+  };
+}
+
+const sorted = (text: string) => text.split('\n').filter(Boolean).sort();
+
+describe('a fleet edit with -l', () => {
+  it('patches the VMs it may, refuses one, fails one, exits 10; a re-run finishes the rest', async () => {
+    const ns = await freshNamespace('vnet-fleet');
+    await bridgeNad(ns, 'blue-net');
+    await bridgeNad(ns, 'red-net');
+    for (const name of fleet) await labelledVM(ns, name, { app: 'fleet' }, name === 'vm3' ? { name: 'blue', nad: 'red-net' } : undefined);
+    await labelledVM(ns, 'other', { app: 'other' });
+    const user = `fleet-user-${ns}`;
+    await create(role(ns, fleet.filter((n) => n !== 'vm6')) as never);
+    await create({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'fleet-editor', namespace: ns },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'fleet-editor' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
+    } as never);
+    await untilAllowed(user, 'patch', { group: 'kubevirt.io', resource: 'virtualmachines', namespace: ns, name: 'vm1' });
+    const before = Object.fromEntries(await Promise.all([...fleet, 'other'].map(async (n) => [n, writtenState(await readVM(ns, n))] as const)));
+    const add = ['hotplug', 'add', '-l', 'app=fleet', '-n', ns, '--network', 'blue-net', '--name', 'blue', '--as', user, '--parallel', '3'];
+
+    // A client dry run: the same results, nothing written.
+    const dry = await runCli([...add, '--dry-run=client']);
+    expect(dry.code, dry.stderr).toBe(10);
+    expect(sorted(dry.stdout).filter((l) => / patched: /.test(l))).toHaveLength(7);
+    for (const n of [...fleet, 'other']) expect(writtenState(await readVM(ns, n))).toEqual(before[n]);
+
+    const first = await runCli(add);
+    expect(first.code, first.stderr).toBe(10);
+    const lines = sorted(first.stdout);
+    const summary = lines.find((l) => l.startsWith('8 VirtualMachines: '));
+    expect(summary).toBe('8 VirtualMachines: 6 patched, 0 unchanged, 1 refused, 1 failed');
+    const perVM = lines.filter((l) => l !== summary);
+    expect(perVM).toHaveLength(8);
+    for (const n of ['vm1', 'vm2', 'vm4', 'vm5', 'vm7', 'vm8']) expect(perVM).toContain(`virtualmachine.kubevirt.io/${n} patched: add interface blue (bridge) on ${ns}/blue-net`);
+    expect(perVM).toContain('virtualmachine.kubevirt.io/vm3 refused: the name "blue" is already used by an interface and a network of virtualmachine "vm3" (hint: pick another --name)');
+    const vm6 = perVM.find((l) => l.startsWith('virtualmachine.kubevirt.io/vm6 '));
+    expect(vm6).toMatch(new RegExp(`^virtualmachine\\.kubevirt\\.io/vm6 failed: forbidden: virtualmachines\\.kubevirt\\.io "vm6" is forbidden: User "${user}" cannot patch resource "virtualmachines"`));
+    expect(vm6).toContain(`check with: kubectl auth can-i patch virtualmachines.kubevirt.io -n ${ns} --as ${user})`);
+    expect(first.stderr).toContain('error: 2 of 8 VirtualMachines were not edited (6 patched, 0 unchanged, 1 refused, 1 failed)');
+    expect(first.stderr).not.toMatch(/\u001b\[| {4}at /);
+
+    for (const n of ['vm1', 'vm2', 'vm4', 'vm5', 'vm7', 'vm8']) {
+      const vm = await readVM(ns, n);
+      expect(vm.spec.template.spec.networks).toEqual([{ name: 'default', pod: {} }, { name: 'blue', multus: { networkName: 'blue-net' } }]);
+    }
+    for (const n of ['vm3', 'vm6', 'other']) expect(writtenState(await readVM(ns, n))).toEqual(before[n]);
+
+    // The right to patch vm6, then the same command again: only vm6 is patched.
+    await adminApi().replace(role(ns, fleet) as never);
+    await untilAllowed(user, 'patch', { group: 'kubevirt.io', resource: 'virtualmachines', namespace: ns, name: 'vm6' });
+    const again = await runCli([...add, '-o', 'json']);
+    expect(again.code, again.stderr).toBe(10);
+    const doc = JSON.parse(again.stdout);
+    expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
+    expect(doc.items.map((i: { name: string; result: string }) => `${i.name} ${i.result}`)).toEqual([
+      'vm1 unchanged',
+      'vm2 unchanged',
+      'vm3 refused',
+      'vm4 unchanged',
+      'vm5 unchanged',
+      'vm6 patched',
+      'vm7 unchanged',
+      'vm8 unchanged',
+    ]);
+    expect((await readVM(ns, 'vm6')).spec.template.spec.networks).toEqual([{ name: 'default', pod: {} }, { name: 'blue', multus: { networkName: 'blue-net' } }]);
+    expect(writtenState(await readVM(ns, 'other'))).toEqual(before.other);
+
+    // Without vm3 (another selection), a third run is all unchanged and exits 0.
+    await adminApi().patch({ apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', metadata: { name: 'vm3', namespace: ns, labels: { app: 'fleet-odd' } } } as never, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch);
+    const third = await runCli(add);
+    expect(third.code, third.stderr).toBe(0);
+    expect(third.stdout.trim().split('\n').at(-1)).toBe('7 VirtualMachines: 0 patched, 7 unchanged, 0 refused, 0 failed');
+  });
+
+  it('several names: VM1,VM2 for link set, a missing one refused', async () => {
+    const ns = await freshNamespace('vnet-fleet');
+    await bridgeNad(ns, 'blue-net');
+    for (const n of ['a', 'b']) await labelledVM(ns, n, { app: 'x' }, { name: 'blue', nad: 'blue-net' });
+    const r = await runCli(['link', 'set', 'a,b,ghost', 'blue', 'down', '-n', ns, '-o', 'name']);
+    expect(r.code, r.stderr).toBe(10);
+    expect(r.stdout.split('\n').filter(Boolean).sort()).toEqual([
+      '3 VirtualMachines: 2 patched, 0 unchanged, 1 refused, 0 failed',
+      'virtualmachine.kubevirt.io/a patched',
+      'virtualmachine.kubevirt.io/b patched',
+      'virtualmachine.kubevirt.io/ghost refused',
+    ]);
+    for (const n of ['a', 'b']) expect((await readVM(ns, n)).spec.template.spec.domain.devices.interfaces[1]).toEqual({ name: 'blue', bridge: {}, state: 'down' });
+  });
+});
