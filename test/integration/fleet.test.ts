@@ -6,7 +6,7 @@ import path from 'node:path';
 import { PatchStrategy } from '@kubernetes/client-node';
 import { Ajv } from 'ajv';
 import { describe, expect, it, vi } from 'vitest';
-import { adminApi, create, freshNamespace, readVM, runCli, untilAllowed, writtenState } from '../support/cluster.js';
+import { adminApi, bindRole, create, freshNamespace, readVM, runCli, untilAllowed, writtenState } from '../support/cluster.js';
 import { bridgeNad } from '../support/hotplug.js';
 
 vi.setConfig({ testTimeout: 150_000 });
@@ -56,14 +56,7 @@ describe('a fleet edit with -l', () => {
     await labelledVM(ns, 'other', { app: 'other' });
     const user = `fleet-user-${ns}`;
     await create(role(ns, fleet.filter((n) => n !== 'vm6')) as never);
-    await create({
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: { name: 'fleet-editor', namespace: ns },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'fleet-editor' },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
-    } as never);
-    await untilAllowed(user, 'patch', { group: 'kubevirt.io', resource: 'virtualmachines', namespace: ns, name: 'vm1' });
+    await bindRole(ns, 'fleet-editor', user);
     const before = Object.fromEntries(await Promise.all([...fleet, 'other'].map(async (n) => [n, writtenState(await readVM(ns, n))] as const)));
     const add = ['hotplug', 'add', '-l', 'app=fleet', '-n', ns, '--network', 'blue-net', '--name', 'blue', '--as', user, '--parallel', '3'];
 

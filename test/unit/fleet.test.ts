@@ -4,6 +4,7 @@ import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { VnetError } from '../../src/errors.js';
 import { planHotplugOnce } from '../../src/domain/hotplug.js';
+import { fleetSelection } from '../../src/cli/edit-command.js';
 import { renderFleetLine, renderFleetList, renderFleetSummary } from '../../src/render/fleet.js';
 import { refusalOf, testVM } from '../support/vm.js';
 import { countOutcomes, fleetExit, isFleetSharedPath, rateLimited, resultOfError, runFleet, sharingReads, TokenBucket, type FleetResult, type FleetVM } from '../../src/core/fleet.js';
@@ -258,5 +259,36 @@ describe('the fleet output', () => {
     expect(renderFleetLine(results[0] as FleetResult, 'name', true)).toBe('virtualmachine.kubevirt.io/a -n ns patched\n');
     const summary = { results, counts: countOutcomes(results), interrupted: false };
     expect(renderFleetSummary(summary)).toBe('3 VirtualMachines: 1 patched, 1 unchanged, 1 refused, 0 failed\n');
+  });
+});
+
+describe('fleetSelection: which VMs, and what does not go with several', () => {
+  const base = { 'dry-run': 'none' as const, local: false, 'in-place': false, all: false };
+  const link = { kind: 'link-set' as const, iface: 'blue', state: 'down' as const };
+
+  it('one name is the single edit; VM1,VM2, several names, -l and -A are a fleet', () => {
+    expect(fleetSelection(base, ['vm1'], link)).toBeUndefined();
+    expect(fleetSelection(base, ['vm1,vm2'], link)).toEqual({ names: ['vm1', 'vm2'] });
+    expect(fleetSelection(base, ['vm1', 'vm2,vm1'], link)).toEqual({ names: ['vm1', 'vm2'] });
+    expect(fleetSelection({ ...base, selector: 'app=web' }, [], link)).toEqual({ selector: 'app=web', allNamespaces: false });
+    expect(fleetSelection({ ...base, 'all-namespaces': true }, [], link)).toEqual({ selector: undefined, allNamespaces: true });
+  });
+
+  it.each([
+    [{ selector: 'app=web' }, ['vm1'], /name VMs or select them with -l\/-A, not both/],
+    [{}, ['vm1,,vm2'], /has an empty name/],
+    [{ wait: true }, ['a,b'], /--wait follows one VM/],
+    [{ filename: 'vms.yaml', local: true }, ['a,b'], /-f FILE --local edits a file/],
+    [{ selector: '' }, [], /the -l selector must not be empty/],
+  ])('%j with %j is a usage error', (flags, vms, message) => {
+    const err = refusalOf(() => fleetSelection({ ...base, ...flags }, vms, link));
+    expect(err.code).toBe('usage');
+    expect(err.message).toMatch(message);
+  });
+
+  it('hotplug add --mac with several VMs is refused (every VM would get the same MAC)', () => {
+    const err = refusalOf(() => fleetSelection(base, ['a,b'], { kind: 'hotplug-add', request: { network: 'blue-net', mac: '02:00:00:00:00:01' } }));
+    expect(err.code).toBe('precondition');
+    expect(err.message).toBe('--mac with several VMs would give every one of them the same MAC');
   });
 });
