@@ -73,7 +73,6 @@ export function fleetSelection(flags: EditFlags, vms: readonly string[], change:
   if (selecting && vms.length > 0) throw usageError('name VMs or select them with -l/-A, not both', 'drop the VM names, or drop -l and -A');
   if (names.some((n) => n === '')) throw usageError(`the VM list "${vms.join(' ')}" has an empty name`, 'separate the names with single commas: vm1,vm2');
   if (asksForFile(flags)) throw usageError('several VMs (VM1,VM2, -l, -A) are edited in the cluster; -f FILE --local edits a file', 'for a file, use --all (every VM in it) or name one VM');
-  if (flags.wait) throw usageError('--wait follows one VM; it cannot be used with several VMs yet', 'run the edit without --wait, then follow the VMs with kubectl vnet status -w');
   if (change.kind === 'hotplug-add' && change.request.mac !== undefined)
     throw refused('--mac with several VMs would give every one of them the same MAC', 'add the interface to one VM at a time when it needs a MAC');
   if (flags.selector === '') throw usageError('the -l selector must not be empty', 'give a label selector such as app=web, or use -A alone for every VM');
@@ -146,9 +145,44 @@ export abstract class InterfaceEditCommand extends ClusterCommand {
     await this.runFleetEdit(change, flags, selection);
   }
 
+  /** --wait with several VMs: one watch per namespace, a counter on a TTY, one line per VM, a summary. */
+  private async waitForFleet(
+    results: readonly import('../core/fleet.js').FleetResult[],
+    o: { client: import('../kube/api.js').KubeApi; flags: EditFlags; timeoutMs: number; signal: AbortSignal; machineOutput: boolean; streaming: boolean; showNamespace: boolean },
+  ): Promise<import('../kube/fleet-wait.js').FleetWaitResult[] | undefined> {
+    if (o.flags['dry-run'] !== 'none') {
+      this.note('Note: --wait does nothing with a dry run: nothing changed');
+      return undefined;
+    }
+    const [{ waitForFleet }, render] = await Promise.all([import('../kube/fleet-wait.js'), import('../render/fleet.js')]);
+    const items = results.flatMap((r) => (r.waitFor ? [r.waitFor] : []));
+    if (items.length === 0) return [];
+    const progress = await render.createFleetProgress(items.length, { machineOutput: o.machineOutput, stream: this.io.stderr, env: this.io.env, verb: 'ready' });
+    try {
+      const waited = await waitForFleet(o.client, items, {
+        timeoutMs: o.timeoutMs,
+        signal: o.signal,
+        onDone: (w, done, total) => {
+          if (o.streaming) progress.around(() => this.out(render.renderWaitLine(w, o.showNamespace)));
+          progress.update(done, total, w.outcome === 'done' || w.outcome === 'not-running' ? 'ok' : 'bad');
+        },
+      });
+      progress.finish();
+      if (o.streaming) {
+        for (const w of waited.filter((x) => x.outcome === 'timeout' || x.outcome === 'interrupted')) this.out(render.renderWaitLine(w, o.showNamespace));
+        this.out(render.renderWaitSummary(waited));
+      }
+      return waited;
+    } finally {
+      progress.finish();
+    }
+  }
+
   private async runFleetEdit(change: InterfaceChange, flags: EditFlags & { debug?: boolean }, selection: FleetSelection): Promise<void> {
     const [{ editFleetLive, fleetExit, DEFAULT_QPS, DEFAULT_BURST }, render, { listVMs }] = await Promise.all([import('../core/fleet.js'), import('../render/fleet.js'), import('../kube/stores.js')]);
     const fleetChange: InterfaceChange = change.kind === 'hotplug-add' ? { ...change, once: true } : change;
+    const { parseDuration } = await import('../kube/duration.js');
+    const timeoutMs = flags.timeout === undefined ? 0 : parseDuration(flags.timeout, '--timeout');
     const { conn, client } = await this.connect(flags);
     const vms =
       'names' in selection
@@ -170,7 +204,7 @@ export abstract class InterfaceEditCommand extends ClusterCommand {
       ctl.abort();
     };
     process.on('SIGINT', onSigint);
-    const progress = await render.createFleetProgress(vms.length, { machineOutput: output === 'json' || output === 'yaml', stream: this.io.stderr, env: this.io.env });
+    const progress = await render.createFleetProgress(vms.length, { machineOutput: output === 'json' || output === 'yaml', stream: this.io.stderr, env: this.io.env, verb: 'done' });
     const streaming = output === 'default' || output === 'name';
     try {
       const summary = await editFleetLive(
@@ -184,7 +218,7 @@ export abstract class InterfaceEditCommand extends ClusterCommand {
           signal: ctl.signal,
           onResult: (r, done, total) => {
             if (streaming) progress.around(() => this.out(render.renderFleetLine(r, output as 'default' | 'name', showNamespace)));
-            progress.update(done, total, r);
+            progress.update(done, total, r.outcome === 'refused' || r.outcome === 'failed' ? 'bad' : 'ok');
           },
         },
         { client },
@@ -193,16 +227,32 @@ export abstract class InterfaceEditCommand extends ClusterCommand {
       if (streaming) {
         for (const r of summary.results.filter((x) => x.outcome === 'skipped')) this.out(render.renderFleetLine(r, output as 'default' | 'name', showNamespace));
         this.out(render.renderFleetSummary(summary));
-      } else {
-        this.out(render.renderFleetList(summary.results, output as 'json' | 'yaml'));
       }
+      const waited =
+        flags.wait && !summary.interrupted
+          ? await this.waitForFleet(summary.results, { client, flags, timeoutMs, signal: ctl.signal, machineOutput: !streaming, streaming, showNamespace })
+          : undefined;
+      if (!streaming) this.out(render.renderFleetList(summary.results, output as 'json' | 'yaml', waited));
       const exit = fleetExit(summary);
-      if (exit === 'interrupted') throw new VnetError('interrupted', `interrupted: ${render.summaryCounts(summary)}`, { hint: 'run the command again: the VMs already done report unchanged' });
+      if (exit === 'interrupted' || waited?.some((w) => w.outcome === 'interrupted')) {
+        throw new VnetError('interrupted', `interrupted: ${render.summaryCounts(summary)}`, { hint: 'run the command again: the VMs already done report unchanged' });
+      }
       if (exit === 'partialFailure') {
         const bad = summary.counts.refused + summary.counts.failed;
         throw new VnetError('partialFailure', `${bad} of ${summary.results.length} VirtualMachines were not edited (${render.summaryCounts(summary)})`, {
           hint: "see each VM's line for why; fix that and run the same command again: the VMs already done report unchanged",
         });
+      }
+      const late = waited?.filter((w) => w.outcome === 'timeout' || w.outcome === 'failed') ?? [];
+      if (late.length > 0) {
+        const timedOut = late.every((w) => w.outcome === 'timeout');
+        throw new VnetError(
+          timedOut ? 'timeout' : 'partialFailure',
+          `${late.length} of ${waited?.length} VirtualMachines did not reach the change within --timeout ${flags.timeout}${timedOut ? '' : ' (the watch was lost for some)'}`,
+          {
+            hint: 'the edits stay in place; follow them with kubectl vnet status -w',
+          },
+        );
       }
     } finally {
       progress.finish();

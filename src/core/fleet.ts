@@ -9,6 +9,7 @@
 import { VnetError } from '../errors.js';
 import type { KubeApi } from '../kube/api.js';
 import type { DryRun } from '../kube/edit.js';
+import type { FleetWaitItem } from '../kube/fleet-wait.js';
 import type { InterfaceChange, LiveEditResult } from './interface-edit.js';
 
 /** client-go's defaults (rest.Config QPS 5, Burst 10). */
@@ -29,6 +30,8 @@ export interface FleetResult extends FleetVM {
   message: string;
   /** The hint of a refusal or a failure. */
   hint?: string;
+  /** What --wait waits for on this VM (a live edit, patched or unchanged, with a goal). */
+  waitFor?: FleetWaitItem;
 }
 
 export interface FleetSummary {
@@ -179,7 +182,8 @@ export function resultOfError(vm: FleetVM, err: unknown): FleetResult {
 export function resultOfEdit(vm: FleetVM, result: LiveEditResult): FleetResult {
   const e = result.edit;
   const dry = e.dryRun === 'none' ? '' : ` (${e.dryRun} dry run)`;
-  return { ...vm, outcome: e.plan.noop ? 'unchanged' : 'patched', message: `${e.plan.summary}${dry}` };
+  const waitFor = result.goal && e.dryRun === 'none' ? { vm: e.after, goal: result.goal } : undefined;
+  return { ...vm, outcome: e.plan.noop ? 'unchanged' : 'patched', message: `${e.plan.summary}${dry}`, ...(waitFor ? { waitFor } : {}) };
 }
 
 /** The exit code name of a fleet run: ok only when every VM succeeded. */

@@ -4,6 +4,7 @@
  * and its progress on stderr: a counter on a spinner on a TTY, nothing otherwise.
  */
 import type { FleetResult, FleetSummary } from '../core/fleet.js';
+import type { FleetWaitResult } from '../kube/fleet-wait.js';
 import { formatDocument } from './output.js';
 import type { ProgressStream } from './progress.js';
 
@@ -26,8 +27,20 @@ export function renderFleetSummary(s: FleetSummary): string {
   return `${n} VirtualMachine${n === 1 ? '' : 's'}: ${summaryCounts(s)}\n`;
 }
 
-/** -o json|yaml: a List of results, one per VM, in the order they were named or listed. */
-export function renderFleetList(results: readonly FleetResult[], format: 'json' | 'yaml'): string {
+/** --wait: `virtualmachine.kubevirt.io/NAME done: ready` (or timeout, not-running: why). */
+export function renderWaitLine(w: FleetWaitResult, showNamespace: boolean): string {
+  return `virtualmachine.kubevirt.io/${w.name}${showNamespace ? ` -n ${w.namespace}` : ''} ${w.outcome}: ${w.state}\n`;
+}
+
+export function renderWaitSummary(waited: readonly FleetWaitResult[]): string {
+  const n = (o: FleetWaitResult['outcome']) => waited.filter((w) => w.outcome === o).length;
+  const more = [n('timeout') ? `, ${n('timeout')} timed out` : '', n('failed') ? `, ${n('failed')} failed` : '', n('interrupted') ? `, ${n('interrupted')} interrupted` : ''].join('');
+  return `waited for ${waited.length} VirtualMachine${waited.length === 1 ? '' : 's'}: ${n('done')} done, ${n('not-running')} not running${more}\n`;
+}
+
+/** -o json|yaml: a List of results, one per VM, in the order they were named or listed (with --wait, how each wait ended). */
+export function renderFleetList(results: readonly FleetResult[], format: 'json' | 'yaml', waited?: readonly FleetWaitResult[]): string {
+  const waitOf = (r: FleetResult) => waited?.find((w) => w.namespace === r.namespace && w.name === r.name);
   const items = results.map((r) => ({
     kind: 'VirtualMachineEditResult',
     namespace: r.namespace,
@@ -35,30 +48,31 @@ export function renderFleetList(results: readonly FleetResult[], format: 'json' 
     result: r.outcome,
     message: r.message,
     ...(r.hint === undefined ? {} : { hint: r.hint }),
+    ...(waitOf(r) ? { wait: { result: waitOf(r)?.outcome, state: waitOf(r)?.state } } : {}),
   }));
   return formatDocument({ apiVersion: 'v1', kind: 'List', items }, format);
 }
 
 export interface FleetProgress {
-  update(done: number, total: number, last: FleetResult): void;
+  update(done: number, total: number, last: 'ok' | 'bad'): void;
   /** Writes a result line without garbling the spinner. */
   around(write: () => void): void;
   finish(): void;
 }
 
 /** A counter on ora's spinner (TTY with a width, no NO_COLOR, no -o json|yaml); nothing otherwise. */
-export async function createFleetProgress(total: number, opts: { machineOutput: boolean; stream: ProgressStream; env: NodeJS.ProcessEnv }): Promise<FleetProgress> {
+export async function createFleetProgress(total: number, opts: { machineOutput: boolean; stream: ProgressStream; env: NodeJS.ProcessEnv; verb: 'done' | 'ready' }): Promise<FleetProgress> {
   const { stream, env } = opts;
   const fancy = Boolean(stream.isTTY) && (stream.columns ?? 0) > 0 && env.NO_COLOR === undefined && !opts.machineOutput;
   if (!fancy) return { update: () => undefined, around: (write) => write(), finish: () => undefined };
   const { default: ora } = await import('ora');
   const bad = { n: 0 };
-  const text = (done: number) => `${done}/${total} VirtualMachines done${bad.n > 0 ? `, ${bad.n} not edited` : ''}`;
+  const text = (done: number) => `${done}/${total} VirtualMachines ${opts.verb}${bad.n > 0 ? `, ${bad.n} not ${opts.verb === 'done' ? 'edited' : 'ready'}` : ''}`;
   const spinner = ora({ text: text(0), stream: stream as NodeJS.WritableStream, discardStdin: false }).start();
   let ended = false;
   return {
     update: (done, _total, last) => {
-      if (last.outcome === 'refused' || last.outcome === 'failed') bad.n++;
+      if (last === 'bad') bad.n++;
       spinner.text = text(done);
     },
     around: (write) => {

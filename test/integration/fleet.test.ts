@@ -6,8 +6,8 @@ import path from 'node:path';
 import { PatchStrategy } from '@kubernetes/client-node';
 import { Ajv } from 'ajv';
 import { describe, expect, it, vi } from 'vitest';
-import { adminApi, bindRole, create, freshNamespace, readVM, runCli, untilAllowed, writtenState } from '../support/cluster.js';
-import { bridgeNad } from '../support/hotplug.js';
+import { adminApi, bindRole, create, freshNamespace, readVM, readVMI, runCli, untilAllowed, writtenState } from '../support/cluster.js';
+import { bridgeNad, inDomain, makeVM, runningWith } from '../support/hotplug.js';
 
 vi.setConfig({ testTimeout: 150_000 });
 
@@ -127,5 +127,28 @@ describe('a fleet edit with -l', () => {
       'virtualmachine.kubevirt.io/ghost refused',
     ]);
     for (const n of ['a', 'b']) expect((await readVM(ns, n)).spec.template.spec.domain.devices.interfaces[1]).toEqual({ name: 'blue', bridge: {}, state: 'down' });
+  });
+
+  it('--wait with several VMs: one watch of the namespace, each VM until its interface is ready', async () => {
+    const ns = await freshNamespace('vnet-fleet');
+    await bridgeNad(ns, 'blue-net');
+    const vms = ['w1', 'w2', 'w3'];
+    for (const n of vms) await makeVM(ns, n);
+    for (const n of vms) await runningWith(ns, n, ['default']);
+    const r = await runCli(['hotplug', 'add', ...vms, '-n', ns, '--network', 'blue-net', '--name', 'blue', '--wait', '--timeout', '60s', '--debug'], { timeoutMs: 90_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.split('\n').filter(Boolean);
+    expect(lines.slice(0, 4).sort()).toEqual([
+      '3 VirtualMachines: 3 patched, 0 unchanged, 0 refused, 0 failed',
+      ...vms.map((n) => `virtualmachine.kubevirt.io/${n} patched: add interface blue (bridge) on ${ns}/blue-net`),
+    ]);
+    expect(lines.slice(4).sort()).toEqual([...vms.map((n) => `virtualmachine.kubevirt.io/${n} done: ready`), 'waited for 3 VirtualMachines: 3 done, 0 not running']);
+    for (const n of vms) expect(inDomain(await readVMI(ns, n), 'blue')).toBeTruthy();
+    // One list and (at most) one watch of the namespace's VMIs, none per VM (--debug prints each request).
+    const nsWide = r.stderr.split('\n').filter((l) => l.startsWith('debug: GET ') && l.includes(`/namespaces/${ns}/virtualmachineinstances`) && !/virtualmachineinstances\/w\d/.test(l));
+    const watches = nsWide.filter((l) => /[?&]watch=(1|true)/.test(l));
+    expect(nsWide.length - watches.length, r.stderr).toBe(1);
+    expect(watches.length, r.stderr).toBeLessThanOrEqual(1);
+    expect(nsWide.every((l) => !l.includes('fieldSelector')), r.stderr).toBe(true);
   });
 });

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { VnetError } from '../../src/errors.js';
 import { planHotplugOnce } from '../../src/domain/hotplug.js';
 import { fleetSelection } from '../../src/cli/edit-command.js';
+import { waitForFleet } from '../../src/kube/fleet-wait.js';
 import { renderFleetLine, renderFleetList, renderFleetSummary } from '../../src/render/fleet.js';
 import { refusalOf, testVM } from '../support/vm.js';
 import { countOutcomes, fleetExit, isFleetSharedPath, rateLimited, resultOfError, runFleet, sharingReads, TokenBucket, type FleetResult, type FleetVM } from '../../src/core/fleet.js';
@@ -277,7 +278,6 @@ describe('fleetSelection: which VMs, and what does not go with several', () => {
   it.each([
     [{ selector: 'app=web' }, ['vm1'], /name VMs or select them with -l\/-A, not both/],
     [{}, ['vm1,,vm2'], /has an empty name/],
-    [{ wait: true }, ['a,b'], /--wait follows one VM/],
     [{ filename: 'vms.yaml', local: true }, ['a,b'], /-f FILE --local edits a file/],
     [{ selector: '' }, [], /the -l selector must not be empty/],
   ])('%j with %j is a usage error', (flags, vms, message) => {
@@ -290,5 +290,78 @@ describe('fleetSelection: which VMs, and what does not go with several', () => {
     const err = refusalOf(() => fleetSelection(base, ['a,b'], { kind: 'hotplug-add', request: { network: 'blue-net', mac: '02:00:00:00:00:01' } }));
     expect(err.code).toBe('precondition');
     expect(err.message).toBe('--mac with several VMs would give every one of them the same MAC');
+  });
+});
+
+describe('waitForFleet: one list and one watch per namespace', () => {
+  const vmOf = (namespace: string, name: string) => testVM({ name, namespace, bridges: { blue: 'blue-net' } });
+  const vmiWith = (namespace: string, name: string, ifaces: string[], rv: string) =>
+    ({ metadata: { name, namespace, resourceVersion: rv }, spec: { domain: { devices: { interfaces: ifaces.map((n) => ({ name: n, bridge: {} })) } } }, status: { interfaces: [] } }) as never;
+
+  /** A fake API: lists answer from `vmis`, watches play `events` per namespace and then hang until aborted. */
+  function fakeApi(vmis: Record<string, unknown[]>, events: Record<string, unknown[]>) {
+    const calls: string[] = [];
+    const api = {
+      conn: {},
+      list: async (p: string) => {
+        calls.push(`list ${p}`);
+        const ns = /namespaces\/([^/]+)\//.exec(p)?.[1] ?? '';
+        return { items: vmis[ns] ?? [], metadata: { resourceVersion: '100' } };
+      },
+      watch: (p: string, o: { resourceVersion?: string; signal?: AbortSignal }) => {
+        calls.push(`watch ${p} from ${o.resourceVersion}`);
+        const ns = /namespaces\/([^/]+)\//.exec(p)?.[1] ?? '';
+        return (async function* () {
+          for (const e of events[ns] ?? []) yield e;
+          await new Promise((_, reject) => o.signal?.addEventListener('abort', () => reject(new Error('aborted'))));
+        })();
+      },
+    } as unknown as KubeApi;
+    return { api, calls };
+  }
+
+  it('judges each VM from its namespace\'s list and watch, and reports each as it ends', async () => {
+    const { api, calls } = fakeApi(
+      { a: [vmiWith('a', 'x', ['default', 'blue'], '90'), vmiWith('a', 'y', ['default'], '91')], b: [vmiWith('b', 'z', ['default', 'blue'], '92')] },
+      { a: [{ type: 'MODIFIED', object: vmiWith('a', 'x', ['default'], '101') }], b: [{ type: 'MODIFIED', object: vmiWith('b', 'other', ['default'], '102') }, { type: 'DELETED', object: vmiWith('b', 'z', ['default'], '103') }] },
+    );
+    const gone = { kind: 'gone' as const, name: 'blue' };
+    const ends: string[] = [];
+    const results = await waitForFleet(
+      api,
+      [
+        { vm: vmOf('a', 'x'), goal: gone },
+        { vm: vmOf('a', 'y'), goal: gone },
+        { vm: vmOf('b', 'z'), goal: gone },
+        { vm: vmOf('b', 'stopped'), goal: { kind: 'ready', name: 'blue' } },
+      ],
+      { timeoutMs: 5000, onDone: (r, done, total) => ends.push(`${r.name} ${done}/${total}`) },
+    );
+    expect(results.map((r) => `${r.namespace}/${r.name} ${r.outcome}: ${r.state}`)).toEqual([
+      'a/x done: gone',
+      'a/y done: gone',
+      'b/z done: gone',
+      'b/stopped not-running: no running VMI: the change applies at its next start',
+    ]);
+    expect(ends).toHaveLength(4);
+    expect(ends.at(-1)).toMatch(/ 4\/4$/);
+    expect(calls.sort()).toEqual([
+      'list /apis/kubevirt.io/v1/namespaces/a/virtualmachineinstances',
+      'list /apis/kubevirt.io/v1/namespaces/b/virtualmachineinstances',
+      'watch /apis/kubevirt.io/v1/namespaces/a/virtualmachineinstances from 100',
+      'watch /apis/kubevirt.io/v1/namespaces/b/virtualmachineinstances from 100',
+    ]);
+  });
+
+  it('on timeout, the VMs not there yet are timeout with their last state; Ctrl-C makes them interrupted', async () => {
+    const { api } = fakeApi({ a: [vmiWith('a', 'x', ['default', 'blue'], '90')] }, {});
+    const item = { vm: vmOf('a', 'x'), goal: { kind: 'gone' as const, name: 'blue' } };
+    const [late] = await waitForFleet(api, [item], { timeoutMs: 30 });
+    expect(late).toMatchObject({ outcome: 'timeout' });
+    expect(late?.state).not.toBe('unknown');
+    const ctl = new AbortController();
+    setTimeout(() => ctl.abort(), 20);
+    const [stopped] = await waitForFleet(api, [item], { timeoutMs: 0, signal: ctl.signal });
+    expect(stopped?.outcome).toBe('interrupted');
   });
 });
