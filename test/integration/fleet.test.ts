@@ -151,4 +151,38 @@ describe('a fleet edit with -l', () => {
     expect(watches.length, r.stderr).toBeLessThanOrEqual(1);
     expect(nsWide.every((l) => !l.includes('fieldSelector')), r.stderr).toBe(true);
   });
+
+  it('Ctrl-C starts no new VM, lets the started edit finish, lists the rest as skipped, exits 130', async () => {
+    const ns = await freshNamespace('vnet-fleet');
+    await bridgeNad(ns, 'blue-net');
+    const names = Array.from({ length: 16 }, (_, i) => `c${String(i).padStart(2, '0')}`);
+    for (const n of names) await labelledVM(ns, n, { app: 'c' }, { name: 'blue', nad: 'blue-net' });
+    const { cliPath, sandbox } = await import('../support/cluster.js');
+    const { spawn } = await import('node:child_process');
+    // One VM at a time (and 5 requests a second): the run is still going when it gets SIGINT.
+    const child = spawn(process.execPath, [cliPath, 'link', 'set', '-l', 'app=c', 'blue', 'down', '-n', ns, '--parallel', '1'], {
+      env: { ...process.env, KUBECONFIG: sandbox().kubeconfig, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const first = new Promise<void>((resolve) => child.stdout.on('data', (d) => ((stdout += d), stdout.includes(' patched: ') && resolve())));
+    const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
+    await Promise.race([first, exited]);
+    child.kill('SIGINT');
+    expect(await exited, stderr).toBe(130);
+    const lines = stdout.split('\n').filter(Boolean);
+    const patched = lines.filter((l) => / patched: /.test(l)).map((l) => l.split(' ')[0]?.split('/')[1]);
+    const skipped = lines.filter((l) => l.endsWith(' skipped: not started: interrupted'));
+    expect(patched.length).toBeGreaterThanOrEqual(1);
+    expect(skipped.length).toBeGreaterThanOrEqual(1);
+    expect(patched.length + skipped.length).toBe(16);
+    expect(lines.at(-1)).toBe(`16 VirtualMachines: ${patched.length} patched, 0 unchanged, 0 refused, 0 failed, ${skipped.length} not started`);
+    expect(stderr).toContain('Interrupted: no new VM is started; waiting for the edits under way to finish');
+    // Exactly the VMs reported patched were written: the started edit finished, nothing else was started.
+    const down = [];
+    for (const n of names) if ((await readVM(ns, n)).spec.template.spec.domain.devices.interfaces[1].state === 'down') down.push(n);
+    expect(down.sort()).toEqual([...patched].sort());
+  });
 });
