@@ -180,7 +180,8 @@ export abstract class InterfaceEditCommand extends ClusterCommand {
 
   private async runFleetEdit(change: InterfaceChange, flags: EditFlags & { debug?: boolean }, selection: FleetSelection): Promise<void> {
     const [{ editFleetLive, fleetExit, DEFAULT_QPS, DEFAULT_BURST }, render, { listVMs }] = await Promise.all([import('../core/fleet.js'), import('../render/fleet.js'), import('../kube/stores.js')]);
-    const fleetChange: InterfaceChange = change.kind === 'hotplug-add' ? { ...change, once: true } : change;
+    // A fleet's add and remove are re-runnable: what is already done is unchanged (planHotplugOnce, planUnplugOnce).
+    const fleetChange: InterfaceChange = change.kind === 'hotplug-add' || change.kind === 'hotplug-remove' ? { ...change, once: true } : change;
     const { parseDuration } = await import('../kube/duration.js');
     const timeoutMs = flags.timeout === undefined ? 0 : parseDuration(flags.timeout, '--timeout');
     const { conn, client } = await this.connect(flags);

@@ -634,3 +634,15 @@ export function planHotplugOnce(vm: VirtualMachine, req: HotplugRequest, facts: 
   }
   return planHotplug(vm, { ...req, name }, facts);
 }
+
+/**
+ * A fleet's hotplug remove is re-runnable: a VM whose template has no interface of that name
+ * (KubeVirt removed it after an earlier run, or it never had one) is unchanged.
+ */
+export function planUnplugOnce(vm: VirtualMachine, req: { name: string }, facts: ClusterFacts = {}): EditPlan {
+  const spec = templateSpec(vm);
+  if (!findInterface(vm, req.name) && !(req.name === 'default' && hasImplicitDefaultNetwork(spec))) {
+    return { ops: [], summary: `interface ${req.name} is not on the VM (nothing to unplug)`, warnings: [], notes: [], noop: true };
+  }
+  return planUnplug(vm, req, facts);
+}

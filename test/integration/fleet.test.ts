@@ -6,7 +6,7 @@ import path from 'node:path';
 import { PatchStrategy } from '@kubernetes/client-node';
 import { Ajv } from 'ajv';
 import { describe, expect, it, vi } from 'vitest';
-import { adminApi, bindRole, create, freshNamespace, readVM, readVMI, runCli, untilAllowed, writtenState } from '../support/cluster.js';
+import { adminApi, bindRole, create, eventually, freshNamespace, readVM, readVMI, runCli, untilAllowed, writtenState } from '../support/cluster.js';
 import { bridgeNad, inDomain, makeVM, runningWith } from '../support/hotplug.js';
 
 vi.setConfig({ testTimeout: 150_000 });
@@ -184,5 +184,23 @@ describe('a fleet edit with -l', () => {
     const down = [];
     for (const n of names) if ((await readVM(ns, n)).spec.template.spec.domain.devices.interfaces[1].state === 'down') down.push(n);
     expect(down.sort()).toEqual([...patched].sort());
+  });
+
+  it('hotplug remove VM1,VM2 twice: patched, then unchanged once KubeVirt removed the entries of the stopped VMs', async () => {
+    const ns = await freshNamespace('vnet-fleet');
+    await bridgeNad(ns, 'blue-net');
+    for (const n of ['r1', 'r2']) await labelledVM(ns, n, { app: 'r' }, { name: 'blue', nad: 'blue-net' });
+    const first = await runCli(['hotplug', 'remove', 'r1,r2', 'blue', '-n', ns, '-o', 'name']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout.split('\n').filter(Boolean).sort()).toEqual(['2 VirtualMachines: 2 patched, 0 unchanged, 0 refused, 0 failed', 'virtualmachine.kubevirt.io/r1 patched', 'virtualmachine.kubevirt.io/r2 patched']);
+    // A stopped VM has no VMI: KubeVirt drops the absent entries from the template at once.
+    for (const n of ['r1', 'r2']) await eventually(async () => (await readVM(ns, n)).spec.template.spec.networks.length === 1, 30_000, `${n} without blue`);
+    const again = await runCli(['hotplug', 'remove', 'r1,r2', 'blue', '-n', ns]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout.split('\n').filter(Boolean).sort()).toEqual([
+      '2 VirtualMachines: 0 patched, 2 unchanged, 0 refused, 0 failed',
+      'virtualmachine.kubevirt.io/r1 unchanged: interface blue is not on the VM (nothing to unplug)',
+      'virtualmachine.kubevirt.io/r2 unchanged: interface blue is not on the VM (nothing to unplug)',
+    ]);
   });
 });

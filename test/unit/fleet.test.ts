@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { VnetError } from '../../src/errors.js';
-import { planHotplugOnce } from '../../src/domain/hotplug.js';
+import { planHotplugOnce, planUnplugOnce } from '../../src/domain/hotplug.js';
 import { fleetSelection } from '../../src/cli/edit-command.js';
 import { waitForFleet } from '../../src/kube/fleet-wait.js';
 import { renderFleetLine, renderFleetList, renderFleetSummary } from '../../src/render/fleet.js';
@@ -363,5 +363,19 @@ describe('waitForFleet: one list and one watch per namespace', () => {
     setTimeout(() => ctl.abort(), 20);
     const [stopped] = await waitForFleet(api, [item], { timeoutMs: 0, signal: ctl.signal });
     expect(stopped?.outcome).toBe('interrupted');
+  });
+});
+
+describe('planUnplugOnce (the re-runnable remove of a fleet)', () => {
+  it('is unchanged where the interface is not on the VM, and unplugs where it is', () => {
+    const gone = planUnplugOnce(testVM(), { name: 'blue' });
+    expect(gone).toMatchObject({ ops: [], noop: true, summary: 'interface blue is not on the VM (nothing to unplug)' });
+    const there = planUnplugOnce(testVM({ bridges: { blue: 'blue-net' } }), { name: 'blue' });
+    expect(there.noop).toBeFalsy();
+    expect(there.ops.some((o) => o.op === 'add' && String(o.path).endsWith('/state'))).toBe(true);
+  });
+
+  it('still refuses what planUnplug refuses (the pod network)', () => {
+    expect(refusalOf(() => planUnplugOnce(testVM(), { name: 'default' })).code).toBe('precondition');
   });
 });
