@@ -6,7 +6,7 @@ import { VnetError } from '../../src/errors.js';
 import { planHotplugOnce, planUnplugOnce } from '../../src/domain/hotplug.js';
 import { fleetSelection } from '../../src/cli/edit-command.js';
 import { waitForFleet } from '../../src/kube/fleet-wait.js';
-import { renderFleetLine, renderFleetList, renderFleetSummary } from '../../src/render/fleet.js';
+import { createFleetProgress, renderFleetLine, renderFleetList, renderFleetSummary } from '../../src/render/fleet.js';
 import { refusalOf, testVM } from '../support/vm.js';
 import { countOutcomes, fleetExit, isFleetSharedPath, rateLimited, resultOfError, runFleet, sharingReads, TokenBucket, type FleetResult, type FleetVM } from '../../src/core/fleet.js';
 import type { KubeApi } from '../../src/kube/api.js';
@@ -377,5 +377,38 @@ describe('planUnplugOnce (the re-runnable remove of a fleet)', () => {
 
   it('still refuses what planUnplug refuses (the pod network)', () => {
     expect(refusalOf(() => planUnplugOnce(testVM(), { name: 'default' })).code).toBe('precondition');
+  });
+});
+
+describe('createFleetProgress: a counter only on a terminal', () => {
+  const stream = (isTTY: boolean) => {
+    // What ora calls on a terminal stream besides write.
+    const out = { text: '', isTTY, columns: 80, write: (t: string) => ((out.text += t), true), cursorTo: () => true, moveCursor: () => true, clearLine: () => true, on: () => out, removeListener: () => out };
+    return out;
+  };
+
+  it.each([
+    ['not a terminal', false, {}, false],
+    ['NO_COLOR', true, { NO_COLOR: '1' }, false],
+    ['-o json', true, {}, true],
+  ])('%s: writes nothing', async (_what, isTTY, env, machineOutput) => {
+    const s = stream(isTTY);
+    const p = await createFleetProgress(3, { machineOutput, stream: s, env, verb: 'done' });
+    let wrote = false;
+    p.around(() => (wrote = true));
+    p.update(1, 3, 'bad');
+    p.finish();
+    expect(wrote).toBe(true);
+    expect(s.text).toBe('');
+  });
+
+  it('on a terminal: counts the VMs done and those not edited', async () => {
+    const s = stream(true);
+    const p = await createFleetProgress(3, { machineOutput: false, stream: s, env: {}, verb: 'done' });
+    p.update(1, 3, 'ok');
+    p.update(2, 3, 'bad');
+    p.around(() => undefined);
+    p.finish();
+    expect(s.text).toContain('2/3 VirtualMachines done, 1 not edited');
   });
 });
