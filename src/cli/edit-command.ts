@@ -132,6 +132,10 @@ export abstract class InterfaceEditCommand extends ClusterCommand {
     return flags.all === true || flags.selector !== undefined || flags['all-namespaces'] === true;
   }
 
+  protected override omittedFirstHint(flags: Record<string, unknown>): string | undefined {
+    return flags.all === true ? undefined : '-l and -A select the VMs: leave out the VM name (or drop -l and -A and name the VMs: VM1,VM2)';
+  }
+
   /**
    * Runs the edit on one VM (as runEdit), or, for several names, -l or -A, on each of them:
    * one result per VM, then a summary; exit code 10 when any was refused or failed.

@@ -7,6 +7,7 @@ import { planHotplugOnce, planUnplugOnce } from '../../src/domain/hotplug.js';
 import { fleetSelection } from '../../src/cli/edit-command.js';
 import { waitForFleet } from '../../src/kube/fleet-wait.js';
 import { createFleetProgress, renderFleetLine, renderFleetList, renderFleetSummary } from '../../src/render/fleet.js';
+import { vnet } from '../support/in-process.js';
 import { refusalOf, testVM } from '../support/vm.js';
 import { countOutcomes, fleetExit, isFleetSharedPath, rateLimited, resultOfError, runFleet, sharingReads, TokenBucket, type FleetResult, type FleetVM } from '../../src/core/fleet.js';
 import type { KubeApi } from '../../src/kube/api.js';
@@ -410,5 +411,24 @@ describe('createFleetProgress: a counter only on a terminal', () => {
     p.around(() => undefined);
     p.finish();
     expect(s.text).toContain('2/3 VirtualMachines done, 1 not edited');
+  });
+});
+
+describe('naming VMs and selecting them (in process, nothing sent)', () => {
+  it.each([
+    [['link', 'set', '-l', 'app=web', 'vm1', 'blue', 'down'], 'error: too many arguments: down'],
+    [['hotplug', 'add', '-l', 'app=web', 'vm1', '--network', 'blue-net'], 'error: too many arguments: vm1'],
+  ])('%j: a VM name with -l is a usage error whose hint says to leave it out', async (args, message) => {
+    const r = await vnet(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr).toContain('hint: -l and -A select the VMs: leave out the VM name (or drop -l and -A and name the VMs: VM1,VM2)');
+    expect(r.stdout).toBe('');
+  });
+
+  it('hotplug add a,b --mac is refused before anything is read (exit 5)', async () => {
+    const r = await vnet(['hotplug', 'add', 'a,b', '--network', 'blue-net', '--mac', '02:00:00:00:00:01', '--kubeconfig', '/nonexistent/kubeconfig']);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain('error: --mac with several VMs would give every one of them the same MAC');
   });
 });
