@@ -94,7 +94,10 @@ export function rateLimited(client: KubeApi, bucket: TokenBucket): KubeApi {
     list: async (path, opts) => (await bucket.take(), client.list(path, opts)),
     patch: async (path, ops, opts) => (await bucket.take(), client.patch(path, ops, opts)),
     mergePatch: async (path, body, opts) => (await bucket.take(), client.mergePatch(path, body, opts)),
-    watch: (async (...args: Parameters<KubeApi['watch']>) => (await bucket.take(), client.watch(...args))) as unknown as KubeApi['watch'],
+    watch: async function* (...args: Parameters<KubeApi['watch']>) {
+      await bucket.take();
+      yield* client.watch(...args);
+    } as KubeApi['watch'],
   } as KubeApi;
 }
 

@@ -158,7 +158,10 @@ describe('TokenBucket', () => {
       list: async (p: string) => (calls.push(`list ${p}`), { items: [] }),
       patch: async (p: string) => (calls.push(`patch ${p}`), {}),
       mergePatch: async (p: string) => (calls.push(`mergePatch ${p}`), {}),
-      watch: async () => undefined,
+      watch: async function* (p: string) {
+        calls.push(`watch ${p}`);
+        yield { type: 'ADDED', object: {} };
+      },
     } as unknown as KubeApi;
     const client = rateLimited(fake, bucket);
     void client.get('/a');
@@ -171,6 +174,14 @@ describe('TokenBucket', () => {
     await tick();
     await tick();
     expect(calls).toEqual(['get /a', 'list /b', 'patch /c']);
+    // A watch is still a stream of events, opened once a token is there.
+    const events = client.watch('/d', {});
+    const first = events.next();
+    await tick();
+    expect(calls).toHaveLength(3);
+    clock.advance(1000);
+    expect((await first).value).toEqual({ type: 'ADDED', object: {} });
+    expect(calls.at(-1)).toBe('watch /d');
   });
 });
 
