@@ -15,6 +15,7 @@ export const ExitCode = {
   unreachable: 7,
   checksFailed: 8,
   changeFailed: 9,
+  partialFailure: 10,
   interrupted: 130,
 } as const;
 
@@ -63,6 +64,11 @@ export const EXIT_CODES: readonly { code: ExitCodeName; title: string; when: str
     when:
       '`--wait` stopped early because the change failed on the cluster: the dynamic networks controller reported `FailedAddingInterface`, `FailedRemovingInterface` or `InterfaceAddRejected` for the interface, ' +
       'or KubeVirt set the VM condition `Failure` with reason `HotPlugNetworkInterfaceError`; the edit stays in place',
+  },
+  {
+    code: 'partialFailure',
+    title: 'partial failure',
+    when: 'an edit of several VMs (several names, `-l`, `-A`) was refused or failed for at least one of them and done for the others; each VM\'s result says which and why, and a re-run does only what is missing',
   },
   { code: 'interrupted', title: 'interrupted', when: 'Ctrl-C (except `status -w`, which ends with 0 on Ctrl-C, as `kubectl get -w` does)' },
 ];

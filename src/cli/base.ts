@@ -66,12 +66,18 @@ interface ArgSpec {
  * The positional values in declaration order, the first one left out when omitFirst; too
  * many, missing, empty or not among the options is a usage error.
  */
-export function checkArguments(declared: Record<string, ArgSpec>, parsed: Record<string, string | undefined>, omitFirst: boolean, hint: string): Record<string, string | undefined> {
+export function checkArguments(
+  declared: Record<string, ArgSpec>,
+  parsed: Record<string, string | undefined>,
+  omitFirst: boolean,
+  hint: string,
+  omittedHint = '--all edits every VirtualMachine in the file: leave out the VM name',
+): Record<string, string | undefined> {
   const names = Object.keys(declared);
   const given = names.map((n) => parsed[n]).filter((v): v is string => v !== undefined);
   const wanted = omitFirst ? names.slice(1) : names;
   if (given.length > wanted.length) {
-    throw usageError(`too many arguments: ${given.slice(wanted.length).join(' ')}`, omitFirst ? '--all edits every VirtualMachine in the file: leave out the VM name' : hint);
+    throw usageError(`too many arguments: ${given.slice(wanted.length).join(' ')}`, omitFirst ? omittedHint : hint);
   }
   const args: Record<string, string | undefined> = {};
   wanted.forEach((n, i) => (args[n] = given[i]));
@@ -131,6 +137,11 @@ export abstract class VnetCommand extends Command {
     return false;
   }
 
+  /** The hint for an argument too many when the first is left out (undefined: checkArguments' own). */
+  protected omittedFirstHint(_flags: Record<string, unknown>): string | undefined {
+    return undefined;
+  }
+
   /**
    * oclif's parse, with the positional arguments checked here rather than by oclif: an argument
    * may be left out (--all), a missing one is named, a value not among the options is refused,
@@ -145,7 +156,8 @@ export abstract class VnetCommand extends Command {
     const relaxed = Object.fromEntries(Object.entries(declared).map(([name, def]) => [name, { ...def, required: false, options: undefined, ignoreStdin: true }]));
     const out = await super.parse({ ...input, flags: input.flags, baseFlags: input.baseFlags, args: relaxed } as unknown as Input<F, B, A>, argv);
     const omitFirst = this.omitsFirstArgument(out.flags as Record<string, unknown>);
-    out.args = checkArguments(declared, out.args as Record<string, string | undefined>, omitFirst, this.helpHint()) as ParserOutput<F, B, A>['args'];
+    const omittedHint = this.omittedFirstHint(out.flags as Record<string, unknown>);
+    out.args = checkArguments(declared, out.args as Record<string, string | undefined>, omitFirst, this.helpHint(), omittedHint) as ParserOutput<F, B, A>['args'];
     return out;
   }
 

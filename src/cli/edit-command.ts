@@ -5,7 +5,7 @@
  * second runtime), and one run: options -> core -> presenter -> streams.
  */
 import { Flags } from '@oclif/core';
-import { usageError } from '../errors.js';
+import { refused, usageError, VnetError } from '../errors.js';
 import type { EditOutput, FileTarget, InterfaceChange, InterfaceEditOptions, LiveTarget } from '../core/interface-edit.js';
 import type { DryRun } from '../kube/edit.js';
 import { ClusterCommand } from './base.js';
@@ -18,6 +18,22 @@ export const waitFlags = {
     default: false,
   }),
   timeout: Flags.string({ description: 'How long --wait waits (e.g. 90s, 5m; 0 waits without a limit); on expiry the exit code is 6 and the current state is printed', default: '5m' }),
+};
+
+/** Several VMs at once: -l SELECTOR, -A, --parallel (several names are VM1,VM2 or, for hotplug add, several arguments). */
+export const fleetFlags = {
+  selector: Flags.string({
+    char: 'l',
+    description: 'Edit every VM whose labels match this selector (e.g. app=web,tier!=db), in the namespace or with -A in all; leave out the VM argument',
+    helpGroup: 'SEVERAL VMS',
+  }),
+  'all-namespaces': Flags.boolean({ char: 'A', description: 'Edit the VMs in all namespaces (every VM, or those -l selects); leave out the VM argument', default: false, helpGroup: 'SEVERAL VMS' }),
+  parallel: Flags.integer({
+    description: 'With several VMs: how many are edited at once (requests are also limited to 5 a second, bursts of 10, as client-go does)',
+    default: 10,
+    min: 1,
+    helpGroup: 'SEVERAL VMS',
+  }),
 };
 
 /** The flags every interface edit ends with: --dry-run, -o and the file mode. */
@@ -38,6 +54,29 @@ export interface EditFlags {
   namespace?: string;
   wait?: boolean;
   timeout?: string;
+  selector?: string;
+  'all-namespaces'?: boolean;
+  parallel?: number;
+}
+
+/** Which VMs a fleet edit names: several names in the namespace, or a selection (-l, -A). */
+export type FleetSelection = { names: string[] } | { selector?: string; allNamespaces: boolean };
+
+/**
+ * The VMs named (VM1,VM2 or several arguments) or selected (-l, -A) when that is more than one VM;
+ * undefined for one VM by name (today's single edit, unchanged). Checks what cannot go with several VMs.
+ */
+export function fleetSelection(flags: EditFlags, vms: readonly string[], change: InterfaceChange): FleetSelection | undefined {
+  const names = vms.flatMap((v) => v.split(','));
+  const selecting = flags.selector !== undefined || flags['all-namespaces'] === true;
+  if (!selecting && names.length <= 1) return undefined;
+  if (selecting && vms.length > 0) throw usageError('name VMs or select them with -l/-A, not both', 'drop the VM names, or drop -l and -A');
+  if (names.some((n) => n === '')) throw usageError(`the VM list "${vms.join(' ')}" has an empty name`, 'separate the names with single commas: vm1,vm2');
+  if (asksForFile(flags)) throw usageError('several VMs (VM1,VM2, -l, -A) are edited in the cluster; -f FILE --local edits a file', 'for a file, use --all (every VM in it) or name one VM');
+  if (change.kind === 'hotplug-add' && change.request.mac !== undefined)
+    throw refused('--mac with several VMs would give every one of them the same MAC', 'add the interface to one VM at a time when it needs a MAC');
+  if (flags.selector === '') throw usageError('the -l selector must not be empty', 'give a label selector such as app=web, or use -A alone for every VM');
+  return selecting ? { selector: flags.selector, allNamespaces: flags['all-namespaces'] === true } : { names: [...new Set(names)] };
 }
 
 /** Any file-mode flag asks for the file mode (and the checks below say what else it needs). */
@@ -90,7 +129,140 @@ export async function editOptions(change: InterfaceChange, flags: EditFlags, vm:
 /** The base of the interface-edit commands: --all leaves out the VM argument; run() takes the options. */
 export abstract class InterfaceEditCommand extends ClusterCommand {
   protected override omitsFirstArgument(flags: Record<string, unknown>): boolean {
-    return flags.all === true;
+    return flags.all === true || flags.selector !== undefined || flags['all-namespaces'] === true;
+  }
+
+  protected override omittedFirstHint(flags: Record<string, unknown>): string | undefined {
+    return flags.all === true ? undefined : '-l and -A select the VMs: leave out the VM name (or drop -l and -A and name the VMs: VM1,VM2)';
+  }
+
+  /**
+   * Runs the edit on one VM (as runEdit), or, for several names, -l or -A, on each of them:
+   * one result per VM, then a summary; exit code 10 when any was refused or failed.
+   */
+  protected async runEditOn(change: InterfaceChange, flags: EditFlags & { debug?: boolean }, vms: readonly string[]): Promise<void> {
+    const selection = fleetSelection(flags, vms, change);
+    if (!selection) {
+      await this.runEdit(await editOptions(change, flags, vms[0]), flags);
+      return;
+    }
+    await this.runFleetEdit(change, flags, selection);
+  }
+
+  /** --wait with several VMs: one watch per namespace, a counter on a TTY, one line per VM, a summary. */
+  private async waitForFleet(
+    results: readonly import('../core/fleet.js').FleetResult[],
+    o: { client: import('../kube/api.js').KubeApi; flags: EditFlags; timeoutMs: number; signal: AbortSignal; machineOutput: boolean; streaming: boolean; showNamespace: boolean },
+  ): Promise<import('../kube/fleet-wait.js').FleetWaitResult[] | undefined> {
+    if (o.flags['dry-run'] !== 'none') {
+      this.note('Note: --wait does nothing with a dry run: nothing changed');
+      return undefined;
+    }
+    const [{ waitForFleet }, render] = await Promise.all([import('../kube/fleet-wait.js'), import('../render/fleet.js')]);
+    const items = results.flatMap((r) => (r.waitFor ? [r.waitFor] : []));
+    if (items.length === 0) return [];
+    const progress = await render.createFleetProgress(items.length, { machineOutput: o.machineOutput, stream: this.io.stderr, env: this.io.env, verb: 'ready' });
+    try {
+      const waited = await waitForFleet(o.client, items, {
+        timeoutMs: o.timeoutMs,
+        signal: o.signal,
+        onDone: (w, done, total) => {
+          if (o.streaming) progress.around(() => this.out(render.renderWaitLine(w, o.showNamespace)));
+          progress.update(done, total, w.outcome === 'done' || w.outcome === 'not-running' ? 'ok' : 'bad');
+        },
+      });
+      progress.finish();
+      if (o.streaming) {
+        for (const w of waited.filter((x) => x.outcome === 'timeout' || x.outcome === 'interrupted')) this.out(render.renderWaitLine(w, o.showNamespace));
+        this.out(render.renderWaitSummary(waited));
+      }
+      return waited;
+    } finally {
+      progress.finish();
+    }
+  }
+
+  private async runFleetEdit(change: InterfaceChange, flags: EditFlags & { debug?: boolean }, selection: FleetSelection): Promise<void> {
+    const [{ editFleetLive, fleetExit, DEFAULT_QPS, DEFAULT_BURST }, render, { listVMs }] = await Promise.all([import('../core/fleet.js'), import('../render/fleet.js'), import('../kube/stores.js')]);
+    // A fleet's add and remove are re-runnable: what is already done is unchanged (planHotplugOnce, planUnplugOnce).
+    const fleetChange: InterfaceChange = change.kind === 'hotplug-add' || change.kind === 'hotplug-remove' ? { ...change, once: true } : change;
+    const { parseDuration } = await import('../kube/duration.js');
+    const timeoutMs = flags.timeout === undefined ? 0 : parseDuration(flags.timeout, '--timeout');
+    const { conn, client } = await this.connect(flags);
+    const vms =
+      'names' in selection
+        ? selection.names.map((name) => ({ namespace: conn.namespace, name }))
+        : (await listVMs(client, selection.allNamespaces ? undefined : conn.namespace, selection.selector)).map((vm) => ({
+            namespace: vm.metadata.namespace ?? conn.namespace,
+            name: vm.metadata.name,
+          }));
+    const output = flags.output ?? 'default';
+    if (vms.length === 0) {
+      if (output === 'json' || output === 'yaml') this.out(render.renderFleetList([], output));
+      this.note('allNamespaces' in selection && selection.allNamespaces ? 'No resources found' : `No resources found in ${conn.namespace} namespace.`);
+      return;
+    }
+    const showNamespace = 'allNamespaces' in selection && selection.allNamespaces;
+    const ctl = new AbortController();
+    const onSigint = () => {
+      if (!ctl.signal.aborted) this.note('Interrupted: no new VM is started; waiting for the edits under way to finish');
+      ctl.abort();
+    };
+    process.on('SIGINT', onSigint);
+    const progress = await render.createFleetProgress(vms.length, { machineOutput: output === 'json' || output === 'yaml', stream: this.io.stderr, env: this.io.env, verb: 'done' });
+    const streaming = output === 'default' || output === 'name';
+    try {
+      const summary = await editFleetLive(
+        vms,
+        {
+          change: fleetChange,
+          dryRun: flags['dry-run'],
+          parallel: flags.parallel ?? 10,
+          qps: DEFAULT_QPS,
+          burst: DEFAULT_BURST,
+          signal: ctl.signal,
+          onResult: (r, done, total) => {
+            if (streaming) progress.around(() => this.out(render.renderFleetLine(r, output as 'default' | 'name', showNamespace)));
+            progress.update(done, total, r.outcome === 'refused' || r.outcome === 'failed' ? 'bad' : 'ok');
+          },
+        },
+        { client },
+      );
+      progress.finish();
+      if (streaming) {
+        for (const r of summary.results.filter((x) => x.outcome === 'skipped')) this.out(render.renderFleetLine(r, output as 'default' | 'name', showNamespace));
+        this.out(render.renderFleetSummary(summary));
+      }
+      const waited =
+        flags.wait && !summary.interrupted
+          ? await this.waitForFleet(summary.results, { client, flags, timeoutMs, signal: ctl.signal, machineOutput: !streaming, streaming, showNamespace })
+          : undefined;
+      if (!streaming) this.out(render.renderFleetList(summary.results, output as 'json' | 'yaml', waited));
+      const exit = fleetExit(summary);
+      if (exit === 'interrupted' || waited?.some((w) => w.outcome === 'interrupted')) {
+        throw new VnetError('interrupted', `interrupted: ${render.summaryCounts(summary)}`, { hint: 'run the command again: the VMs already done report unchanged' });
+      }
+      if (exit === 'partialFailure') {
+        const bad = summary.counts.refused + summary.counts.failed;
+        throw new VnetError('partialFailure', `${bad} of ${summary.results.length} VirtualMachines were not edited (${render.summaryCounts(summary)})`, {
+          hint: "see each VM's line for why; fix that and run the same command again: the VMs already done report unchanged",
+        });
+      }
+      const late = waited?.filter((w) => w.outcome === 'timeout' || w.outcome === 'failed') ?? [];
+      if (late.length > 0) {
+        const timedOut = late.every((w) => w.outcome === 'timeout');
+        throw new VnetError(
+          timedOut ? 'timeout' : 'partialFailure',
+          `${late.length} of ${waited?.length} VirtualMachines did not reach the change within --timeout ${flags.timeout}${timedOut ? '' : ' (the watch was lost for some)'}`,
+          {
+            hint: 'the edits stay in place; follow them with kubectl vnet status -w',
+          },
+        );
+      }
+    } finally {
+      progress.finish();
+      process.removeListener('SIGINT', onSigint);
+    }
   }
 
   /** Runs the edit (live or on the file) and prints it; waits when asked. */

@@ -18,8 +18,10 @@ import type { DryRun, EditResult } from '../kube/edit.js';
 import type { WaitGoal, WaitResult } from '../kube/wait.js';
 
 export type InterfaceChange =
-  | { kind: 'hotplug-add'; request: HotplugRequest }
-  | { kind: 'hotplug-remove'; iface: string }
+  /** once: the fleet's re-runnable add (planHotplugOnce): one name on every VM, unchanged where it is already on the NAD. */
+  | { kind: 'hotplug-add'; request: HotplugRequest; once?: boolean }
+  /** once: the fleet's re-runnable remove (planUnplugOnce): unchanged where the interface is not there. */
+  | { kind: 'hotplug-remove'; iface: string; once?: boolean }
   | { kind: 'link-set'; iface: string; state: 'up' | 'down' }
   | { kind: 'network-set'; iface: string; network: string }
   | { kind: 'mac-set'; options: MacSetOptions }
@@ -151,7 +153,10 @@ function specOf(change: InterfaceChange): ChangeSpec {
     case 'hotplug-add': {
       const req = change.request;
       return erase<ClusterFacts>({
-        plan: async (vm, facts) => (await import('../domain/hotplug.js')).planHotplug(vm, req, facts),
+        plan: async (vm, facts) => {
+          const { planHotplug, planHotplugOnce } = await import('../domain/hotplug.js');
+          return change.once ? planHotplugOnce(vm, req, facts) : planHotplug(vm, req, facts);
+        },
         gather: async (client, target) => gatherInterfaceFacts(client, target, { nad: await nadOf(req.network, target.namespace), macUses: req.mac !== undefined }),
         fileFacts: async (file, target) => {
           if (req.mac !== undefined && target.all && file.vms.length > 1)
@@ -164,7 +169,10 @@ function specOf(change: InterfaceChange): ChangeSpec {
     }
     case 'hotplug-remove':
       return erase<ClusterFacts>({
-        plan: async (vm, facts) => (await import('../domain/hotplug.js')).planUnplug(vm, { name: change.iface }, facts),
+        plan: async (vm, facts) => {
+          const { planUnplug, planUnplugOnce } = await import('../domain/hotplug.js');
+          return (change.once ? planUnplugOnce : planUnplug)(vm, { name: change.iface }, facts);
+        },
         gather: (client, target) => gatherInterfaceFacts(client, target),
         goal: () => ({ kind: 'gone', name: change.iface }),
         standalone: liveStandalone,

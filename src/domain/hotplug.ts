@@ -615,3 +615,34 @@ export function planLinkState(vm: VirtualMachine, req: { name: string; state: st
   ];
   return { ops, summary: `set link ${state} on interface ${name}`, warnings, notes };
 }
+
+/**
+ * A fleet's hotplug add is re-runnable: the interface has one name on every VM (--name, else the
+ * name derived from the NAD, never a suffixed one), and a VM that already has it on the same NAD
+ * (not being unplugged) is unchanged. Any other use of the name is refused by planHotplug.
+ */
+export function planHotplugOnce(vm: VirtualMachine, req: HotplugRequest, facts: ClusterFacts = {}): EditPlan & { interfaceName: string } {
+  const ns = vm.metadata.namespace ?? 'default';
+  const nadRef = splitNadName(req.network.trim(), ns);
+  const name = req.name ?? defaultInterfaceName(nadRef.name);
+  const spec = templateSpec(vm);
+  const iface = interfacesOf(spec).find((i) => i.name === name);
+  const net = networksOf(spec).find((n) => n.name === name);
+  const onNad = net?.multus?.networkName !== undefined && splitNadName(net.multus.networkName, ns);
+  if (iface && iface.state !== 'absent' && onNad && onNad.namespace === nadRef.namespace && onNad.name === nadRef.name) {
+    return { ops: [], summary: `interface ${name} is already on NetworkAttachmentDefinition ${nadRef.namespace}/${nadRef.name}`, warnings: [], notes: [], noop: true, interfaceName: name };
+  }
+  return planHotplug(vm, { ...req, name }, facts);
+}
+
+/**
+ * A fleet's hotplug remove is re-runnable: a VM whose template has no interface of that name
+ * (KubeVirt removed it after an earlier run, or it never had one) is unchanged.
+ */
+export function planUnplugOnce(vm: VirtualMachine, req: { name: string }, facts: ClusterFacts = {}): EditPlan {
+  const spec = templateSpec(vm);
+  if (!findInterface(vm, req.name) && !(req.name === 'default' && hasImplicitDefaultNetwork(spec))) {
+    return { ops: [], summary: `interface ${req.name} is not on the VM (nothing to unplug)`, warnings: [], notes: [], noop: true };
+  }
+  return planUnplug(vm, req, facts);
+}

@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { Ajv } from 'ajv';
-import { create, freshNamespace, repoRoot, runCli, sandbox, untilAllowed, useBareSandbox } from '../support/cluster.js';
+import { bindRole, create, freshNamespace, repoRoot, runCli, sandbox, untilAllowed, useBareSandbox } from '../support/cluster.js';
 
 useBareSandbox();
 
@@ -247,14 +247,7 @@ describe('status and RBAC', () => {
       metadata: { name: 'vm-reader', namespace: ns },
       rules: [{ apiGroups: ['kubevirt.io'], resources: ['virtualmachines', 'virtualmachineinstances'], verbs: ['get', 'list', 'watch'] }],
     } as any);
-    await create({
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: { name: 'vm-reader', namespace: ns },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'vm-reader' },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
-    } as any);
-    await untilAllowed(user, 'list', { group: 'kubevirt.io', resource: 'virtualmachineinstances', namespace: ns });
+    await bindRole(ns, 'vm-reader', user);
     const one = await runCli(['status', 'web', '-n', ns, '--as', user, '-o', 'json']);
     expect(one.code, one.stderr).toBe(0);
     const doc = JSON.parse(one.stdout);

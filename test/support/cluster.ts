@@ -98,6 +98,20 @@ export async function eventually<T>(fn: () => Promise<T | undefined | null | fal
   throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
 
+/** Binds the Role `role` of `namespace` to the user `user`. */
+export function bindRole(namespace: string, role: string, user: string, kubeconfig?: string): Promise<KubernetesObject> {
+  return create(
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: role, namespace },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
+    } as KubernetesObject,
+    kubeconfig,
+  );
+}
+
 /**
  * Waits until the API server's authorizer lets `user` do `verb` on `resource` (a new Role or binding
  * reaches the RBAC authorizer through its informers, which can lag on a loaded machine), so a test

@@ -32,7 +32,7 @@ describe('help: -h, --help and `help COMMAND`', () => {
     expect(status.stdout).toContain('$ kubectl vnet status [TARGET]');
     expect((await vnet(['status', '-h'])).stdout).toBe(status.stdout);
     const add = await vnet(['hotplug', 'add', '--help']);
-    expect(add.stdout).toContain('$ kubectl vnet hotplug add VM --network <value>');
+    expect(add.stdout).toContain('$ kubectl vnet hotplug add VM... --network <value>');
     expect((await vnet(['help', 'hotplug', 'add'])).stdout).toBe(add.stdout);
   });
 

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { editFlags, editOptions, InterfaceEditCommand, waitFlags } from '../../cli/edit-command.js';
+import { editFlags, fleetFlags, InterfaceEditCommand, waitFlags } from '../../cli/edit-command.js';
 import { INTERFACE_MODELS } from '../../domain/vmspec.js';
 
 export default class HotplugAdd extends InterfaceEditCommand {
@@ -11,9 +11,13 @@ export default class HotplugAdd extends InterfaceEditCommand {
     '<%= config.bin %> hotplug add vm1 --network blue-net',
     '<%= config.bin %> hotplug add vm1 --network infra/blue-net --name blue --mac 02:00:00:00:00:aa --wait',
     '<%= config.bin %> hotplug add vm1 --network sriov-net --binding sriov --dry-run=client',
+    '<%= config.bin %> hotplug add vm1 vm2 vm3 --network blue-net --name blue',
+    '<%= config.bin %> hotplug add -l app=web --network blue-net --name blue --parallel 5',
   ];
+  /** Several VM names may follow the first (each edited as one fleet). */
+  static override strict = false;
   static override args = {
-    vm: Args.string({ description: 'VirtualMachine name', required: true }),
+    vm: Args.string({ description: 'VirtualMachine name (several: VM1 VM2 or VM1,VM2; or -l/-A instead)', required: true }),
   };
   static override flags = {
     network: Flags.string({ description: 'NetworkAttachmentDefinition: NAME or NAMESPACE/NAME', required: true }),
@@ -23,12 +27,14 @@ export default class HotplugAdd extends InterfaceEditCommand {
     model: Flags.option({ description: 'NIC model', options: INTERFACE_MODELS })(),
     force: Flags.boolean({ description: 'Send even when the NAD\'s CNI type or Kube-OVN Subnet speaks against it, or another interface already has the --mac (never what KubeVirt\'s admission rejects)', default: false }),
     ...waitFlags,
+    ...fleetFlags,
     ...editFlags,
   };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(HotplugAdd);
+    const { args, argv, flags } = await this.parse(HotplugAdd);
     const request = { network: flags.network, name: flags.name, binding: flags.binding, mac: flags.mac, model: flags.model, force: flags.force };
-    await this.runEdit(await editOptions({ kind: 'hotplug-add', request }, flags, args.vm), flags);
+    const vms = argv.length > 0 ? (argv as string[]) : args.vm === undefined ? [] : [args.vm];
+    await this.runEditOn({ kind: 'hotplug-add', request }, flags, vms);
   }
 }

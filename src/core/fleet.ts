@@ -1,0 +1,220 @@
+/**
+ * A fleet edit: the same interface edit on many VMs (several names, -l SELECTOR, -A).
+ * Each VM goes through editInterfaceLive exactly as one VM does (guarded patch,
+ * checks, retries on conflict); this module adds what many VMs need: a bound on
+ * edits in flight (--parallel), a client-side request rate limit (a token bucket,
+ * client-go's defaults), the facts that are the same for every VM read once, one
+ * result per VM, and a stop (Ctrl-C) that starts no new edit and lets the started ones finish.
+ */
+import { VnetError } from '../errors.js';
+import type { KubeApi } from '../kube/api.js';
+import type { DryRun } from '../kube/edit.js';
+import type { FleetWaitItem } from '../kube/fleet-wait.js';
+import type { InterfaceChange, LiveEditResult } from './interface-edit.js';
+
+/** client-go's defaults (rest.Config QPS 5, Burst 10). */
+export const DEFAULT_QPS = 5;
+export const DEFAULT_BURST = 10;
+export const DEFAULT_PARALLEL = 10;
+
+export interface FleetVM {
+  namespace: string;
+  name: string;
+}
+
+export type FleetOutcome = 'patched' | 'unchanged' | 'refused' | 'failed' | 'skipped';
+
+export interface FleetResult extends FleetVM {
+  outcome: FleetOutcome;
+  /** What was done (patched, unchanged), or why not (refused, failed, skipped). */
+  message: string;
+  /** The hint of a refusal or a failure. */
+  hint?: string;
+  /** What --wait waits for on this VM (a live edit, patched or unchanged, with a goal). */
+  waitFor?: FleetWaitItem;
+}
+
+export interface FleetSummary {
+  results: FleetResult[];
+  counts: Record<FleetOutcome, number>;
+  /** True when Ctrl-C stopped the run before every VM was started. */
+  interrupted: boolean;
+}
+
+/** A token bucket: `burst` requests at once, then `qps` a second. */
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly qps: number,
+    private readonly burst: number,
+    private readonly clock: { now(): number; sleep(ms: number): Promise<void> } = realClock,
+  ) {
+    if (!(qps > 0) || !(burst >= 1)) throw new VnetError('usage', `the request rate needs a QPS above 0 and a burst of at least 1 (got ${qps} and ${burst})`);
+    this.tokens = burst;
+    this.last = clock.now();
+  }
+
+  /** Resolves when a request may be sent; callers are served in order. */
+  take(): Promise<void> {
+    const turn = this.queue.then(() => this.takeOne());
+    this.queue = turn;
+    return turn;
+  }
+
+  private async takeOne(): Promise<void> {
+    this.refill();
+    if (this.tokens < 1) {
+      await this.clock.sleep(Math.ceil(((1 - this.tokens) / this.qps) * 1000));
+      this.refill();
+    }
+    this.tokens -= 1;
+  }
+
+  private refill(): void {
+    const now = this.clock.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.qps);
+    this.last = now;
+  }
+}
+
+const realClock = {
+  now: () => Date.now(),
+  sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+};
+
+/** The client with every request (watches included) taking a token first. */
+export function rateLimited(client: KubeApi, bucket: TokenBucket): KubeApi {
+  return {
+    conn: client.conn,
+    get: async (path, opts) => (await bucket.take(), client.get(path, opts)),
+    getOrNull: async (path, opts) => (await bucket.take(), client.getOrNull(path, opts)),
+    list: async (path, opts) => (await bucket.take(), client.list(path, opts)),
+    patch: async (path, ops, opts) => (await bucket.take(), client.patch(path, ops, opts)),
+    mergePatch: async (path, body, opts) => (await bucket.take(), client.mergePatch(path, body, opts)),
+    watch: async function* (...args: Parameters<KubeApi['watch']>) {
+      await bucket.take();
+      yield* client.watch(...args);
+    } as KubeApi['watch'],
+  } as KubeApi;
+}
+
+/**
+ * The client with the reads that are the same for every VM made once: the NADs,
+ * the KubeVirt CR, kubemacpool's objects (any path `shared` accepts). The answer
+ * (or the error) of the first read is the answer of every later one.
+ */
+export function sharingReads(client: KubeApi, shared: (path: string) => boolean): KubeApi {
+  const cache = new Map<string, Promise<unknown>>();
+  const once = <T>(kind: string, path: string, opts: unknown, read: () => Promise<T>): Promise<T> => {
+    if (!shared(path)) return read();
+    const key = `${kind} ${path} ${JSON.stringify(opts ?? {})}`;
+    let hit = cache.get(key) as Promise<T> | undefined;
+    if (!hit) {
+      hit = read();
+      cache.set(key, hit);
+    }
+    // Each caller gets its own copy: planners may annotate what they are given.
+    return hit.then((v) => structuredClone(v));
+  };
+  return {
+    conn: client.conn,
+    get: (path, opts) => once('get', path, opts, () => client.get(path, opts)),
+    getOrNull: (path, opts) => once('getOrNull', path, opts, () => client.getOrNull(path, opts)),
+    list: (path, opts) => once('list', path, opts, () => client.list(path, opts)),
+    patch: (path, ops, opts) => client.patch(path, ops, opts),
+    mergePatch: (path, body, opts) => client.mergePatch(path, body, opts),
+    watch: ((...args: Parameters<KubeApi['watch']>) => client.watch(...args)) as KubeApi['watch'],
+  } as KubeApi;
+}
+
+/** The paths read once in a fleet edit: NADs, the KubeVirt CR, kubemacpool, Kube-OVN subnets. */
+export function isFleetSharedPath(path: string): boolean {
+  return /\/network-attachment-definitions\/|\/kubevirts(\?|$)|\/subnets(\?|$)|kubemacpool/.test(path);
+}
+
+export interface FleetRunOptions {
+  parallel: number;
+  /** Aborted on Ctrl-C: no new edit starts; the started ones finish. */
+  signal?: AbortSignal;
+  /** Called when an edit ends, in the order they end. */
+  onResult?: (result: FleetResult, done: number, total: number) => void;
+}
+
+/** Runs `edit` on every VM, at most `parallel` at a time, and gives one result per VM. */
+export async function runFleet(vms: readonly FleetVM[], edit: (vm: FleetVM) => Promise<FleetResult>, opts: FleetRunOptions): Promise<FleetSummary> {
+  if (!Number.isInteger(opts.parallel) || opts.parallel < 1) throw new VnetError('usage', `--parallel must be a whole number of at least 1 (got ${opts.parallel})`);
+  const results: (FleetResult | undefined)[] = Array.from({ length: vms.length }, () => undefined);
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < vms.length && !opts.signal?.aborted) {
+      const i = next++;
+      const vm = vms[i] as FleetVM;
+      const r = await edit(vm).catch((err: unknown) => resultOfError(vm, err));
+      results[i] = r;
+      done++;
+      opts.onResult?.(r, done, vms.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.parallel, vms.length) }, worker));
+  const final = results.map(
+    (r, i): FleetResult => r ?? { ...(vms[i] as FleetVM), outcome: 'skipped', message: 'not started: interrupted', hint: 'run the command again: the VMs already done report unchanged' },
+  );
+  return { results: final, counts: countOutcomes(final), interrupted: final.some((r) => r.outcome === 'skipped') };
+}
+
+export function countOutcomes(results: readonly FleetResult[]): Record<FleetOutcome, number> {
+  const counts: Record<FleetOutcome, number> = { patched: 0, unchanged: 0, refused: 0, failed: 0, skipped: 0 };
+  for (const r of results) counts[r.outcome]++;
+  return counts;
+}
+
+/** A refusal (checked before sending, or the server's 4xx refusal) is `refused`; anything else `failed`. */
+export function resultOfError(vm: FleetVM, err: unknown): FleetResult {
+  if (err instanceof VnetError) {
+    const outcome = err.code === 'precondition' || err.code === 'usage' ? 'refused' : 'failed';
+    return { ...vm, outcome, message: err.message, hint: err.hint };
+  }
+  return { ...vm, outcome: 'failed', message: err instanceof Error ? err.message : String(err) };
+}
+
+/** One VM's live edit as a fleet result. */
+export function resultOfEdit(vm: FleetVM, result: LiveEditResult): FleetResult {
+  const e = result.edit;
+  const dry = e.dryRun === 'none' ? '' : ` (${e.dryRun} dry run)`;
+  const waitFor = result.goal && e.dryRun === 'none' ? { vm: e.after, goal: result.goal } : undefined;
+  return { ...vm, outcome: e.plan.noop ? 'unchanged' : 'patched', message: `${e.plan.summary}${dry}`, ...(waitFor ? { waitFor } : {}) };
+}
+
+/** The exit code name of a fleet run: ok only when every VM succeeded. */
+export function fleetExit(summary: FleetSummary): 'ok' | 'partialFailure' | 'interrupted' {
+  if (summary.interrupted) return 'interrupted';
+  return summary.counts.refused + summary.counts.failed > 0 ? 'partialFailure' : 'ok';
+}
+
+export interface FleetEditOptions {
+  change: InterfaceChange;
+  dryRun: DryRun;
+  parallel: number;
+  qps: number;
+  burst: number;
+  signal?: AbortSignal;
+  onResult?: FleetRunOptions['onResult'];
+}
+
+/** The fleet edit: each VM through editInterfaceLive, over a rate-limited client that reads the shared facts once. */
+export async function editFleetLive(vms: readonly FleetVM[], options: FleetEditOptions, deps: { client: KubeApi }): Promise<FleetSummary> {
+  const { editInterfaceLive } = await import('./interface-edit.js');
+  const client = sharingReads(rateLimited(deps.client, new TokenBucket(options.qps, options.burst)), isFleetSharedPath);
+  return runFleet(
+    vms,
+    async (vm) => {
+      const result = await editInterfaceLive({ change: options.change, target: { mode: 'live', name: vm.name }, dryRun: options.dryRun, output: 'default' }, { client, namespace: vm.namespace });
+      return resultOfEdit(vm, result);
+    },
+    { parallel: options.parallel, signal: options.signal, onResult: options.onResult },
+  );
+}
