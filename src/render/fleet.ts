@@ -68,7 +68,8 @@ export async function createFleetProgress(total: number, opts: { machineOutput: 
   const { default: ora } = await import('ora');
   const bad = { n: 0 };
   const text = (done: number) => `${done}/${total} VirtualMachines ${opts.verb}${bad.n > 0 ? `, ${bad.n} not ${opts.verb === 'done' ? 'edited' : 'ready'}` : ''}`;
-  const spinner = ora({ text: text(0), stream: stream as NodeJS.WritableStream, discardStdin: false }).start();
+  // Whether to draw is decided above (ora alone would also stop drawing whenever CI is set).
+  const spinner = ora({ text: text(0), stream: stream as NodeJS.WritableStream, discardStdin: false, isEnabled: true }).start();
   let ended = false;
   return {
     update: (done, _total, last) => {

@@ -20,7 +20,8 @@ export async function createProgress(label: string, opts: { machineOutput?: bool
   const fancy = Boolean(stream.isTTY) && (stream.columns ?? 0) > 0 && env.NO_COLOR === undefined && !opts.machineOutput;
   if (fancy) {
     const { default: ora } = await import('ora');
-    const spinner = ora({ text: `${label}: waiting`, stream: stream as NodeJS.WritableStream, discardStdin: false }).start();
+    // Whether to draw is decided above (ora alone would also stop drawing whenever CI is set).
+    const spinner = ora({ text: `${label}: waiting`, stream: stream as NodeJS.WritableStream, discardStdin: false, isEnabled: true }).start();
     return {
       update: (state) => {
         spinner.text = `${label}: ${state}`;
