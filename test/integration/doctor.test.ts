@@ -7,22 +7,22 @@
 // manifests install it (VMs opt-out), with failurePolicy Ignore and a service
 // that does not exist, since no kubemacpool server runs here.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Ajv } from 'ajv';
-import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
+import type { KubernetesObjectApi } from '@kubernetes/client-node';
 import { eventually, repoRoot, runCli, sandbox } from '../support/cluster.js';
 // @ts-expect-error plain ESM script without types
-import { down, kubevirtVersion, up } from '../../scripts/sandbox-lib.mjs';
+import { kubevirtVersion } from '../../scripts/sandbox-lib.mjs';
 import { kubemacpoolMutator, VMS_WEBHOOK } from '../support/kubemacpool.js';
+import { usePrivateSandbox } from '../support/private-sandbox.js';
 
 const validate = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(fs.readFileSync(path.join(repoRoot, 'schemas', 'doctor-report.schema.json'), 'utf8')));
 const NS = 'doc';
 const VMH = VMS_WEBHOOK;
 
-let dir: string;
+const sb = usePrivateSandbox('vnet-doctor-', { simulatorArgs: ['--step-ms', '200'] });
 let kubeconfig: string;
 let api: KubernetesObjectApi;
 
@@ -52,12 +52,7 @@ function vm(name: string, spec: { interfaces: object[]; networks: object[]; anno
 const bridgeNad = (name: string, config: object) => ({ apiVersion: 'k8s.cni.cncf.io/v1', kind: 'NetworkAttachmentDefinition', metadata: { name, namespace: NS }, spec: { config: JSON.stringify(config) } });
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vnet-doctor-'));
-  const sb = await up({ dir, simulatorArgs: ['--step-ms', '200'] });
-  kubeconfig = sb.kubeconfig;
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfig);
-  api = KubernetesObjectApi.makeApiClient(kc);
+  ({ kubeconfig, api } = sb);
 
   await create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kubemacpool-system' } });
   await create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kubemacpool-mac-range-config', namespace: 'kubemacpool-system' }, data: { RANGE_START: '02:00:00:00:00:00', RANGE_END: '02:00:00:ff:ff:ff' } });
@@ -70,12 +65,6 @@ beforeAll(async () => {
   await create(bridgeNad('blue-net', { cniVersion: '0.3.1', type: 'bridge', bridge: 'br1' }));
   await create(bridgeNad('mv-net', { cniVersion: '0.3.1', type: 'macvlan', master: 'eth0', mode: 'bridge' }));
 }, 180_000);
-
-afterAll(async () => {
-  if (!dir) return;
-  await down({ dir });
-  fs.rmSync(dir, { recursive: true, force: true });
-});
 
 describe('doctor', () => {
   it('a healthy running VM: every check ok, exit 0, JSON matches the schema', async () => {
@@ -119,7 +108,7 @@ describe('doctor', () => {
   });
 
   it('as viewer, who cannot read the webhook configuration: the kubemacpool check warns and says why, never ok', async () => {
-    const r = await runCli(['doctor', 'healthy', '-n', NS, '-o', 'json'], { kubeconfig: path.join(dir, 'viewer.kubeconfig') });
+    const r = await runCli(['doctor', 'healthy', '-n', NS, '-o', 'json'], { kubeconfig: sb.viewer });
     expect(r.code, r.stdout).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(validate(report), JSON.stringify(validate.errors)).toBe(true);

@@ -5,32 +5,16 @@
 // reach other test files.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminApi, eventually, runCli, sandbox, settledVM, writtenState } from '../support/cluster.js';
-// @ts-expect-error plain ESM script without types
-import { down, up } from '../../scripts/sandbox-lib.mjs';
 import { kubemacpoolMutator, VMS_WEBHOOK } from '../support/kubemacpool.js';
+import { usePrivateSandbox } from '../support/private-sandbox.js';
 
 const NETCONF = 'netconf.kubevirt.io/macAddress';
 const IMAGE = 'registry:5000/kubevirt/netconf-hook-sidecar:latest';
 const VMS_HOOK = VMS_WEBHOOK;
 
-let dir: string;
-let sb: { kubeconfig: string; editor: string };
-
-beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vnet-mac-sb-'));
-  sb = await up({ dir, kubevirt: true });
-}, 300_000);
-
-afterAll(async () => {
-  if (!dir) return;
-  await down({ dir });
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const sb = usePrivateSandbox('vnet-mac-sb-');
 
 function kubectl(args: string[], kubeconfig = sb.kubeconfig): string {
   return execFileSync(sandbox().kubectl, ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8' });
@@ -138,12 +122,9 @@ describe('the Sidecar feature gate', () => {
 // system:authenticated) was removed, which virt-operator would put back: hand-made RBAC, so a private
 // bare sandbox (the API server with KubeVirt's CRDs and RBAC, nothing acting on them).
 describe('the Sidecar feature gate, KubeVirt CR not readable (bare sandbox)', () => {
-  let bareDir: string;
-  let bare: { kubeconfig: string; editor: string };
+  const bare = usePrivateSandbox('vnet-mac-bare-', { kubevirt: false });
   beforeAll(async () => {
-    bareDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vnet-mac-bare-'));
-    bare = await up({ dir: bareDir, kubevirt: false });
-    const api = adminApi(bare.kubeconfig);
+    const api = bare.api;
     // the bare sandbox has the kubevirt namespace, and no KubeVirt CR
     await api.create({ apiVersion: 'kubevirt.io/v1', kind: 'KubeVirt', metadata: { name: 'kubevirt', namespace: 'kubevirt' }, spec: { configuration: { developerConfiguration: { featureGates: [] } } } } as any);
     await api.delete({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'kubevirt.io:default' } });
@@ -152,11 +133,6 @@ describe('the Sidecar feature gate, KubeVirt CR not readable (bare sandbox)', ()
       return review.status?.allowed === false;
     }, 20_000, 'RBAC to stop letting editor list kubevirts');
   }, 180_000);
-  afterAll(async () => {
-    if (!bareDir) return;
-    await down({ dir: bareDir });
-    fs.rmSync(bareDir, { recursive: true, force: true });
-  });
 
   it('warns (and proceeds) when the KubeVirt CR is not readable', async () => {
     await adminApi(bare.kubeconfig).create({

@@ -8,29 +8,25 @@
 // other commands (mac set, doctor) decide, so this file runs in a sandbox of
 // its own, not the shared one; its tests run in order.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Ajv } from 'ajv';
 import { randomBytes } from 'node:crypto';
-import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
+import type { KubernetesObjectApi } from '@kubernetes/client-node';
 import { repoRoot, runCli as runCliShared, sandbox, untilAllowed, type CliResult } from '../support/cluster.js';
-// @ts-expect-error plain ESM script without types
-import { down, up } from '../../scripts/sandbox-lib.mjs';
 import { loadConnection } from '../../src/kube/config.js';
 import { KubeClient } from '../../src/kube/client.js';
 import { editNamespaceLabels, readMacpool } from '../../src/kube/macpool.js';
 import { planOptLabels } from '../../src/domain/macpool.js';
 import { kubemacpoolMutator, PODS_WEBHOOK, VMS_WEBHOOK, type KubemacpoolMode } from '../support/kubemacpool.js';
+import { usePrivateSandbox } from '../support/private-sandbox.js';
 
 const VM = VMS_WEBHOOK;
 const POD = PODS_WEBHOOK;
 const validate = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(fs.readFileSync(path.join(repoRoot, 'schemas', 'macpool-status.schema.json'), 'utf8')));
 
-// The private sandbox: its admin, editor and viewer kubeconfigs.
-let dir: string;
-let sb: { kubeconfig: string; editor: string; viewer: string };
+// An admin client of the private sandbox (sb, below).
 let api: KubernetesObjectApi;
 
 function adminApi(): KubernetesObjectApi {
@@ -94,15 +90,12 @@ async function statusJson(args: string[], kubeconfig?: string): Promise<any> {
 
 let kmpNs: string;
 
+// No KubeVirt object is involved, and nothing runs kubemacpool's Deployment (its status is set by
+// hand below): the private sandbox is a bare one (the API server, the CRDs and RBAC).
+const sb = usePrivateSandbox('vnet-macpool-', { kubevirt: false });
+
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vnet-macpool-'));
-  // No KubeVirt object is involved, and nothing runs kubemacpool's Deployment (its status is set by
-  // hand below): the private sandbox is a bare one (the API server, the CRDs and RBAC).
-  const p = await up({ dir, kubevirt: false });
-  sb = { kubeconfig: p.kubeconfig, editor: p.editor, viewer: p.viewer };
-  const kc = new KubeConfig();
-  kc.loadFromFile(sb.kubeconfig);
-  api = KubernetesObjectApi.makeApiClient(kc);
+  api = sb.api;
   kmpNs = await freshNamespace('kmp-system');
   await create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kubemacpool-mac-range-config', namespace: kmpNs }, data: { RANGE_START: '02:00:00:00:00:00', RANGE_END: '02:00:00:00:FF:FF' } } as never);
   await create({
@@ -119,11 +112,6 @@ beforeAll(async () => {
   await setMutator(kmpNs, 'opt-out', 'opt-in');
 });
 
-afterAll(async () => {
-  if (!dir) return;
-  await down({ dir });
-  fs.rmSync(dir, { recursive: true, force: true });
-}, 60_000);
 
 describe('macpool status', () => {
   it('reads the release-style configuration: where it runs, the range, the modes, and the decision per namespace', async () => {

@@ -12,17 +12,25 @@ import { adminApi } from './cluster.js';
 export interface PrivateSandbox {
   /** Its admin kubeconfig (set once beforeAll ran). */
   kubeconfig: string;
+  /** Its viewer's and editor's kubeconfigs. */
+  viewer: string;
+  editor: string;
   /** An admin client of it. */
   api: KubernetesObjectApi;
 }
 
-/** Registers the describe's beforeAll/afterAll that start and stop a private sandbox in a temporary directory. */
-export function usePrivateSandbox(prefix: string): PrivateSandbox {
+/**
+ * Registers the beforeAll/afterAll (of the describe, or of the file when called at the top) that start
+ * and stop a private sandbox in a temporary directory: with KubeVirt unless `kubevirt: false`. Hooks
+ * registered after this call run once it is up.
+ */
+export function usePrivateSandbox(prefix: string, opts: { kubevirt?: boolean; simulatorArgs?: string[] } = {}): PrivateSandbox {
   let dir = '';
-  const sb = { kubeconfig: '', api: undefined } as unknown as PrivateSandbox;
+  const sb = { kubeconfig: '', viewer: '', editor: '', api: undefined } as unknown as PrivateSandbox;
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-    sb.kubeconfig = (await up({ dir })).kubeconfig;
+    const started = await up({ dir, kubevirt: opts.kubevirt ?? true, simulatorArgs: opts.simulatorArgs ?? [] });
+    Object.assign(sb, { kubeconfig: started.kubeconfig, viewer: started.viewer, editor: started.editor });
     sb.api = adminApi(sb.kubeconfig);
   }, 240_000);
   afterAll(async () => {
