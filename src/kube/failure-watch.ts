@@ -6,7 +6,7 @@
  *    field-selected watch), for FailedAddingInterface, FailedRemovingInterface
  *    or InterfaceAddRejected on the VM's launcher pod about this interface;
  *  - the VM, for a Failure condition with reason HotPlugNetworkInterfaceError
- *    that was not there (or not the same) when the wait began.
+ *    that stands for a grace time (KubeVirt clears one a retry gets past).
  * When it cannot read either (RBAC, say), it just does not report: the main
  * wait goes on and says what it sees.
  */
@@ -32,7 +32,7 @@ export class FailureWatch {
     private readonly vm: VirtualMachine,
     private readonly iface: string,
     private readonly lastState: () => string,
-    /** How long a Failure condition the edit found may stay before it counts as this edit's. */
+    /** How long a Failure condition must stand before it counts (KubeVirt's retries clear passing ones). */
     private readonly graceMs = 10_000,
   ) {
     this.namespace = vm.metadata.namespace ?? 'default';
@@ -115,23 +115,31 @@ export class FailureWatch {
   }
 
   /**
-   * The VM's Failure condition (HotPlugNetworkInterfaceError): one that appears or changes after the
-   * edit, or one the edit found that KubeVirt does not clear within `graceMs` (its next sync, which
-   * the edit itself triggers, clears it when it succeeds; a sync that fails again may leave it as it was).
+   * The VM's Failure condition (HotPlugNetworkInterfaceError) counts once it has stood for `graceMs`.
+   * KubeVirt sets it whenever one sync of the VMI's interfaces fails, and that includes a patch whose
+   * `test` operation met a VMI newer than virt-controller's cache: the sync is requeued at once and the
+   * next success removes the condition. A cause that stays (an admission policy, say) fails every retry,
+   * so the condition is still there when the grace time is up. The same holds for a condition the edit
+   * found: the sync the edit triggers clears it when it succeeds.
    */
   private async watchVM(fail: (err: VnetError) => void): Promise<void> {
     const path = resourcePath(Resources.vm, this.namespace);
-    const sig = (c: { lastTransitionTime?: string | null; message?: string } | undefined) => (c ? `${c.lastTransitionTime ?? ''}/${c.message ?? ''}` : '');
-    const report = (c: { reason?: string; message?: string }) => fail(this.failure(`KubeVirt could not update the VMI's interfaces (VM condition Failure, reason ${c.reason}): ${c.message ?? ''}`));
-    const was = hotplugErrorCondition(this.vm);
-    let current = was;
+    let current = hotplugErrorCondition(this.vm);
     let timer: NodeJS.Timeout | undefined;
-    if (was) {
-      timer = setTimeout(() => {
-        if (current && sig(current) === sig(was)) report(current);
-      }, this.graceMs);
-      this.ctl.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
-    }
+    const observe = (c: typeof current) => {
+      current = c;
+      if (!c) {
+        clearTimeout(timer);
+        timer = undefined;
+      } else if (!timer) {
+        timer = setTimeout(() => {
+          const standing = current;
+          if (standing) fail(this.failure(`KubeVirt could not update the VMI's interfaces (VM condition Failure, reason ${standing.reason}): ${standing.message ?? ''}`));
+        }, this.graceMs);
+      }
+    };
+    this.ctl.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+    observe(current);
     let rv = this.vm.metadata.resourceVersion;
     while (!this.ctl.signal.aborted) {
       const events = this.client.watch<VirtualMachine>(path, { resourceVersion: rv, fieldSelector: `metadata.name=${this.vmName}`, signal: this.ctl.signal, timeoutSeconds: 300 });
@@ -143,12 +151,7 @@ export class FailureWatch {
         }
         if (ev.object?.metadata?.resourceVersion) rv = ev.object.metadata.resourceVersion;
         if (ev.type !== 'ADDED' && ev.type !== 'MODIFIED') continue;
-        current = hotplugErrorCondition(ev.object);
-        if (current && sig(current) !== sig(was)) {
-          clearTimeout(timer);
-          report(current);
-          return;
-        }
+        observe(hotplugErrorCondition(ev.object));
       }
     }
   }

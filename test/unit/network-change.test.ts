@@ -333,7 +333,7 @@ describe('FailureWatch: --wait stops on a new failure for its interface (exit 9)
     w.stop();
   });
 
-  it('a HotPlugNetworkInterfaceError that appears on the VM ends it; one the edit found ends it only when KubeVirt does not clear it in the grace time', async () => {
+  it('a HotPlugNetworkInterfaceError ends it once it has stood for the grace time; one KubeVirt clears (a retry got past it) does not', async () => {
     const { FailureWatch } = await import('../../src/kube/failure-watch.js');
     const cond = { type: 'Failure', status: 'True', reason: 'HotPlugNetworkInterfaceError', message: 'error encountered when trying to patch vmi: denied', lastTransitionTime: '2026-01-01T00:00:00Z' };
     const withCond = (c: typeof cond) => ({ ...vm(), status: { conditions: [c] } });
@@ -346,9 +346,14 @@ describe('FailureWatch: --wait stops on a new failure for its interface (exit 9)
     const stuckErr = (await outcome(stuck.run())) as { code?: string };
     stuck.stop();
     expect(stuckErr.code).toBe('changeFailed');
-    // New after the edit: at once.
-    const later = { ...cond, lastTransitionTime: '2026-01-01T00:01:00Z' };
-    const w = new FailureWatch(fakeApi({ listed: [], watched: [], vmWatched: [withCond(later)] }), vm(), 'blue', () => 'pending');
+    // New after the edit, then gone (a patch that met a VMI newer than KubeVirt's cache, retried): not a failure.
+    const later = { ...cond, lastTransitionTime: '2026-01-01T00:01:00Z', message: 'error encountered when trying to patch vmi: the server rejected our request due to an error in our request' };
+    const passing = new FailureWatch(fakeApi({ listed: [], watched: [], vmWatched: [withCond(later), vm()] }), vm(), 'blue', () => 'pending', 50);
+    expect(await outcome(passing.run())).toBe('still waiting');
+    passing.stop();
+    // New after the edit and standing: it ends the wait, with KubeVirt's message.
+    const denied = { ...cond, lastTransitionTime: '2026-01-01T00:01:00Z' };
+    const w = new FailureWatch(fakeApi({ listed: [], watched: [], vmWatched: [withCond(denied)] }), vm(), 'blue', () => 'pending', 50);
     const err = (await outcome(w.run())) as { code?: string; message?: string };
     w.stop();
     expect(err.code).toBe('changeFailed');
