@@ -29,11 +29,17 @@ export const fleetFlags = {
   }),
   'all-namespaces': Flags.boolean({ char: 'A', description: 'Edit the VMs in all namespaces (every VM, or those -l selects); leave out the VM argument', default: false, helpGroup: 'SEVERAL VMS' }),
   parallel: Flags.integer({
-    description: 'With several VMs: how many are edited at once (requests are also limited to 5 a second, bursts of 10, as client-go does)',
+    description: 'With several VMs: how many are edited at once',
     default: 10,
     min: 1,
     helpGroup: 'SEVERAL VMS',
   }),
+  qps: Flags.string({
+    description: 'With several VMs: the most requests a second this command sends (-1: no client-side limit; the server still answers 429 when it is busy, and that is honoured)',
+    default: '50',
+    helpGroup: 'SEVERAL VMS',
+  }),
+  burst: Flags.integer({ description: 'With several VMs: how many requests may go at once above --qps', default: 100, min: 1, helpGroup: 'SEVERAL VMS' }),
 };
 
 /** The flags every interface edit ends with: --dry-run, -o and the file mode. */
@@ -57,6 +63,8 @@ export interface EditFlags {
   selector?: string;
   'all-namespaces'?: boolean;
   parallel?: number;
+  qps?: string;
+  burst?: number;
 }
 
 /** Which VMs a fleet edit names: several names in the namespace, or a selection (-l, -A). */
@@ -183,11 +191,18 @@ export abstract class InterfaceEditCommand extends ClusterCommand {
   }
 
   private async runFleetEdit(change: InterfaceChange, flags: EditFlags & { debug?: boolean }, selection: FleetSelection): Promise<void> {
-    const [{ editFleetLive, fleetExit, DEFAULT_QPS, DEFAULT_BURST }, render, { listVMs }] = await Promise.all([import('../core/fleet.js'), import('../render/fleet.js'), import('../kube/stores.js')]);
+    const [{ editFleetLive, fleetExit, DEFAULT_QPS, DEFAULT_BURST, fleetBucket }, render, { listVMs }] = await Promise.all([
+      import('../core/fleet.js'),
+      import('../render/fleet.js'),
+      import('../kube/stores.js'),
+    ]);
     // A fleet's add and remove are re-runnable: what is already done is unchanged (planHotplugOnce, planUnplugOnce).
     const fleetChange: InterfaceChange = change.kind === 'hotplug-add' || change.kind === 'hotplug-remove' ? { ...change, once: true } : change;
     const { parseDuration } = await import('../kube/duration.js');
     const timeoutMs = flags.timeout === undefined ? 0 : parseDuration(flags.timeout, '--timeout');
+    const qps = flags.qps === undefined ? DEFAULT_QPS : Number(flags.qps);
+    const burst = flags.burst ?? DEFAULT_BURST;
+    fleetBucket(qps, burst); // a bad --qps or --burst is refused before anything is read
     const { conn, client } = await this.connect(flags);
     const vms =
       'names' in selection
@@ -195,6 +210,7 @@ export abstract class InterfaceEditCommand extends ClusterCommand {
         : (await listVMs(client, selection.allNamespaces ? undefined : conn.namespace, selection.selector)).map((vm) => ({
             namespace: vm.metadata.namespace ?? conn.namespace,
             name: vm.metadata.name,
+            listed: vm,
           }));
     const output = flags.output ?? 'default';
     if (vms.length === 0) {
@@ -218,8 +234,9 @@ export abstract class InterfaceEditCommand extends ClusterCommand {
           change: fleetChange,
           dryRun: flags['dry-run'],
           parallel: flags.parallel ?? 10,
-          qps: DEFAULT_QPS,
-          burst: DEFAULT_BURST,
+          qps,
+          burst,
+          allNamespaces: showNamespace,
           signal: ctl.signal,
           onResult: (r, done, total) => {
             if (streaming) progress.around(() => this.out(render.renderFleetLine(r, output as 'default' | 'name', showNamespace)));

@@ -10,16 +10,24 @@ import { VnetError } from '../errors.js';
 import type { KubeApi } from '../kube/api.js';
 import type { DryRun } from '../kube/edit.js';
 import type { FleetWaitItem } from '../kube/fleet-wait.js';
+import type { VirtualMachine, VirtualMachineInstance } from '../domain/types.js';
 import type { InterfaceChange, LiveEditResult } from './interface-edit.js';
 
-/** client-go's defaults (rest.Config QPS 5, Burst 10). */
-export const DEFAULT_QPS = 5;
-export const DEFAULT_BURST = 10;
+/**
+ * The client-side request rate of a fleet edit. client-go's rest.Config defaults (5 a second, bursts
+ * of 10) predate API Priority and Fairness; with APF the server sheds load itself (429 and
+ * Retry-After, which every request honours), and 5 a second would make a 1,000-VM edit take minutes.
+ * 50 a second with bursts of 100 is what CLI tools that fan out commonly use; --qps and --burst set it.
+ */
+export const DEFAULT_QPS = 50;
+export const DEFAULT_BURST = 100;
 export const DEFAULT_PARALLEL = 10;
 
 export interface FleetVM {
   namespace: string;
   name: string;
+  /** The VM as the selecting list returned it: the edit's first read (a retry reads it anew). */
+  listed?: VirtualMachine;
 }
 
 export type FleetOutcome = 'patched' | 'unchanged' | 'refused' | 'failed' | 'skipped';
@@ -86,7 +94,8 @@ const realClock = {
 };
 
 /** The client with every request (watches included) taking a token first. */
-export function rateLimited(client: KubeApi, bucket: TokenBucket): KubeApi {
+export function rateLimited(client: KubeApi, bucket: TokenBucket | undefined): KubeApi {
+  if (!bucket) return client;
   return {
     conn: client.conn,
     get: async (path, opts) => (await bucket.take(), client.get(path, opts)),
@@ -124,6 +133,30 @@ export function sharingReads(client: KubeApi, shared: (path: string) => boolean)
     get: (path, opts) => once('get', path, opts, () => client.get(path, opts)),
     getOrNull: (path, opts) => once('getOrNull', path, opts, () => client.getOrNull(path, opts)),
     list: (path, opts) => once('list', path, opts, () => client.list(path, opts)),
+    patch: (path, ops, opts) => client.patch(path, ops, opts),
+    mergePatch: (path, body, opts) => client.mergePatch(path, body, opts),
+    watch: ((...args: Parameters<KubeApi['watch']>) => client.watch(...args)) as KubeApi['watch'],
+  } as KubeApi;
+}
+
+/**
+ * The client with the first read of a path answered by `first` when it knows it (`null`: known
+ * absent). Only the first: a retry after a conflict, or a refresh, asks the server.
+ */
+export function primedReads(client: KubeApi, first: (path: string) => { value: unknown } | undefined): KubeApi {
+  const asked = new Set<string>();
+  return {
+    conn: client.conn,
+    get: (path, opts) => client.get(path, opts),
+    getOrNull: (async (path: string, opts?: Parameters<KubeApi['getOrNull']>[1]) => {
+      if (!asked.has(path)) {
+        asked.add(path);
+        const known = first(path);
+        if (known) return known.value === null ? null : structuredClone(known.value);
+      }
+      return client.getOrNull(path, opts);
+    }) as KubeApi['getOrNull'],
+    list: (path, opts) => client.list(path, opts),
     patch: (path, ops, opts) => client.patch(path, ops, opts),
     mergePatch: (path, body, opts) => client.mergePatch(path, body, opts),
     watch: ((...args: Parameters<KubeApi['watch']>) => client.watch(...args)) as KubeApi['watch'],
@@ -199,22 +232,80 @@ export interface FleetEditOptions {
   change: InterfaceChange;
   dryRun: DryRun;
   parallel: number;
+  /** Requests a second; -1: no client-side limit. */
   qps: number;
   burst: number;
   signal?: AbortSignal;
   onResult?: FleetRunOptions['onResult'];
 }
 
-/** The fleet edit: each VM through editInterfaceLive, over a rate-limited client that reads the shared facts once. */
-export async function editFleetLive(vms: readonly FleetVM[], options: FleetEditOptions, deps: { client: KubeApi }): Promise<FleetSummary> {
+/** The client-side rate limit of the flags: none for --qps -1, else a token bucket. */
+export function fleetBucket(qps: number, burst: number): TokenBucket | undefined {
+  if (qps === -1) return undefined;
+  if (!(qps > 0) || !Number.isInteger(burst) || burst < 1) {
+    throw new VnetError('usage', `--qps must be above 0 (or -1 for no client-side limit) and --burst a whole number of at least 1 (got ${qps} and ${burst})`);
+  }
+  return new TokenBucket(qps, burst);
+}
+
+/**
+ * The fleet edit: each VM through editInterfaceLive, over a rate-limited client that reads the shared
+ * facts once. When the VMs came from a list, a VM's first read is that list's copy (its guarded patch
+ * fails and is retried on a fresh read if the VM changed since), and the VMIs are one list and one
+ * watch (per namespace, or one across all namespaces) that keeps them current while the edits run:
+ * a VM then costs one request, its patch.
+ */
+export async function editFleetLive(vms: readonly FleetVM[], options: FleetEditOptions & { allNamespaces?: boolean }, deps: { client: KubeApi }): Promise<FleetSummary> {
   const { editInterfaceLive } = await import('./interface-edit.js');
-  const client = sharingReads(rateLimited(deps.client, new TokenBucket(options.qps, options.burst)), isFleetSharedPath);
-  return runFleet(
-    vms,
-    async (vm) => {
-      const result = await editInterfaceLive({ change: options.change, target: { mode: 'live', name: vm.name }, dryRun: options.dryRun, output: 'default' }, { client, namespace: vm.namespace });
-      return resultOfEdit(vm, result);
-    },
-    { parallel: options.parallel, signal: options.signal, onResult: options.onResult },
-  );
+  const limited = rateLimited(deps.client, fleetBucket(options.qps, options.burst));
+  const known = await knownFromLists(limited, vms, options.allNamespaces === true);
+  const client = sharingReads(primedReads(limited, known.first), isFleetSharedPath);
+  try {
+    return await runFleet(
+      vms,
+      async (vm) => {
+        const result = await editInterfaceLive({ change: options.change, target: { mode: 'live', name: vm.name }, dryRun: options.dryRun, output: 'default' }, { client, namespace: vm.namespace });
+        return resultOfEdit(vm, result);
+      },
+      { parallel: options.parallel, signal: options.signal, onResult: options.onResult },
+    );
+  } finally {
+    known.stop();
+  }
+}
+
+/**
+ * What the lists tell: the listed VMs, and their VMIs from a list-then-watch cache. When the VMIs
+ * cannot be listed or their watch ends in an error, each VM reads its own VMI, as one VM does.
+ */
+export async function knownFromLists(client: KubeApi, vms: readonly FleetVM[], allNamespaces: boolean): Promise<{ first: (path: string) => { value: unknown } | undefined; stop: () => void }> {
+  const listed = vms.filter((v) => v.listed);
+  if (listed.length === 0) return { first: () => undefined, stop: () => undefined };
+  const [{ Reflector }, { Resources, resourcePath }] = await Promise.all([import('../kube/reflector.js'), import('../kube/resources.js')]);
+  const vmPaths = new Map(listed.map((v) => [resourcePath(Resources.vm, v.namespace, v.name), v.listed]));
+  const vmiKeys = new Map(listed.map((v) => [resourcePath(Resources.vmi, v.namespace, v.name), `${v.namespace}/${v.name}`]));
+  const ctl = new AbortController();
+  const reflectors: InstanceType<typeof Reflector<VirtualMachineInstance>>[] = [];
+  let vmisKnown = true;
+  try {
+    for (const ns of allNamespaces ? [undefined] : [...new Set(listed.map((v) => v.namespace))]) {
+      const r = new Reflector<VirtualMachineInstance>(client, { path: resourcePath(Resources.vmi, ns) });
+      await r.list();
+      reflectors.push(r);
+    }
+    for (const r of reflectors) void r.run(ctl.signal, () => undefined).catch(() => (vmisKnown = false));
+  } catch {
+    vmisKnown = false;
+  }
+  const first = (path: string) => {
+    if (vmPaths.has(path)) return { value: vmPaths.get(path) };
+    const key = vmiKeys.get(path);
+    if (key === undefined || !vmisKnown) return undefined;
+    for (const r of reflectors) {
+      const vmi = r.items.get(key);
+      if (vmi) return { value: vmi };
+    }
+    return { value: null };
+  };
+  return { first, stop: () => ctl.abort() };
 }

@@ -90,8 +90,20 @@ describe('a fleet edit with -l', () => {
     // The right to patch vm6, then the same command again: only vm6 is patched.
     await adminApi().replace(role(ns, fleet) as never);
     await untilAllowed(user, 'patch', { group: 'kubevirt.io', resource: 'virtualmachines', namespace: ns, name: 'vm6' });
-    const again = await runCli([...add, '-o', 'json']);
+    const again = await runCli([...add, '-o', 'json', '--debug']);
     expect(again.code, again.stderr).toBe(10);
+    // The VMs selected by one list are not read again, nor their VMIs one by one: one list (and one
+    // watch) of the namespace's VMIs; the one VM to change costs its patch (--debug prints each request).
+    const requests = again.stderr
+      .split('\n')
+      .filter((l) => /^debug: (GET|PATCH|POST|PUT|DELETE) \//.test(l))
+      .map((l) => l.split(' ').slice(1, 3).join(' '));
+    expect(requests.filter((r) => /\/(virtualmachines|virtualmachineinstances)\/[^/?]+$/.test(r.replace(/\?.*/, ''))), again.stderr).toEqual([
+      `PATCH /apis/kubevirt.io/v1/namespaces/${ns}/virtualmachines/vm6`,
+    ]);
+    const vmiReads = requests.filter((r) => r.startsWith(`GET /apis/kubevirt.io/v1/namespaces/${ns}/virtualmachineinstances`));
+    expect(vmiReads.filter((r) => !/[?&]watch=(1|true)/.test(r)), again.stderr).toHaveLength(1);
+    expect(vmiReads.filter((r) => /[?&]watch=(1|true)/.test(r)).length, again.stderr).toBeLessThanOrEqual(1);
     const doc = JSON.parse(again.stdout);
     expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
     expect(doc.items.map((i: { name: string; result: string }) => `${i.name} ${i.result}`)).toEqual([
@@ -159,8 +171,8 @@ describe('a fleet edit with -l', () => {
     for (const n of names) await labelledVM(ns, n, { app: 'c' }, { name: 'blue', nad: 'blue-net' });
     const { cliPath, sandbox } = await import('../support/cluster.js');
     const { spawn } = await import('node:child_process');
-    // One VM at a time (and 5 requests a second): the run is still going when it gets SIGINT.
-    const child = spawn(process.execPath, [cliPath, 'link', 'set', '-l', 'app=c', 'blue', 'down', '-n', ns, '--parallel', '1'], {
+    // One VM at a time and 2 requests a second: the run is still going when it gets SIGINT.
+    const child = spawn(process.execPath, [cliPath, 'link', 'set', '-l', 'app=c', 'blue', 'down', '-n', ns, '--parallel', '1', '--qps', '2', '--burst', '1'], {
       env: { ...process.env, KUBECONFIG: sandbox().kubeconfig, NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -8,8 +8,8 @@ import { fleetSelection } from '../../src/cli/edit-command.js';
 import { waitForFleet } from '../../src/kube/fleet-wait.js';
 import { createFleetProgress, renderFleetLine, renderFleetList, renderFleetSummary } from '../../src/render/fleet.js';
 import { vnet } from '../support/in-process.js';
-import { refusalOf, testVM } from '../support/vm.js';
-import { countOutcomes, fleetExit, isFleetSharedPath, rateLimited, resultOfError, runFleet, sharingReads, TokenBucket, type FleetResult, type FleetVM } from '../../src/core/fleet.js';
+import { refusalOf, testVM, testVMI } from '../support/vm.js';
+import { countOutcomes, editFleetLive, fleetBucket, fleetExit, isFleetSharedPath, knownFromLists, primedReads, rateLimited, resultOfError, runFleet, sharingReads, TokenBucket, type FleetResult, type FleetVM } from '../../src/core/fleet.js';
 import type { KubeApi } from '../../src/kube/api.js';
 
 const vms = (n: number): FleetVM[] => Array.from({ length: n }, (_, i) => ({ namespace: 'ns', name: `vm${i}` }));
@@ -182,6 +182,84 @@ describe('TokenBucket', () => {
     clock.advance(1000);
     expect((await first).value).toEqual({ type: 'ADDED', object: {} });
     expect(calls.at(-1)).toBe('watch /d');
+  });
+});
+
+describe('what the selecting lists tell (a VM costs its patch)', () => {
+  const vmPath = (n: string) => `/apis/kubevirt.io/v1/namespaces/ns1/virtualmachines/${n}`;
+  const vmiPath = (n: string) => `/apis/kubevirt.io/v1/namespaces/ns1/virtualmachineinstances/${n}`;
+
+  /** A client that answers the reads of a hot-plug from these objects and records every request. */
+  function fakeCluster(o: { vms: ReturnType<typeof testVM>[]; vmis: ReturnType<typeof testVMI>[]; watched?: ReturnType<typeof testVMI>[]; watchFails?: boolean }) {
+    const calls: string[] = [];
+    const nad = { apiVersion: 'k8s.cni.cncf.io/v1', kind: 'NetworkAttachmentDefinition', metadata: { name: 'blue-net', namespace: 'ns1' }, spec: { config: JSON.stringify({ cniVersion: '0.3.1', type: 'bridge', bridge: 'br1' }) } };
+    const byPath = new Map<string, unknown>(o.vms.map((v) => [vmPath(v.metadata.name), v]));
+    const client = {
+      conn: {} as KubeApi['conn'],
+      get: async (p: string) => {
+        calls.push(`get ${p}`);
+        if (p.endsWith('/network-attachment-definitions/blue-net')) return structuredClone(nad);
+        throw new VnetError('notFound', `${p} not found`);
+      },
+      getOrNull: async (p: string) => (calls.push(`getOrNull ${p}`), structuredClone(byPath.get(p) ?? null)),
+      list: async (p: string) => {
+        calls.push(`list ${p}`);
+        return { metadata: { resourceVersion: '100' }, items: p.endsWith('/virtualmachineinstances') ? structuredClone(o.vmis) : [] };
+      },
+      patch: async (p: string) => (calls.push(`patch ${p}`), structuredClone(byPath.get(p))),
+      mergePatch: async () => ({}),
+      watch: async function* (p: string, opts: { signal?: AbortSignal }) {
+        calls.push(`watch ${p}`);
+        if (o.watchFails) throw new VnetError('forbidden', 'cannot watch');
+        for (const vmi of o.watched ?? []) yield { type: 'ADDED', object: vmi };
+        await new Promise((r) => opts.signal?.addEventListener('abort', r, { once: true }));
+      },
+    } as unknown as KubeApi;
+    return { client, calls };
+  }
+
+  it('a listed VM is not read again, nor its VMI: one list and one watch of the VMIs, then one patch per VM', async () => {
+    const listed = ['vm0', 'vm1', 'vm2'].map((name) => testVM({ name }));
+    const { client, calls } = fakeCluster({ vms: listed, vmis: [testVMI(listed[1] as never)] });
+    const summary = await editFleetLive(
+      listed.map((vm) => ({ namespace: 'ns1', name: vm.metadata.name, listed: vm })),
+      { change: { kind: 'hotplug-add', request: { network: 'blue-net', name: 'blue' }, once: true }, dryRun: 'none', parallel: 2, qps: -1, burst: 1 },
+      { client },
+    );
+    expect(summary.counts.patched, JSON.stringify(summary.results)).toBe(3);
+    expect(calls.filter((c) => /virtualmachine(instance)?s\/vm\d$/.test(c)).sort()).toEqual(['patch ' + vmPath('vm0'), 'patch ' + vmPath('vm1'), 'patch ' + vmPath('vm2')]);
+    expect(calls.filter((c) => c.endsWith('/namespaces/ns1/virtualmachineinstances'))).toEqual([`list /apis/kubevirt.io/v1/namespaces/ns1/virtualmachineinstances`, `watch /apis/kubevirt.io/v1/namespaces/ns1/virtualmachineinstances`]);
+  });
+
+  it('the VMIs stay current through the watch; a VMI read a second time, or with the watch gone, asks the server', async () => {
+    const vm = testVM({ name: 'late' });
+    const { client, calls } = fakeCluster({ vms: [vm], vmis: [], watched: [testVMI(vm)] });
+    const known = await knownFromLists(client, [{ namespace: 'ns1', name: 'late', listed: vm }], false);
+    expect(known.first(vmiPath('late'))).toEqual({ value: null }); // listed, and absent then
+    await tick();
+    expect(known.first(vmiPath('late'))).toEqual({ value: expect.objectContaining({ metadata: expect.objectContaining({ name: 'late' }) }) });
+    expect(known.first(vmPath('late'))).toEqual({ value: vm });
+    expect(known.first(vmiPath('other'))).toBeUndefined();
+    known.stop();
+    const primed = primedReads(client, known.first);
+    expect(await primed.getOrNull(vmPath('late'))).toEqual(vm);
+    expect(calls.filter((c) => c.startsWith('getOrNull'))).toEqual([]);
+    await primed.getOrNull(vmPath('late'));
+    expect(calls.filter((c) => c.startsWith('getOrNull'))).toEqual([`getOrNull ${vmPath('late')}`]);
+
+    const broken = fakeCluster({ vms: [vm], vmis: [], watchFails: true });
+    const k2 = await knownFromLists(broken.client, [{ namespace: 'ns1', name: 'late', listed: vm }], false);
+    await tick();
+    expect(k2.first(vmiPath('late'))).toBeUndefined();
+    k2.stop();
+  });
+
+  it('--qps -1 is no client-side limit; a QPS of 0 or a burst below 1 is refused', () => {
+    expect(fleetBucket(-1, 1)).toBeUndefined();
+    expect(fleetBucket(50, 100)).toBeInstanceOf(TokenBucket);
+    expect(() => fleetBucket(0, 100)).toThrow(/--qps must be above 0 \(or -1 for no client-side limit\)/);
+    expect(() => fleetBucket(Number.NaN, 100)).toThrow(/--qps/);
+    expect(() => fleetBucket(5, 0)).toThrow(/--burst a whole number of at least 1/);
   });
 });
 
