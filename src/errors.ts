@@ -63,7 +63,7 @@ export const EXIT_CODES: readonly { code: ExitCodeName; title: string; when: str
     title: 'change failed',
     when:
       '`--wait` stopped early because the change failed on the cluster: the dynamic networks controller reported `FailedAddingInterface`, `FailedRemovingInterface` or `InterfaceAddRejected` for the interface, ' +
-      'or KubeVirt set the VM condition `Failure` with reason `HotPlugNetworkInterfaceError`; the edit stays in place',
+      "or KubeVirt's VM condition `Failure` with reason `HotPlugNetworkInterfaceError` stood for 10 s; with several VMs, for at least one of them (each VM's line says which), or the watch of its namespace was lost; the edit stays in place",
   },
   {
     code: 'partialFailure',

@@ -39,7 +39,7 @@ export const fleetFlags = {
     default: '50',
     helpGroup: 'SEVERAL VMS',
   }),
-  burst: Flags.integer({ description: 'With several VMs: how many requests may go at once above --qps', default: 100, min: 1, helpGroup: 'SEVERAL VMS' }),
+  burst: Flags.integer({ description: 'With several VMs: how many requests may go at once before --qps paces them (a token bucket)', default: 100, min: 1, helpGroup: 'SEVERAL VMS' }),
 };
 
 /** The flags every interface edit ends with: --dry-run, -o and the file mode. */
@@ -191,27 +191,35 @@ export abstract class InterfaceEditCommand extends ClusterCommand {
   }
 
   private async runFleetEdit(change: InterfaceChange, flags: EditFlags & { debug?: boolean }, selection: FleetSelection): Promise<void> {
-    const [{ editFleetLive, fleetExit, DEFAULT_QPS, DEFAULT_BURST, fleetBucket }, render, { listVMs }] = await Promise.all([
+    const [{ editFleetLive, fleetExit, DEFAULT_QPS, DEFAULT_BURST, fleetBucket, rateLimited }, render, { Reflector }, { Resources, resourcePath }] = await Promise.all([
       import('../core/fleet.js'),
       import('../render/fleet.js'),
-      import('../kube/stores.js'),
+      import('../kube/reflector.js'),
+      import('../kube/resources.js'),
     ]);
     // A fleet's add and remove are re-runnable: what is already done is unchanged (planHotplugOnce, planUnplugOnce).
     const fleetChange: InterfaceChange = change.kind === 'hotplug-add' || change.kind === 'hotplug-remove' ? { ...change, once: true } : change;
     const { parseDuration } = await import('../kube/duration.js');
     const timeoutMs = flags.timeout === undefined ? 0 : parseDuration(flags.timeout, '--timeout');
-    const qps = flags.qps === undefined ? DEFAULT_QPS : Number(flags.qps);
-    const burst = flags.burst ?? DEFAULT_BURST;
-    fleetBucket(qps, burst); // a bad --qps or --burst is refused before anything is read
-    const { conn, client } = await this.connect(flags);
-    const vms =
-      'names' in selection
-        ? selection.names.map((name) => ({ namespace: conn.namespace, name }))
-        : (await listVMs(client, selection.allNamespaces ? undefined : conn.namespace, selection.selector)).map((vm) => ({
-            namespace: vm.metadata.namespace ?? conn.namespace,
-            name: vm.metadata.name,
-            listed: vm,
-          }));
+    // A bad --qps or --burst is refused before anything is read; every request of the run takes a token.
+    const bucket = fleetBucket(flags.qps === undefined ? DEFAULT_QPS : Number(flags.qps), flags.burst ?? DEFAULT_BURST);
+    const connected = await this.connect(flags);
+    const conn = connected.conn;
+    const client = rateLimited(connected.client, bucket);
+    let source: import('../core/fleet.js').FleetSource | undefined;
+    let vms: { namespace: string; name: string }[];
+    if ('names' in selection) {
+      vms = selection.names.map((name) => ({ namespace: conn.namespace, name }));
+    } else {
+      // The selection is the first list of a cache of the VMs that the edit keeps current.
+      const cache = new Reflector<import('../domain/types.js').VirtualMachine>(client, {
+        path: resourcePath(Resources.vm, selection.allNamespaces ? undefined : conn.namespace),
+        labelSelector: selection.selector,
+      });
+      await cache.list();
+      source = { vms: cache, allNamespaces: selection.allNamespaces };
+      vms = [...cache.items.values()].map((vm) => ({ namespace: vm.metadata.namespace ?? conn.namespace, name: vm.metadata.name }));
+    }
     const output = flags.output ?? 'default';
     if (vms.length === 0) {
       if (output === 'json' || output === 'yaml') this.out(render.renderFleetList([], output));
@@ -234,16 +242,13 @@ export abstract class InterfaceEditCommand extends ClusterCommand {
           change: fleetChange,
           dryRun: flags['dry-run'],
           parallel: flags.parallel ?? 10,
-          qps,
-          burst,
-          allNamespaces: showNamespace,
           signal: ctl.signal,
           onResult: (r, done, total) => {
             if (streaming) progress.around(() => this.out(render.renderFleetLine(r, output as 'default' | 'name', showNamespace)));
             progress.update(done, total, r.outcome === 'refused' || r.outcome === 'failed' ? 'bad' : 'ok');
           },
         },
-        { client },
+        { client, source },
       );
       progress.finish();
       if (streaming) {
@@ -265,16 +270,21 @@ export abstract class InterfaceEditCommand extends ClusterCommand {
           hint: "see each VM's line for why; fix that and run the same command again: the VMs already done report unchanged",
         });
       }
-      const late = waited?.filter((w) => w.outcome === 'timeout' || w.outcome === 'failed') ?? [];
-      if (late.length > 0) {
-        const timedOut = late.every((w) => w.outcome === 'timeout');
+      const failed = waited?.filter((w) => w.outcome === 'failed') ?? [];
+      if (failed.length > 0) {
         throw new VnetError(
-          timedOut ? 'timeout' : 'partialFailure',
-          `${late.length} of ${waited?.length} VirtualMachines did not reach the change within --timeout ${flags.timeout}${timedOut ? '' : ' (the watch was lost for some)'}`,
+          'changeFailed',
+          `${failed.length} of ${waited?.length} VirtualMachines did not get the change: KubeVirt or Multus reported a failure (or the watch was lost); see each VM's line`,
           {
-            hint: 'the edits stay in place; follow them with kubectl vnet status -w',
+            hint: `the edits stay in place; fix the cause, then check each, e.g. kubectl vnet status ${failed[0]?.name} -n ${failed[0]?.namespace} (kubectl vnet doctor ${failed[0]?.name} looks further)`,
           },
         );
+      }
+      const late = waited?.filter((w) => w.outcome === 'timeout') ?? [];
+      if (late.length > 0) {
+        throw new VnetError('timeout', `${late.length} of ${waited?.length} VirtualMachines did not reach the change within --timeout ${flags.timeout}`, {
+          hint: 'the edits stay in place; follow them with kubectl vnet status -w',
+        });
       }
     } finally {
       progress.finish();

@@ -3,14 +3,16 @@
  * Each VM goes through editInterfaceLive exactly as one VM does (guarded patch,
  * checks, retries on conflict); this module adds what many VMs need: a bound on
  * edits in flight (--parallel), a client-side request rate limit (a token bucket,
- * client-go's defaults), the facts that are the same for every VM read once, one
- * result per VM, and a stop (Ctrl-C) that starts no new edit and lets the started ones finish.
+ * --qps and --burst), the facts that are the same for every VM read once, the VMs
+ * and VMIs of a selection kept by list-then-watch caches instead of read one by one,
+ * one result per VM, and a stop (Ctrl-C) that starts no new edit and lets the started ones finish.
  */
 import { VnetError } from '../errors.js';
 import type { KubeApi } from '../kube/api.js';
 import type { DryRun } from '../kube/edit.js';
 import type { FleetWaitItem } from '../kube/fleet-wait.js';
 import type { VirtualMachine, VirtualMachineInstance } from '../domain/types.js';
+import type { Reflector } from '../kube/reflector.js';
 import type { InterfaceChange, LiveEditResult } from './interface-edit.js';
 
 /**
@@ -26,8 +28,6 @@ export const DEFAULT_PARALLEL = 10;
 export interface FleetVM {
   namespace: string;
   name: string;
-  /** The VM as the selecting list returned it: the edit's first read (a retry reads it anew). */
-  listed?: VirtualMachine;
 }
 
 export type FleetOutcome = 'patched' | 'unchanged' | 'refused' | 'failed' | 'skipped';
@@ -232,9 +232,6 @@ export interface FleetEditOptions {
   change: InterfaceChange;
   dryRun: DryRun;
   parallel: number;
-  /** Requests a second; -1: no client-side limit. */
-  qps: number;
-  burst: number;
   signal?: AbortSignal;
   onResult?: FleetRunOptions['onResult'];
 }
@@ -248,18 +245,23 @@ export function fleetBucket(qps: number, burst: number): TokenBucket | undefined
   return new TokenBucket(qps, burst);
 }
 
+/** Where a selection (-l, -A) came from: the VMs' cache, listed already; run here to keep it current. */
+export interface FleetSource {
+  vms: Reflector<VirtualMachine>;
+  /** -A: the VMIs of every namespace (one list and watch), else those of the VMs' namespaces. */
+  allNamespaces: boolean;
+}
+
 /**
- * The fleet edit: each VM through editInterfaceLive, over a rate-limited client that reads the shared
- * facts once. When the VMs came from a list, a VM's first read is that list's copy (its guarded patch
- * fails and is retried on a fresh read if the VM changed since), and the VMIs are one list and one
- * watch (per namespace, or one across all namespaces) that keeps them current while the edits run:
- * a VM then costs one request, its patch.
+ * The fleet edit: each VM through editInterfaceLive, over `deps.client` (rate-limited by the caller),
+ * with the facts that are the same for every VM read once. For a selection (-l, -A) a VM's first
+ * read is the VMs' cache, kept current by its watch while the edits run (a retry after a conflict
+ * reads the server), and the VMIs are one more list and watch: a VM then costs one request, its patch.
  */
-export async function editFleetLive(vms: readonly FleetVM[], options: FleetEditOptions & { allNamespaces?: boolean }, deps: { client: KubeApi }): Promise<FleetSummary> {
+export async function editFleetLive(vms: readonly FleetVM[], options: FleetEditOptions, deps: { client: KubeApi; source?: FleetSource }): Promise<FleetSummary> {
   const { editInterfaceLive } = await import('./interface-edit.js');
-  const limited = rateLimited(deps.client, fleetBucket(options.qps, options.burst));
-  const known = await knownFromLists(limited, vms, options.allNamespaces === true);
-  const client = sharingReads(primedReads(limited, known.first), isFleetSharedPath);
+  const known = deps.source ? await knownFromCaches(deps.client, vms, deps.source) : { first: () => undefined, stop: () => undefined };
+  const client = sharingReads(primedReads(deps.client, known.first), isFleetSharedPath);
   try {
     return await runFleet(
       vms,
@@ -274,35 +276,45 @@ export async function editFleetLive(vms: readonly FleetVM[], options: FleetEditO
   }
 }
 
+/** Below this many namespaces, -A lists and watches the VMIs of the selected VMs' namespaces only. */
+const FEW_NAMESPACES = 10;
+
 /**
- * What the lists tell: the listed VMs, and their VMIs from a list-then-watch cache. When the VMIs
- * cannot be listed or their watch ends in an error, each VM reads its own VMI, as one VM does.
+ * The VMs from their cache (run here, so it follows changes) and the VMIs from a list-then-watch
+ * cache of their own. When a cache cannot be read or its watch ends in an error, the VMs read
+ * their own objects, as one VM does; a VM the cache no longer has is read from the server too.
  */
-export async function knownFromLists(client: KubeApi, vms: readonly FleetVM[], allNamespaces: boolean): Promise<{ first: (path: string) => { value: unknown } | undefined; stop: () => void }> {
-  const listed = vms.filter((v) => v.listed);
-  if (listed.length === 0) return { first: () => undefined, stop: () => undefined };
+export async function knownFromCaches(client: KubeApi, vms: readonly FleetVM[], source: FleetSource): Promise<{ first: (path: string) => { value: unknown } | undefined; stop: () => void }> {
   const [{ Reflector }, { Resources, resourcePath }] = await Promise.all([import('../kube/reflector.js'), import('../kube/resources.js')]);
-  const vmPaths = new Map(listed.map((v) => [resourcePath(Resources.vm, v.namespace, v.name), v.listed]));
-  const vmiKeys = new Map(listed.map((v) => [resourcePath(Resources.vmi, v.namespace, v.name), `${v.namespace}/${v.name}`]));
+  const keyOf = new Map<string, { kind: 'vm' | 'vmi'; key: string }>();
+  for (const v of vms) {
+    keyOf.set(resourcePath(Resources.vm, v.namespace, v.name), { kind: 'vm', key: `${v.namespace}/${v.name}` });
+    keyOf.set(resourcePath(Resources.vmi, v.namespace, v.name), { kind: 'vmi', key: `${v.namespace}/${v.name}` });
+  }
   const ctl = new AbortController();
-  const reflectors: InstanceType<typeof Reflector<VirtualMachineInstance>>[] = [];
+  let vmsKnown = true;
   let vmisKnown = true;
+  void source.vms.run(ctl.signal, () => undefined).catch(() => (vmsKnown = false));
+  const namespaces = [...new Set(vms.map((v) => v.namespace))];
+  const vmis: Reflector<VirtualMachineInstance>[] = [];
   try {
-    for (const ns of allNamespaces ? [undefined] : [...new Set(listed.map((v) => v.namespace))]) {
-      const r = new Reflector<VirtualMachineInstance>(client, { path: resourcePath(Resources.vmi, ns) });
-      await r.list();
-      reflectors.push(r);
-    }
-    for (const r of reflectors) void r.run(ctl.signal, () => undefined).catch(() => (vmisKnown = false));
+    const scopes = source.allNamespaces && namespaces.length > FEW_NAMESPACES ? [undefined] : namespaces;
+    vmis.push(...scopes.map((ns) => new Reflector<VirtualMachineInstance>(client, { path: resourcePath(Resources.vmi, ns) })));
+    await Promise.all(vmis.map((r) => r.list()));
+    for (const r of vmis) void r.run(ctl.signal, () => undefined).catch(() => (vmisKnown = false));
   } catch {
     vmisKnown = false;
   }
-  const first = (path: string) => {
-    if (vmPaths.has(path)) return { value: vmPaths.get(path) };
-    const key = vmiKeys.get(path);
-    if (key === undefined || !vmisKnown) return undefined;
-    for (const r of reflectors) {
-      const vmi = r.items.get(key);
+  const first = (path: string): { value: unknown } | undefined => {
+    const k = keyOf.get(path);
+    if (!k || ctl.signal.aborted) return undefined;
+    if (k.kind === 'vm') {
+      const vm = vmsKnown ? source.vms.items.get(k.key) : undefined;
+      return vm ? { value: vm } : undefined;
+    }
+    if (!vmisKnown) return undefined;
+    for (const r of vmis) {
+      const vmi = r.items.get(k.key);
       if (vmi) return { value: vmi };
     }
     return { value: null };

@@ -7,7 +7,7 @@ import { PatchStrategy } from '@kubernetes/client-node';
 import { Ajv } from 'ajv';
 import { describe, expect, it, vi } from 'vitest';
 import { adminApi, bindRole, create, eventually, freshNamespace, readVM, readVMI, runCli, untilAllowed, writtenState } from '../support/cluster.js';
-import { bridgeNad, inDomain, makeVM, runningWith } from '../support/hotplug.js';
+import { bridgeNad, inDomain, makeVM, pauseSimulator, runningWith } from '../support/hotplug.js';
 
 vi.setConfig({ testTimeout: 150_000 });
 
@@ -162,6 +162,54 @@ describe('a fleet edit with -l', () => {
     expect(nsWide.length - watches.length, r.stderr).toBe(1);
     expect(watches.length, r.stderr).toBeLessThanOrEqual(1);
     expect(nsWide.every((l) => !l.includes('fieldSelector')), r.stderr).toBe(true);
+  });
+
+  it('--wait with several VMs: a VM whose plug Multus reports as failed ends as failed at once, the others are waited for; exit 9', async () => {
+    const ns = await freshNamespace('vnet-fleet');
+    await bridgeNad(ns, 'doomed-net', { cniVersion: '0.3.1', type: 'bridge', bridge: 'br9' });
+    // ok already has the interface (attached); bad gets it now, and its NAD is deleted before Multus acts.
+    await makeVM(ns, 'ok', { extra: [{ name: 'green', nad: 'doomed-net' }] });
+    await makeVM(ns, 'bad');
+    await runningWith(ns, 'ok', ['default', 'green']);
+    await runningWith(ns, 'bad', ['default']);
+    const { cliPath, sandbox } = await import('../support/cluster.js');
+    const { spawn } = await import('node:child_process');
+    await pauseSimulator(ns, 'bad', true);
+    const started = Date.now();
+    const child = spawn(process.execPath, [cliPath, 'hotplug', 'add', 'ok', 'bad', '-n', ns, '--network', 'doomed-net', '--name', 'green', '--wait', '--timeout', '150s'], {
+      env: { ...process.env, KUBECONFIG: sandbox().kubeconfig, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const killer = setTimeout(() => child.kill('SIGKILL'), 150_000);
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const edited = new Promise<void>((resolve) => child.stdout.on('data', (d) => ((stdout += d), stdout.includes(' VirtualMachines: ') && resolve())));
+    const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
+    try {
+      await Promise.race([edited, exited]);
+      await adminApi().delete({ apiVersion: 'k8s.cni.cncf.io/v1', kind: 'NetworkAttachmentDefinition', metadata: { name: 'doomed-net', namespace: ns } } as never);
+    } finally {
+      await pauseSimulator(ns, 'bad', false);
+    }
+    const code = await exited;
+    clearTimeout(killer);
+    expect(code, stderr).toBe(9);
+    const lines = stdout.split('\n').filter(Boolean);
+    expect(lines.slice(0, 3).sort()).toEqual([
+      '2 VirtualMachines: 1 patched, 1 unchanged, 0 refused, 0 failed',
+      `virtualmachine.kubevirt.io/bad patched: add interface green (bridge) on ${ns}/doomed-net`,
+      expect.stringMatching(/^virtualmachine\.kubevirt\.io\/ok unchanged: /),
+    ]);
+    expect(lines.slice(3).sort()).toEqual([
+      expect.stringMatching(new RegExp(`^virtualmachine\\.kubevirt\\.io/bad failed: FailedAddingInterface on pod virt-launcher-bad-\\w+: pod \\[${ns}/virt-launcher-bad-\\w+\\]: failed adding interface pod\\w{11} to network: doomed-net$`)),
+      'virtualmachine.kubevirt.io/ok done: ready',
+      'waited for 2 VirtualMachines: 1 done, 0 not running, 1 failed',
+    ]);
+    expect(stderr).toMatch(/^error: 1 of 2 VirtualMachines did not get the change: KubeVirt or Multus reported a failure/m);
+    expect(stderr).toMatch(new RegExp(`^hint: the edits stay in place; fix the cause, then check each, e.g. kubectl vnet status bad -n ${ns} `, 'm'));
+    // Well before the timeout.
+    expect(Date.now() - started).toBeLessThan(100_000);
   });
 
   it('Ctrl-C starts no new VM, lets the started edit finish, lists the rest as skipped, exits 130', async () => {

@@ -6,10 +6,11 @@ import { VnetError } from '../../src/errors.js';
 import { planHotplugOnce, planUnplugOnce } from '../../src/domain/hotplug.js';
 import { fleetSelection } from '../../src/cli/edit-command.js';
 import { waitForFleet } from '../../src/kube/fleet-wait.js';
+import { hashedPodInterfaceName } from '../../src/domain/vmspec.js';
 import { createFleetProgress, renderFleetLine, renderFleetList, renderFleetSummary } from '../../src/render/fleet.js';
 import { vnet } from '../support/in-process.js';
 import { refusalOf, testVM, testVMI } from '../support/vm.js';
-import { countOutcomes, editFleetLive, fleetBucket, fleetExit, isFleetSharedPath, knownFromLists, primedReads, rateLimited, resultOfError, runFleet, sharingReads, TokenBucket, type FleetResult, type FleetVM } from '../../src/core/fleet.js';
+import { countOutcomes, editFleetLive, fleetBucket, fleetExit, isFleetSharedPath, knownFromCaches, primedReads, rateLimited, resultOfError, runFleet, sharingReads, TokenBucket, type FleetResult, type FleetVM } from '../../src/core/fleet.js';
 import type { KubeApi } from '../../src/kube/api.js';
 
 const vms = (n: number): FleetVM[] => Array.from({ length: n }, (_, i) => ({ namespace: 'ns', name: `vm${i}` }));
@@ -188,9 +189,11 @@ describe('TokenBucket', () => {
 describe('what the selecting lists tell (a VM costs its patch)', () => {
   const vmPath = (n: string) => `/apis/kubevirt.io/v1/namespaces/ns1/virtualmachines/${n}`;
   const vmiPath = (n: string) => `/apis/kubevirt.io/v1/namespaces/ns1/virtualmachineinstances/${n}`;
+  const vmsPath = '/apis/kubevirt.io/v1/namespaces/ns1/virtualmachines';
+  const vmisPath = '/apis/kubevirt.io/v1/namespaces/ns1/virtualmachineinstances';
 
   /** A client that answers the reads of a hot-plug from these objects and records every request. */
-  function fakeCluster(o: { vms: ReturnType<typeof testVM>[]; vmis: ReturnType<typeof testVMI>[]; watched?: ReturnType<typeof testVMI>[]; watchFails?: boolean }) {
+  function fakeCluster(o: { vms: ReturnType<typeof testVM>[]; vmis: ReturnType<typeof testVMI>[]; watched?: { path: string; event: unknown }[]; watchFails?: boolean }) {
     const calls: string[] = [];
     const nad = { apiVersion: 'k8s.cni.cncf.io/v1', kind: 'NetworkAttachmentDefinition', metadata: { name: 'blue-net', namespace: 'ns1' }, spec: { config: JSON.stringify({ cniVersion: '0.3.1', type: 'bridge', bridge: 'br1' }) } };
     const byPath = new Map<string, unknown>(o.vms.map((v) => [vmPath(v.metadata.name), v]));
@@ -204,53 +207,74 @@ describe('what the selecting lists tell (a VM costs its patch)', () => {
       getOrNull: async (p: string) => (calls.push(`getOrNull ${p}`), structuredClone(byPath.get(p) ?? null)),
       list: async (p: string) => {
         calls.push(`list ${p}`);
-        return { metadata: { resourceVersion: '100' }, items: p.endsWith('/virtualmachineinstances') ? structuredClone(o.vmis) : [] };
+        const items = p === vmisPath ? o.vmis : p === vmsPath ? o.vms : [];
+        return { metadata: { resourceVersion: '100' }, items: structuredClone(items) };
       },
       patch: async (p: string) => (calls.push(`patch ${p}`), structuredClone(byPath.get(p))),
       mergePatch: async () => ({}),
       watch: async function* (p: string, opts: { signal?: AbortSignal }) {
         calls.push(`watch ${p}`);
         if (o.watchFails) throw new VnetError('forbidden', 'cannot watch');
-        for (const vmi of o.watched ?? []) yield { type: 'ADDED', object: vmi };
+        for (const w of o.watched ?? []) if (w.path === p) yield w.event;
         await new Promise((r) => opts.signal?.addEventListener('abort', r, { once: true }));
       },
     } as unknown as KubeApi;
     return { client, calls };
   }
 
-  it('a listed VM is not read again, nor its VMI: one list and one watch of the VMIs, then one patch per VM', async () => {
+  async function sourceOf(client: KubeApi) {
+    const { Reflector } = await import('../../src/kube/reflector.js');
+    const vms = new Reflector<ReturnType<typeof testVM>>(client, { path: vmsPath, labelSelector: 'app=x' });
+    await vms.list();
+    return { vms, allNamespaces: false };
+  }
+
+  it('a selected VM is not read again, nor its VMI: one list and one watch of each, then one patch per VM', async () => {
     const listed = ['vm0', 'vm1', 'vm2'].map((name) => testVM({ name }));
     const { client, calls } = fakeCluster({ vms: listed, vmis: [testVMI(listed[1] as never)] });
+    const source = await sourceOf(client);
     const summary = await editFleetLive(
-      listed.map((vm) => ({ namespace: 'ns1', name: vm.metadata.name, listed: vm })),
-      { change: { kind: 'hotplug-add', request: { network: 'blue-net', name: 'blue' }, once: true }, dryRun: 'none', parallel: 2, qps: -1, burst: 1 },
-      { client },
+      listed.map((vm) => ({ namespace: 'ns1', name: vm.metadata.name })),
+      { change: { kind: 'hotplug-add', request: { network: 'blue-net', name: 'blue' }, once: true }, dryRun: 'none', parallel: 2 },
+      { client, source },
     );
     expect(summary.counts.patched, JSON.stringify(summary.results)).toBe(3);
     expect(calls.filter((c) => /virtualmachine(instance)?s\/vm\d$/.test(c)).sort()).toEqual(['patch ' + vmPath('vm0'), 'patch ' + vmPath('vm1'), 'patch ' + vmPath('vm2')]);
-    expect(calls.filter((c) => c.endsWith('/namespaces/ns1/virtualmachineinstances'))).toEqual([`list /apis/kubevirt.io/v1/namespaces/ns1/virtualmachineinstances`, `watch /apis/kubevirt.io/v1/namespaces/ns1/virtualmachineinstances`]);
+    expect(calls.filter((c) => c.endsWith(vmisPath) || c.endsWith(vmsPath)).sort()).toEqual([`list ${vmisPath}`, `list ${vmsPath}`, `watch ${vmisPath}`, `watch ${vmsPath}`]);
   });
 
-  it('the VMIs stay current through the watch; a VMI read a second time, or with the watch gone, asks the server', async () => {
+  it('the caches follow their watches; a path read a second time, or with a watch gone, asks the server', async () => {
     const vm = testVM({ name: 'late' });
-    const { client, calls } = fakeCluster({ vms: [vm], vmis: [], watched: [testVMI(vm)] });
-    const known = await knownFromLists(client, [{ namespace: 'ns1', name: 'late', listed: vm }], false);
+    const changed = { ...testVM({ name: 'late' }), metadata: { ...vm.metadata, resourceVersion: '11' } };
+    const { client, calls } = fakeCluster({
+      vms: [vm],
+      vmis: [],
+      watched: [
+        { path: vmisPath, event: { type: 'ADDED', object: testVMI(vm) } },
+        { path: vmsPath, event: { type: 'MODIFIED', object: changed } },
+      ],
+    });
+    const source = await sourceOf(client);
+    const known = await knownFromCaches(client, [{ namespace: 'ns1', name: 'late' }], source);
     expect(known.first(vmiPath('late'))).toEqual({ value: null }); // listed, and absent then
     await tick();
+    await tick();
     expect(known.first(vmiPath('late'))).toEqual({ value: expect.objectContaining({ metadata: expect.objectContaining({ name: 'late' }) }) });
-    expect(known.first(vmPath('late'))).toEqual({ value: vm });
+    expect(known.first(vmPath('late'))).toEqual({ value: changed });
     expect(known.first(vmiPath('other'))).toBeUndefined();
-    known.stop();
     const primed = primedReads(client, known.first);
-    expect(await primed.getOrNull(vmPath('late'))).toEqual(vm);
+    expect(await primed.getOrNull(vmPath('late'))).toEqual(changed);
     expect(calls.filter((c) => c.startsWith('getOrNull'))).toEqual([]);
     await primed.getOrNull(vmPath('late'));
     expect(calls.filter((c) => c.startsWith('getOrNull'))).toEqual([`getOrNull ${vmPath('late')}`]);
+    known.stop();
+    expect(known.first(vmPath('late'))).toBeUndefined();
 
     const broken = fakeCluster({ vms: [vm], vmis: [], watchFails: true });
-    const k2 = await knownFromLists(broken.client, [{ namespace: 'ns1', name: 'late', listed: vm }], false);
+    const k2 = await knownFromCaches(broken.client, [{ namespace: 'ns1', name: 'late' }], await sourceOf(broken.client));
     await tick();
     expect(k2.first(vmiPath('late'))).toBeUndefined();
+    expect(k2.first(vmPath('late'))).toBeUndefined();
     k2.stop();
   });
 
@@ -388,21 +412,29 @@ describe('waitForFleet: one list and one watch per namespace', () => {
   const vmiWith = (namespace: string, name: string, ifaces: string[], rv: string) =>
     ({ metadata: { name, namespace, resourceVersion: rv }, spec: { domain: { devices: { interfaces: ifaces.map((n) => ({ name: n, bridge: {} })) } } }, status: { interfaces: [] } }) as never;
 
-  /** A fake API: lists answer from `vmis`, watches play `events` per namespace and then hang until aborted. */
-  function fakeApi(vmis: Record<string, unknown[]>, events: Record<string, unknown[]>) {
+  /**
+   * A fake API: VMI lists answer from `vmis`, VMI watches play `events` per namespace and then hang
+   * until aborted; the events and VMs of a namespace answer from `side` the same way.
+   */
+  function fakeApi(vmis: Record<string, unknown[]>, events: Record<string, unknown[]>, side: { events?: Record<string, { listed?: unknown[]; watched?: unknown[] }>; vms?: Record<string, { listed?: unknown[]; watched?: unknown[] }> } = {}) {
     const calls: string[] = [];
+    const kindOf = (p: string) => (p.endsWith('/events') ? 'events' : p.endsWith('/virtualmachines') ? 'vms' : 'vmis');
     const api = {
       conn: {},
       list: async (p: string) => {
         calls.push(`list ${p}`);
         const ns = /namespaces\/([^/]+)\//.exec(p)?.[1] ?? '';
-        return { items: vmis[ns] ?? [], metadata: { resourceVersion: '100' } };
+        const kind = kindOf(p);
+        const items = kind === 'vmis' ? vmis[ns] : side[kind]?.[ns]?.listed;
+        return { items: items ?? [], metadata: { resourceVersion: '100' } };
       },
       watch: (p: string, o: { resourceVersion?: string; signal?: AbortSignal }) => {
         calls.push(`watch ${p} from ${o.resourceVersion}`);
         const ns = /namespaces\/([^/]+)\//.exec(p)?.[1] ?? '';
+        const kind = kindOf(p);
+        const played = kind === 'vmis' ? events[ns] : side[kind]?.[ns]?.watched;
         return (async function* () {
-          for (const e of events[ns] ?? []) yield e;
+          for (const e of played ?? []) yield e;
           await new Promise((_, reject) => o.signal?.addEventListener('abort', () => reject(new Error('aborted'))));
         })();
       },
@@ -435,11 +467,47 @@ describe('waitForFleet: one list and one watch per namespace', () => {
     ]);
     expect(ends).toHaveLength(4);
     expect(ends.at(-1)).toMatch(/ 4\/4$/);
-    expect(calls.sort()).toEqual([
+    expect(calls.filter((c) => c.includes('/virtualmachineinstances')).sort()).toEqual([
       'list /apis/kubevirt.io/v1/namespaces/a/virtualmachineinstances',
       'list /apis/kubevirt.io/v1/namespaces/b/virtualmachineinstances',
       'watch /apis/kubevirt.io/v1/namespaces/a/virtualmachineinstances from 100',
       'watch /apis/kubevirt.io/v1/namespaces/b/virtualmachineinstances from 100',
+    ]);
+    // The failures: one events watch and one VM watch per namespace, never one per VM.
+    expect(calls.filter((c) => c.startsWith('watch ') && !c.includes('/virtualmachineinstances')).sort()).toEqual([
+      'watch /api/v1/namespaces/a/events from 100',
+      'watch /api/v1/namespaces/b/events from 100',
+      'watch /apis/kubevirt.io/v1/namespaces/a/virtualmachines from 100',
+      'watch /apis/kubevirt.io/v1/namespaces/b/virtualmachines from 100',
+    ]);
+  });
+
+  it('a failure KubeVirt or Multus report ends that VM as failed at once; the others go on', async () => {
+    const edited = (name: string) => {
+      const v = vmOf('a', name);
+      v.metadata.managedFields = [{ manager: 'kubectl-vnet', time: '2026-01-01T00:00:05Z' }] as never;
+      return v;
+    };
+    const failure = (pod: string, at: string) => ({
+      metadata: { name: `${pod}.1`, uid: `${pod}-${at}`, resourceVersion: '120' },
+      involvedObject: { kind: 'Pod', name: pod },
+      reason: 'FailedAddingInterface',
+      message: `pod [a/${pod}]: failed adding interface ${hashedPodInterfaceName('blue')} to network: blue-net`,
+      lastTimestamp: at,
+    });
+    const denied = { ...edited('c'), status: { conditions: [{ type: 'Failure', status: 'True', reason: 'HotPlugNetworkInterfaceError', message: 'error encountered when trying to patch vmi: denied' }] } };
+    const { api } = fakeApi({ a: ['x', 'y', 'c', 'old'].map((n) => vmiWith('a', n, ['default', 'blue'], '90')) }, {}, {
+      // Before the edit (not news), then one for x since the edit; y has none.
+      events: { a: { listed: [failure('virt-launcher-old-aaaaa', '2026-01-01T00:00:01Z')], watched: [{ type: 'ADDED', object: failure('virt-launcher-x-bbbbb', '2026-01-01T00:00:09Z') }] } },
+      vms: { a: { watched: [{ type: 'MODIFIED', object: denied }] } },
+    });
+    const ready = { kind: 'ready' as const, name: 'blue' };
+    const results = await waitForFleet(api, ['x', 'y', 'c', 'old'].map((n) => ({ vm: edited(n), goal: ready })), { timeoutMs: 300, graceMs: 20 });
+    expect(results.map((r) => `${r.name} ${r.outcome}: ${r.state}`)).toEqual([
+      `x failed: FailedAddingInterface on pod virt-launcher-x-bbbbb: pod [a/virt-launcher-x-bbbbb]: failed adding interface ${hashedPodInterfaceName('blue')} to network: blue-net`,
+      expect.stringMatching(/^y timeout: /),
+      "c failed: KubeVirt could not update the VMI's interfaces (VM condition Failure, reason HotPlugNetworkInterfaceError): error encountered when trying to patch vmi: denied",
+      expect.stringMatching(/^old timeout: /),
     ]);
   });
 

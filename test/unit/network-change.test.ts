@@ -346,11 +346,15 @@ describe('FailureWatch: --wait stops on a new failure for its interface (exit 9)
     const stuckErr = (await outcome(stuck.run())) as { code?: string };
     stuck.stop();
     expect(stuckErr.code).toBe('changeFailed');
-    // New after the edit, then gone (a patch that met a VMI newer than KubeVirt's cache, retried): not a failure.
+    // New after the edit, then gone (a retry of KubeVirt's got past it): not a failure.
     const later = { ...cond, lastTransitionTime: '2026-01-01T00:01:00Z', message: 'error encountered when trying to patch vmi: the server rejected our request due to an error in our request' };
-    const passing = new FailureWatch(fakeApi({ listed: [], watched: [], vmWatched: [withCond(later), vm()] }), vm(), 'blue', () => 'pending', 50);
+    const passing = new FailureWatch(fakeApi({ listed: [], watched: [], vmWatched: [withCond({ ...cond, lastTransitionTime: '2026-01-01T00:01:00Z' }), vm()] }), vm(), 'blue', () => 'pending', 50);
     expect(await outcome(passing.run())).toBe('still waiting');
     passing.stop();
+    // A conflict that stands (KubeVirt's queue is slow to retry under load) never counts.
+    const conflict = new FailureWatch(fakeApi({ listed: [], watched: [], vmWatched: [withCond(later)] }), vm(), 'blue', () => 'pending', 50);
+    expect(await outcome(conflict.run())).toBe('still waiting');
+    conflict.stop();
     // New after the edit and standing: it ends the wait, with KubeVirt's message.
     const denied = { ...cond, lastTransitionTime: '2026-01-01T00:01:00Z' };
     const w = new FailureWatch(fakeApi({ listed: [], watched: [], vmWatched: [withCond(denied)] }), vm(), 'blue', () => 'pending', 50);
