@@ -37,8 +37,7 @@ export class FailureWatch {
   ) {
     this.namespace = vm.metadata.namespace ?? 'default';
     this.vmName = vm.metadata.name;
-    this.networks = networksOf(vm.spec?.template?.spec).map((n) => n.name);
-    if (!this.networks.includes(iface)) this.networks.push(iface);
+    this.networks = interfaceNamesOf(vm, iface);
     this.editTime = editTimeOf(vm);
   }
 
@@ -68,11 +67,11 @@ export class FailureWatch {
   }
 
   private concerns(e: KubeEvent): boolean {
-    return isFailureEvent(e) && isLauncherPodOf(e.involvedObject?.name, this.vmName) && eventInterface(e, this.networks) === this.iface;
+    return isFailureEvent(e) && eventConcerns(e, this.vmName, this.networks, this.iface);
   }
 
   private eventFailure(e: KubeEvent): VnetError {
-    return this.failure(`${e.reason} on pod ${e.involvedObject?.name}: ${e.message ?? ''}`);
+    return this.failure(eventFailureText(e));
   }
 
   private async watchEvents(fail: (err: VnetError) => void): Promise<void> {
@@ -115,6 +114,22 @@ export class FailureWatch {
  */
 export function isConflictMessage(message: string | undefined): boolean {
   return /the server rejected our request due to an error in our request$|the object has been modified; please apply your changes to the latest version/.test(message ?? '');
+}
+
+/** The names an event's pod interface may stand for: the VM's networks, and the edited interface. */
+export function interfaceNamesOf(vm: VirtualMachine, iface: string): string[] {
+  const names = networksOf(vm.spec?.template?.spec).map((n) => n.name);
+  return names.includes(iface) ? names : [...names, iface];
+}
+
+/** True when a dynamic networks controller event is about interface `iface` on a launcher pod of `vmName`. */
+export function eventConcerns(e: KubeEvent, vmName: string, networks: readonly string[], iface: string): boolean {
+  return isLauncherPodOf(e.involvedObject?.name, vmName) && eventInterface(e, networks) === iface;
+}
+
+/** How a failure event reads in a failure. */
+export function eventFailureText(e: KubeEvent): string {
+  return `${e.reason} on pod ${e.involvedObject?.name}: ${e.message ?? ''}`;
 }
 
 /** How a standing HotPlugNetworkInterfaceError reads in a failure. */

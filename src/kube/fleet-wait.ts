@@ -6,11 +6,10 @@
  * KubeVirt or Multus report as failed ends as `failed` at once, as a single --wait stops.
  * Waiting never changes anything.
  */
-import { eventInterface, eventTime, hotplugErrorCondition, isLauncherPodOf, type KubeEvent } from '../domain/network-events.js';
+import { eventTime, hotplugErrorCondition, type KubeEvent } from '../domain/network-events.js';
 import type { VirtualMachine, VirtualMachineInstance } from '../domain/types.js';
-import { networksOf } from '../domain/vmspec.js';
 import type { KubeApi } from './api.js';
-import { editTimeOf, hotplugErrorText, StandingCondition, watchFailureEvents, watchVMs } from './failure-watch.js';
+import { editTimeOf, eventConcerns, eventFailureText, hotplugErrorText, interfaceNamesOf, StandingCondition, watchFailureEvents, watchVMs } from './failure-watch.js';
 import type { WatchEvent } from './client.js';
 import { Resources, resourcePath } from './resources.js';
 import { observe, type WaitGoal } from './wait.js';
@@ -177,8 +176,7 @@ async function watchFailures(
   const networks = new Map<FleetWaitItem, string[]>();
   const since = new Map<FleetWaitItem, number | undefined>();
   for (const item of pending.values()) {
-    const names = networksOf(item.vm.spec?.template?.spec).map((n) => n.name);
-    networks.set(item, names.includes(item.goal.name) ? names : [...names, item.goal.name]);
+    networks.set(item, interfaceNamesOf(item.vm, item.goal.name));
     since.set(item, editTimeOf(item.vm));
   }
   const times = [...since.values()].filter((t): t is number => t !== undefined);
@@ -189,12 +187,11 @@ async function watchFailures(
   o.signal.addEventListener('abort', () => grace.stop(), { once: true });
   const onEvent = (e: KubeEvent, how: { listed: boolean }): boolean => {
     for (const item of pending.values()) {
-      if (!isLauncherPodOf(e.involvedObject?.name, item.vm.metadata.name)) continue;
+      if (!eventConcerns(e, item.vm.metadata.name, networks.get(item) ?? [], item.goal.name)) continue;
       // What the watch brings is new; a listed event counts when it came after this VM's edit.
       const from = since.get(item);
       if (how.listed && (from === undefined || Date.parse(eventTime(e) ?? '') < from)) continue;
-      if (eventInterface(e, networks.get(item) ?? []) !== item.goal.name) continue;
-      o.fail(item, `${e.reason} on pod ${e.involvedObject?.name}: ${e.message ?? ''}`);
+      o.fail(item, eventFailureText(e));
     }
     return pending.size === 0;
   };
